@@ -1,0 +1,53 @@
+"""bcsync's BigCommerce client: HTTP, auth, paging, rate governor, retries, typed errors, models.
+
+No AWS imports: this package is the `bigcommerce` Lambda layer and is usable on its own.
+"""
+
+from .client import API_URL_ENV, DEFAULT_API_URL, MAX_PAGE_SIZE, BigCommerceClient
+from .clock import SYSTEM_CLOCK, Clock, ScaledClock, SystemClock, VirtualClock
+from .counter import CallCounter, endpoint_of
+from .errors import (
+    AuthenticationError,
+    BigCommerceError,
+    BudgetExhaustedError,
+    MalformedResponseError,
+    MissingScopeError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+    RetryLaterError,
+    ServerError,
+    UnknownStoreError,
+    ValidationError,
+)
+from .ratelimit import RateGovernor, RateLimitHeaders
+
+__all__ = [
+    "API_URL_ENV",
+    "DEFAULT_API_URL",
+    "MAX_PAGE_SIZE",
+    "SYSTEM_CLOCK",
+    "AuthenticationError",
+    "BigCommerceClient",
+    "BigCommerceError",
+    "BudgetExhaustedError",
+    "CallCounter",
+    "Clock",
+    "MalformedResponseError",
+    "MissingScopeError",
+    "NetworkError",
+    "NotFoundError",
+    "RateGovernor",
+    "RateLimitHeaders",
+    "RateLimitedError",
+    "RequestRejectedError",
+    "RetryLaterError",
+    "ScaledClock",
+    "ServerError",
+    "SystemClock",
+    "UnknownStoreError",
+    "ValidationError",
+    "VirtualClock",
+    "endpoint_of",
+]

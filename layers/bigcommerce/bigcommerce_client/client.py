@@ -1,0 +1,476 @@
+"""The BigCommerce REST client: one instance per store, one pooled session per instance."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Self, TypeVar
+
+import requests
+from pydantic import BaseModel, SecretStr
+from pydantic import ValidationError as PydanticValidationError
+from requests.adapters import HTTPAdapter
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from .clock import SYSTEM_CLOCK, Clock
+from .counter import CallCounter, endpoint_of
+from .errors import (
+    AuthenticationError,
+    BigCommerceError,
+    MalformedResponseError,
+    MissingScopeError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    RequestRejectedError,
+    ServerError,
+    UnknownStoreError,
+    ValidationError,
+    parse_validation_body,
+)
+from .models import (
+    AbsoluteAdjustment,
+    Brand,
+    Category,
+    Hook,
+    InventoryItem,
+    Location,
+    Order,
+    OrderProduct,
+    Product,
+    Shipment,
+    ShipmentCreate,
+    ShippingAddress,
+)
+from .ratelimit import RateGovernor, RateLimitHeaders
+from .retry import should_retry, wait_for_bigcommerce
+from .scopes import scope_for
+
+DEFAULT_API_URL = "https://api.bigcommerce.com"
+API_URL_ENV = "BIGCOMMERCE_API_URL"
+MAX_PAGE_SIZE = 250
+MAX_ABSOLUTE_ADJUSTMENT_ITEMS = 2000
+ORDER_INCLUDE_LINE_ITEMS = "consignments.line_items"
+USER_AGENT = "bcsync-bigcommerce-client/0.1"
+_STORE_HASH = re.compile(r"^[a-z0-9]{1,32}$")
+
+logger = logging.getLogger("bigcommerce_client")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes sent to BigCommerce must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class BigCommerceClient:
+    """Talks to one store. Configuration is keyword-only; the token never leaves `SecretStr`."""
+
+    def __init__(
+        self,
+        *,
+        store_hash: str,
+        access_token: SecretStr | str,
+        api_url: str | None = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 20.0,
+        reserve_ratio: float = 0.5,
+        max_wait_seconds: float = 5.0,
+        max_attempts: int = 5,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+        pool_size: int = 10,
+        clock: Clock = SYSTEM_CLOCK,
+        counter: CallCounter | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        if not _STORE_HASH.match(store_hash):
+            raise ValueError(f"store hash {store_hash!r} is not a BigCommerce store hash (lowercase letters and digits)")
+        token = access_token if isinstance(access_token, SecretStr) else SecretStr(access_token)
+        if not token.get_secret_value().strip():
+            raise ValueError(f"no access token given for store {store_hash}")
+        base = (api_url or os.environ.get(API_URL_ENV) or DEFAULT_API_URL).rstrip("/")
+        self.store_hash = store_hash
+        self.base_url = f"{base}/stores/{store_hash}"
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_attempts = max_attempts
+        self.clock = clock
+        self.counter = counter if counter is not None else CallCounter()
+        self.governor = RateGovernor(
+            store_hash=store_hash, clock=clock, reserve_ratio=reserve_ratio, max_wait_seconds=max_wait_seconds
+        )
+        self._wait = wait_for_bigcommerce(initial=backoff_initial, maximum=backoff_max)
+        self._token = token
+        self._session = requests.Session()
+        # Retries are ours (tenacity, governor-aware); urllib3 must not retry behind our back.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._session.verify = verify
+        self._session.headers.update(
+            {"Accept": "application/json", "User-Agent": USER_AGENT, "X-Auth-Token": token.get_secret_value()}
+        )
+
+    def __repr__(self) -> str:
+        return f"BigCommerceClient(store_hash={self.store_hash!r}, base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- the one way a request is sent ----------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        api_path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send one logical request (retried where safe); the parsed JSON body, or None for 204."""
+        method = method.upper()
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda error: should_retry(method, error, self.governor.max_wait_seconds)),
+            sleep=self.clock.sleep,
+            before_sleep=lambda state: logger.warning(
+                "retrying BigCommerce request",
+                extra={
+                    "store_hash": self.store_hash,
+                    "endpoint": endpoint_of(method, api_path),
+                    "attempt": state.attempt_number,
+                    "error": type(state.outcome.exception()).__name__ if state.outcome else None,
+                },
+            ),
+            reraise=True,
+        )
+        return retrying(self._send_once, method, api_path, params, json)
+
+    def get(self, api_path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", api_path, params=params)
+
+    def _send_once(self, method: str, api_path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+        where: dict[str, Any] = {"store_hash": self.store_hash, "method": method, "path": api_path}
+        self.governor.acquire()
+        self.counter.record(self.store_hash, endpoint_of(method, api_path))
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        try:
+            response = self._session.request(
+                method, self.base_url + api_path, params=params, json=body, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout as error:
+            self.governor.release()
+            raise NetworkError(
+                f"BigCommerce did not answer store {self.store_hash} in time", **where
+            ) from _without_request(error)
+        except requests.exceptions.ChunkedEncodingError as error:
+            self.governor.release()
+            raise MalformedResponseError(
+                "BigCommerce's response was cut short before its end", **where
+            ) from _without_request(error)
+        except requests.ConnectionError as error:
+            self.governor.release()
+            raise NetworkError(
+                f"The connection to BigCommerce dropped for store {self.store_hash}", **where
+            ) from _without_request(error)
+        rate = self.governor.observe(response.headers)
+        return self._interpret(response, rate, where)
+
+    def _interpret(self, response: requests.Response, rate: RateLimitHeaders | None, where: dict[str, Any]) -> Any:
+        status = response.status_code
+        where = {**where, "status": status}
+        if 200 <= status < 300:
+            if status == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise MalformedResponseError(
+                    f"BigCommerce answered store {self.store_hash} with a body that is not JSON", **where
+                ) from None
+        body = _json_or_none(response)
+        if status == 401:
+            raise AuthenticationError(
+                f"BigCommerce rejected the access token for store {self.store_hash}: check the store hash "
+                "and that the API account's token has not been revoked",
+                **where,
+            )
+        if status == 403:
+            scope = scope_for(where["method"], where["path"])
+            needed = f"the {scope} scope" if scope else "a scope it does not have"
+            raise MissingScopeError(
+                f"The API account of store {self.store_hash} lacks {needed}: grant it in the BigCommerce "
+                "control panel (Settings > API accounts)",
+                scope=scope,
+                **where,
+            )
+        if status == 404:
+            raise NotFoundError(f"Not found in store {self.store_hash}", **where)
+        if status == 422:
+            message, errors, indexes = parse_validation_body(body)
+            raise ValidationError(
+                f"BigCommerce refused the data for store {self.store_hash}: {message}",
+                errors=errors,
+                item_indexes=indexes,
+                **where,
+            )
+        if status == 429:
+            retry_after = rate.reset_ms / 1000 if rate else None
+            raise RateLimitedError(
+                f"BigCommerce is rate limiting store {self.store_hash}",
+                retry_after=retry_after,
+                retry_at=self.clock.now() + retry_after if retry_after is not None else None,
+                **where,
+            )
+        if status >= 500:
+            raise ServerError(f"BigCommerce had a server error ({status}) for store {self.store_hash}", **where)
+        raise RequestRejectedError(f"BigCommerce rejected the request ({status})", **where)
+
+    # --- paging -------------------------------------------------------------------------------
+
+    def iter_v2(self, api_path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Any]:
+        """v2 page/limit paging: ends on a 204 (no body) or a page shorter than `limit`."""
+        limit = _page_size(limit)
+        page = 1
+        while True:
+            rows = self.get(api_path, {**(params or {}), "page": page, "limit": limit})
+            if rows is None:
+                return
+            if not isinstance(rows, list):
+                raise MalformedResponseError(
+                    "BigCommerce returned an object where a list was expected",
+                    store_hash=self.store_hash,
+                    method="GET",
+                    path=api_path,
+                )
+            yield from rows
+            if len(rows) < limit:
+                return
+            page += 1
+
+    def iter_v3(self, api_path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Any]:
+        """v3 paging by `meta.pagination` (current_page / total_pages)."""
+        limit = _page_size(limit)
+        page = 1
+        while True:
+            body = self.get(api_path, {**(params or {}), "page": page, "limit": limit})
+            try:
+                data = body["data"]
+                pagination = body["meta"]["pagination"]
+                total_pages = int(pagination["total_pages"])
+            except (TypeError, KeyError, ValueError):
+                raise MalformedResponseError(
+                    "BigCommerce returned a page without data or meta.pagination",
+                    store_hash=self.store_hash,
+                    method="GET",
+                    path=api_path,
+                ) from None
+            yield from data
+            if not data or page >= total_pages:
+                return
+            page += 1
+
+    def iter_orders(
+        self,
+        *,
+        modified_since: datetime,
+        until: datetime | None = None,
+        limit: int = MAX_PAGE_SIZE,
+        include_line_items: bool = True,
+        status_id: int | None = None,
+    ) -> Iterator[Order]:
+        """Every order modified at or after `modified_since`, oldest change first, by keyset.
+
+        Page numbers shift when orders change during a scan, so the cursor is the last
+        `date_modified` seen, and (id, date_modified) pairs already yielded are skipped. An
+        order changed mid-scan comes again with its new `date_modified`: that is a new version.
+        When a whole page shares one timestamp, the scan steps through that second by page.
+        """
+        limit = _page_size(limit)
+        cursor = modified_since
+        page = 1
+        seen_at_cursor: set[int] = set()
+        base: dict[str, Any] = {"sort": "date_modified:asc"}
+        if include_line_items:
+            base |= {"include": ORDER_INCLUDE_LINE_ITEMS, "consignment_structure": "object"}
+        if until is not None:
+            base["max_date_modified"] = _iso(until)
+        if status_id is not None:
+            base["status_id"] = status_id
+        while True:
+            params = base | {"min_date_modified": _iso(cursor), "page": page, "limit": limit}
+            rows = self.get("/v2/orders", params) or []
+            orders = [self._parse(Order, row, "/v2/orders") for row in rows]
+            for order in orders:
+                if order.date_modified == cursor and order.id in seen_at_cursor:
+                    continue
+                if order.date_modified == cursor:
+                    seen_at_cursor.add(order.id)
+                yield order
+            if len(rows) < limit:
+                return
+            last = orders[-1].date_modified
+            if last is None:
+                raise MalformedResponseError(
+                    "an order without date_modified", store_hash=self.store_hash, method="GET", path="/v2/orders"
+                )
+            if last > cursor:
+                cursor, page = last, 1
+                seen_at_cursor = {order.id for order in orders if order.date_modified == last}
+            else:
+                page += 1
+
+    # --- typed operations the jobs use --------------------------------------------------------
+
+    def get_store_info(self) -> dict[str, Any]:
+        """`GET /v2/store`: the cheapest authenticated call; tells a wrong store hash apart."""
+        try:
+            info = self.get("/v2/store")
+        except NotFoundError as error:
+            raise UnknownStoreError(
+                f"No BigCommerce store answers to store hash {self.store_hash}",
+                store_hash=self.store_hash,
+                method="GET",
+                path="/v2/store",
+                status=404,
+            ) from error
+        if not isinstance(info, dict):
+            raise MalformedResponseError(
+                "store information is not an object", store_hash=self.store_hash, method="GET", path="/v2/store"
+            )
+        return info
+
+    def get_order(self, order_id: int, *, include_line_items: bool = False) -> Order:
+        params = {"include": ORDER_INCLUDE_LINE_ITEMS, "consignment_structure": "object"} if include_line_items else None
+        path = f"/v2/orders/{order_id}"
+        return self._parse(Order, self.get(path, params), path)
+
+    def iter_order_products(self, order_id: int) -> Iterator[OrderProduct]:
+        path = f"/v2/orders/{order_id}/products"
+        for row in self.iter_v2(path):
+            yield self._parse(OrderProduct, row, path)
+
+    def list_shipping_addresses(self, order_id: int) -> list[ShippingAddress]:
+        path = f"/v2/orders/{order_id}/shipping_addresses"
+        return [self._parse(ShippingAddress, row, path) for row in self.iter_v2(path)]
+
+    def list_shipments(self, order_id: int) -> list[Shipment]:
+        path = f"/v2/orders/{order_id}/shipments"
+        return [self._parse(Shipment, row, path) for row in self.iter_v2(path)]
+
+    def create_shipment(self, order_id: int, shipment: ShipmentCreate) -> Shipment:
+        """Never retried by the client: a dropped connection may hide a created shipment."""
+        path = f"/v2/orders/{order_id}/shipments"
+        body = self.request("POST", path, json=shipment.model_dump(mode="json", exclude_defaults=True))
+        return self._parse(Shipment, body, path)
+
+    def update_order_status(self, order_id: int, status_id: int) -> Order:
+        path = f"/v2/orders/{order_id}"
+        return self._parse(Order, self.request("PUT", path, json={"status_id": status_id}), path)
+
+    def iter_products(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        include: Sequence[str] = ("variants", "images", "custom_fields"),
+        limit: int = MAX_PAGE_SIZE,
+    ) -> Iterator[Product]:
+        query = dict(params or {})
+        if include:
+            query["include"] = ",".join(include)
+        for row in self.iter_v3("/v3/catalog/products", query, limit=limit):
+            yield self._parse(Product, row, "/v3/catalog/products")
+
+    def iter_brands(self, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Brand]:
+        for row in self.iter_v3("/v3/catalog/brands", limit=limit):
+            yield self._parse(Brand, row, "/v3/catalog/brands")
+
+    def iter_categories(self, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Category]:
+        """`/v3/catalog/trees/categories` (`/v3/catalog/categories` is deprecated)."""
+        for row in self.iter_v3("/v3/catalog/trees/categories", limit=limit):
+            yield self._parse(Category, row, "/v3/catalog/trees/categories")
+
+    def set_inventory_absolute(self, items: Sequence[AbsoluteAdjustment], *, reason: str) -> str | None:
+        """One `PUT /v3/inventory/adjustments/absolute`; a 422 raises `ValidationError` naming the item."""
+        if not 0 < len(items) <= MAX_ABSOLUTE_ADJUSTMENT_ITEMS:
+            raise ValueError(f"an absolute adjustment takes 1 to {MAX_ABSOLUTE_ADJUSTMENT_ITEMS} items, not {len(items)}")
+        body = self.request(
+            "PUT",
+            "/v3/inventory/adjustments/absolute",
+            json={"reason": reason, "items": [item.key_fields() for item in items]},
+        )
+        return body.get("transaction_id") if isinstance(body, dict) else None
+
+    def iter_inventory_items(self, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE) -> Iterator[InventoryItem]:
+        for row in self.iter_v3("/v3/inventory/items", params, limit=limit):
+            yield self._parse(InventoryItem, row, "/v3/inventory/items")
+
+    def iter_locations(self) -> Iterator[Location]:
+        for row in self.iter_v3("/v3/inventory/locations"):
+            yield self._parse(Location, row, "/v3/inventory/locations")
+
+    def list_hooks(self) -> list[Hook]:
+        return [self._parse(Hook, row, "/v3/hooks") for row in self.iter_v3("/v3/hooks")]
+
+    def create_hook(self, *, scope: str, destination: str, headers: Mapping[str, str] | None = None) -> Hook:
+        body: dict[str, Any] = {"scope": scope, "destination": destination, "is_active": True}
+        if headers:
+            body["headers"] = dict(headers)
+        return self._parse(Hook, _data(self.request("POST", "/v3/hooks", json=body)), "/v3/hooks")
+
+    def update_hook(self, hook_id: int, **changes: Any) -> Hook:
+        path = f"/v3/hooks/{hook_id}"
+        return self._parse(Hook, _data(self.request("PUT", path, json=changes)), path)
+
+    def delete_hook(self, hook_id: int) -> None:
+        self.request("DELETE", f"/v3/hooks/{hook_id}")
+
+    def _parse(self, model: type[ModelT], row: Any, api_path: str) -> ModelT:
+        try:
+            return model.model_validate(row)
+        except PydanticValidationError as error:
+            fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in error.errors()})
+            raise MalformedResponseError(
+                f"BigCommerce returned a {model.__name__} this client cannot read (fields: {', '.join(fields)})",
+                store_hash=self.store_hash,
+                method="GET",
+                path=api_path,
+            ) from None
+
+
+def _page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"page size must be 1 to {MAX_PAGE_SIZE}, not {limit}")
+    return limit
+
+
+def _data(body: Any) -> Any:
+    return body.get("data") if isinstance(body, dict) else body
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _without_request(error: requests.RequestException) -> BaseException:
+    """requests' exceptions keep the request, and with it the token header: drop it."""
+    error.request = None
+    error.response = None
+    return error
+
+
+__all__ = ["API_URL_ENV", "DEFAULT_API_URL", "BigCommerceClient", "BigCommerceError"]

@@ -1,0 +1,1 @@
+"""bcsync core: settings, state, credentials, warehouse contract, mapping and job framework."""
