@@ -301,6 +301,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         truncate: bool = False,
     ) -> None:
         payload = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+        if status >= 400 and exchange.api_path.startswith("/v3/") and content_type == "application/json":
+            content_type = "application/problem+json"  # v3 errors are RFC 7807 problem documents
         exchange.status = status
         exchange.response_headers = dict(headers)
         exchange.response_body = payload

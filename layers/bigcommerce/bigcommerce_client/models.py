@@ -113,6 +113,19 @@ class Consignments(BcModel):
     downloads: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ConsignmentLink(BcModel):
+    """What `consignments` is without `include=consignments`: a pointer, not data."""
+
+    url: str = ""
+    resource: str
+
+
+def _consignments(value: Any) -> Any:
+    if isinstance(value, dict) and "resource" in value and not {"shipping", "pickups", "downloads"} & value.keys():
+        return ConsignmentLink.model_validate(value)
+    return value
+
+
 class Order(BcModel):
     id: int
     status_id: int
@@ -130,7 +143,7 @@ class Order(BcModel):
     channel_id: int | None = None
     billing_address: Address = Field(default_factory=Address)
     # `{url, resource}` without include=consignments; the object structure with it.
-    consignments: Consignments | dict[str, Any] | None = None
+    consignments: Annotated[Consignments | ConsignmentLink | None, BeforeValidator(_consignments)] = None
 
     @property
     def embedded_consignments(self) -> Consignments | None:

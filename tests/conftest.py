@@ -1,0 +1,115 @@
+"""Test tiers, network rules, and the sandbox fixture that holds every exchange to the specs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
+
+from bigcommerce_client import BigCommerceClient, VirtualClock
+from bigcommerce_sandbox import Exchange, Fault, Sandbox, SandboxStore
+from bigcommerce_sandbox.contract import ContractValidator
+
+TIERS = ("unit", "integration", "contract", "e2e", "fault")
+# Tokens the suite uses; none may ever appear in a log line (checked after every test).
+KNOWN_TOKENS: set[str] = set()
+# A fault's own response is wrong on purpose; its request still has to be right.
+_FAULTS_WITH_BROKEN_RESPONSES = {Fault.NOT_JSON, Fault.TRUNCATED, Fault.DROP_AFTER, Fault.DROP_BEFORE}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = Path(str(item.path)).parent.name
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(autouse=True)
+def _network_rules(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Unit tests get no network at all; every other tier reaches 127.0.0.1 only."""
+    if request.node.get_closest_marker("unit"):
+        disable_socket(allow_unix_socket=True)
+    else:
+        socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
+    yield
+    enable_socket()
+
+
+@pytest.fixture(autouse=True)
+def _no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    caplog.set_level(logging.DEBUG)
+    yield
+    text = caplog.text
+    leaked = [token for token in KNOWN_TOKENS if token in text]
+    assert not leaked, "an access token appeared in a log line"
+
+
+@pytest.fixture(scope="session")
+def contract_validator() -> ContractValidator:
+    return ContractValidator()
+
+
+class ContractRecorder:
+    """Checks each exchange as the sandbox serves it, and remembers what broke the contract."""
+
+    def __init__(self, validator: ContractValidator) -> None:
+        self.validator = validator
+        self.exchanges: list[Exchange] = []
+        self.violations: list[str] = []
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+        if exchange.fault in _FAULTS_WITH_BROKEN_RESPONSES:
+            self.violations += self.validator.check_request(exchange)
+        else:
+            self.violations += self.validator.check(exchange)
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def sandbox(clock: VirtualClock, contract_validator: ContractValidator) -> Iterator[Sandbox]:
+    """A running sandbox on a free port; the test fails if any request or response broke the spec."""
+    recorder = ContractRecorder(contract_validator)
+    with Sandbox(clock=clock, specs_dir=contract_validator.root) as server:
+        server.observers.append(recorder)
+        server.recorder = recorder  # type: ignore[attr-defined]
+        yield server
+    assert not recorder.violations, "\n".join(recorder.violations[:20])
+
+
+StoreFactory = Callable[..., tuple[SandboxStore, BigCommerceClient]]
+
+
+@pytest.fixture
+def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
+    """A sandbox store and a client for it; tokens are registered as known secrets."""
+    clients: list[BigCommerceClient] = []
+
+    def factory(
+        store_hash: str = "abc123", *, token: str | None = None, quota: int = 150, **client_options: object
+    ) -> tuple[SandboxStore, BigCommerceClient]:
+        token = token or f"token-{store_hash}-5ecret"
+        KNOWN_TOKENS.add(token)
+        store = sandbox.add_store(store_hash, token=token, quota=quota)
+        options: dict[str, object] = {"max_wait_seconds": 30.0, "backoff_initial": 0.05, "backoff_max": 1.0}
+        options.update(client_options)
+        client = BigCommerceClient(
+            store_hash=store_hash,
+            access_token=token,
+            api_url=sandbox.url,
+            clock=clock,
+            **options,  # type: ignore[arg-type]
+        )
+        clients.append(client)
+        return store, client
+
+    yield factory
+    for client in clients:
+        client.close()
