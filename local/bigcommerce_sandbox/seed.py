@@ -31,7 +31,13 @@ def seed_catalog(store: SandboxStore, *, products: int = 40, seed: int = 7, vari
                 "image_url": "",
                 "custom_url": {"url": f"/{name.lower()}/", "is_customized": False},
             }
-        tree = [(10, 0, "Apparel"), (11, 10, "Shirts"), (12, 11, "T-Shirts"), (20, 0, "Home"), (21, 20, "Kitchen")]
+        tree = [
+            (10, 0, "Apparel"),
+            (11, 10, "Shirts"),
+            (12, 11, "T-Shirts"),
+            (20, 0, "Home"),
+            (21, 20, "Kitchen"),
+        ]
         for category_id, parent_id, name in tree:
             store.categories[category_id] = {
                 "category_id": category_id,
@@ -46,7 +52,14 @@ def seed_catalog(store: SandboxStore, *, products: int = 40, seed: int = 7, vari
             add_product(store, rng, index, variants=0 if index % 3 == 2 else variants_per_product)
         bundle_id = store.next_id()
         _put_product(
-            store, bundle_id, name="Gift Bundle", sku="BUNDLE-GIFT", variants=[], tracking="product", hidden=False, rng=rng
+            store,
+            bundle_id,
+            name="Gift Bundle",
+            sku="BUNDLE-GIFT",
+            variants=[],
+            tracking="product",
+            hidden=False,
+            rng=rng,
         )
 
 
@@ -73,7 +86,9 @@ def add_product(store: SandboxStore, rng: random.Random, index: int, *, variants
     return product_id
 
 
-def _variant(product_id: int, variant_id: int, sku: str, rng: random.Random, *, color: str, size: str) -> dict[str, Any]:
+def _variant(
+    product_id: int, variant_id: int, sku: str, rng: random.Random, *, color: str, size: str
+) -> dict[str, Any]:
     return {
         "id": variant_id,
         "product_id": product_id,
@@ -308,7 +323,9 @@ def add_order(
             ]
             if pickup
             else [],
-            "_downloads": [{"id": store.next_id(), "line_items": [dict(line) for line in line_rows]}] if digital else [],
+            "_downloads": [{"id": store.next_id(), "line_items": [dict(line) for line in line_rows]}]
+            if digital
+            else [],
         }
         store.order_products[order_id] = line_rows
         store.shipping_addresses[order_id] = [] if pickup else address_rows

@@ -6,6 +6,7 @@ and truncated bodies need.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -25,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from bigcommerce_client.clock import SYSTEM_CLOCK, Clock
 
 from .faults import Fault, FaultPlan
-from .store import ORDER_STATUSES, SandboxStore, iso8601, parse_when
+from .store import ORDER_STATUSES, SandboxStore, parse_when
 
 logger = logging.getLogger("bigcommerce_sandbox")
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
@@ -131,7 +132,13 @@ class Sandbox:
         return f"{self._scheme}://{host!s}:{port}"
 
     def add_store(
-        self, store_hash: str, *, token: str, quota: int = 150, window_ms: int = 30_000, scopes: frozenset[str] | None = None
+        self,
+        store_hash: str,
+        *,
+        token: str,
+        quota: int = 150,
+        window_ms: int = 30_000,
+        scopes: frozenset[str] | None = None,
     ) -> SandboxStore:
         store = SandboxStore(store_hash=store_hash, clock=self.clock, quota=quota, window_ms=window_ms)
         if scopes is None:
@@ -143,7 +150,12 @@ class Sandbox:
         return store
 
     def start(self) -> Sandbox:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="bigcommerce-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="bigcommerce-sandbox",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -180,7 +192,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)
 
     def do_GET(self) -> None:
@@ -244,7 +256,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         with store.lock:
             if fault is Fault.RATE_LIMIT:
-                self._answer(exchange, 429, _error_body(api_path, 429, "Too many requests"), store.rate.headers(exhausted=True))
+                self._answer(
+                    exchange,
+                    429,
+                    _error_body(api_path, 429, "Too many requests"),
+                    store.rate.headers(exhausted=True),
+                )
                 return
             if fault is Fault.RATE_LIMIT_BARE:
                 self._answer(exchange, 429, _error_body(api_path, 429, "Too many requests"), {})
@@ -255,7 +272,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self._answer(exchange, status, _error_body(api_path, status, "Internal error"), {})
                 return
             if not store.rate.take():
-                self._answer(exchange, 429, _error_body(api_path, 429, "Too many requests"), store.rate.headers(exhausted=True))
+                self._answer(
+                    exchange,
+                    429,
+                    _error_body(api_path, 429, "Too many requests"),
+                    store.rate.headers(exhausted=True),
+                )
                 return
             rate_headers = store.rate.headers()
             status, body = self._dispatch(store, method, api_path, query, raw_body, token)
@@ -265,12 +287,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._drop()
             return
         if fault is Fault.NOT_JSON:
-            self._answer(exchange, 200, b"<html><body>Service temporarily unavailable</body></html>", rate_headers, "text/html")
+            self._answer(
+                exchange,
+                200,
+                b"<html><body>Service temporarily unavailable</body></html>",
+                rate_headers,
+                "text/html",
+            )
             return
         self._answer(exchange, status, body, rate_headers, truncate=fault is Fault.TRUNCATED)
 
     def _dispatch(
-        self, store: SandboxStore, method: str, api_path: str, query: dict[str, list[str]], raw_body: bytes, token: str
+        self,
+        store: SandboxStore,
+        method: str,
+        api_path: str,
+        query: dict[str, list[str]],
+        raw_body: bytes,
+        token: str,
     ) -> tuple[int, Any]:
         for route_method, pattern, scope, handler in ROUTES:
             if route_method != method:
@@ -324,10 +358,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _granted(required: str, granted: frozenset[str]) -> bool:
@@ -431,10 +463,10 @@ def list_orders(request: Request) -> tuple[int, Any]:
             except (ValueError, TypeError):
                 raise ApiError(400, f"The filter '{name}' is not a valid date.") from None
             orders = [order for order in orders if compare(parse_when(order[key]), bound)]
-    for name, compare in (("min_id", int.__ge__), ("max_id", int.__le__)):
+    for name, sign in (("min_id", 1), ("max_id", -1)):
         bound_id = request.arg(name)
         if bound_id is not None:
-            orders = [order for order in orders if compare(order["id"], int(bound_id))]
+            orders = [order for order in orders if sign * (order["id"] - int(bound_id)) >= 0]
     sort = request.arg("sort", "id") or "id"
     match = _SORT.match(sort)
     if match is None:
@@ -476,7 +508,9 @@ def get_order(request: Request) -> tuple[int, Any]:
     order = _order(request)
     include = set((request.arg("include") or "").split(","))
     consignments = bool(include & {"consignments", "consignments.line_items"})
-    return 200, request.store.order_json(order["id"], line_items="consignments.line_items" in include, consignments=consignments)
+    return 200, request.store.order_json(
+        order["id"], line_items="consignments.line_items" in include, consignments=consignments
+    )
 
 
 def update_order(request: Request) -> tuple[int, Any]:
@@ -531,7 +565,8 @@ def create_shipment(request: Request) -> tuple[int, Any]:
         if not isinstance(quantity, int) or quantity < 1:
             raise ApiError(400, "The field 'quantity' is invalid.")
         if quantity > line["quantity"] - line["quantity_shipped"]:
-            raise ApiError(422, f"The order_product_id {line['id']} has only {line['quantity'] - line['quantity_shipped']} left to ship.")
+            left = line["quantity"] - line["quantity_shipped"]
+            raise ApiError(422, f"The order_product_id {line['id']} has only {left} left to ship.")
     carrier = body.get("tracking_carrier", "")
     if carrier and request.carriers is not None and carrier not in request.carriers:
         raise ApiError(422, f"The tracking_carrier '{carrier}' is not a valid value.")
@@ -596,7 +631,11 @@ def absolute_adjustment(request: Request) -> tuple[int, Any]:
             raise ApiError(422, "Invalid item", {f"items.{index}": "must be an object"})
         location_id, quantity = item.get("location_id"), item.get("quantity")
         if location_id not in store.locations:
-            raise ApiError(422, f"[Location with id {location_id} does not exist]", {f"items.{index}.location_id": "unknown"})
+            raise ApiError(
+                422,
+                f"[Location with id {location_id} does not exist]",
+                {f"items.{index}.location_id": "unknown"},
+            )
         if not isinstance(quantity, int) or quantity < 0:
             raise ApiError(422, "Invalid quantity", {f"items.{index}.quantity": "must be a whole number, 0 or more"})
         keys = [name for name in ("variant_id", "product_id", "sku") if name in item]
@@ -623,7 +662,11 @@ def absolute_adjustment(request: Request) -> tuple[int, Any]:
             raise ApiError(422, f"[Item with {label} is tracked by product, please update stock by product id]")
         if tracking == "variant" and "product_id" in item:
             raise ApiError(422, f"[Item with {label} is tracked by variant, please update stock by variant id]")
-        key = (location_id, "product", product["id"]) if tracking == "product" else (location_id, "variant", variant["id"])
+        key = (
+            (location_id, "product", product["id"])
+            if tracking == "product"
+            else (location_id, "variant", variant["id"])
+        )
         writes.append((key, quantity))
     for key, quantity in writes:
         store.inventory[key] = quantity
@@ -642,7 +685,9 @@ def list_inventory_items(request: Request) -> tuple[int, Any]:
         for variant in product["variants"]:
             if variant_ids and variant["id"] not in variant_ids:
                 continue
-            kind, key = ("product", product["id"]) if product["inventory_tracking"] == "product" else ("variant", variant["id"])
+            kind, key = (
+                ("product", product["id"]) if product["inventory_tracking"] == "product" else ("variant", variant["id"])
+            )
             rows.append(
                 {
                     "identity": {
@@ -659,7 +704,12 @@ def list_inventory_items(request: Request) -> tuple[int, Any]:
                             "available_to_sell": store.inventory.get((location_id, kind, key), 0),
                             "total_inventory_onhand": store.inventory.get((location_id, kind, key), 0),
                             "location_enabled": True,
-                            "settings": {"safety_stock": 0, "is_in_stock": True, "warning_level": 0, "bin_picking_number": ""},
+                            "settings": {
+                                "safety_stock": 0,
+                                "is_in_stock": True,
+                                "warning_level": 0,
+                                "bin_picking_number": "",
+                            },
                         }
                         for location_id in sorted(location_ids)
                         if location_id in store.locations
@@ -695,8 +745,9 @@ def create_hook(request: Request) -> tuple[int, Any]:
     if not isinstance(destination, str) or not destination.startswith("https://"):
         raise ApiError(422, "The destination must be an https URL on port 443.", {"destination": "invalid"})
     now = int(request.store.clock.now())
-    hook = {
-        "id": request.store.next_id(),
+    hook_id = request.store.next_id()
+    hook: dict[str, Any] = {
+        "id": hook_id,
         "client_id": "sandbox-client",
         "store_hash": request.store.store_hash,
         "scope": scope,
@@ -707,7 +758,7 @@ def create_hook(request: Request) -> tuple[int, Any]:
         "created_at": now,
         "updated_at": now,
     }
-    request.store.hooks[hook["id"]] = hook
+    request.store.hooks[hook_id] = hook
     return 200, {"data": hook, "meta": {}}
 
 

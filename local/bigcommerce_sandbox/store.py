@@ -100,7 +100,7 @@ class RateWindow:
         now = self.clock.now()
         self._roll(now)
         assert self.started_at is not None
-        reset_ms = max(int(round((self.started_at + self.window_ms / 1000 - now) * 1000)), 0)
+        reset_ms = max(round((self.started_at + self.window_ms / 1000 - now) * 1000), 0)
         return {
             "X-Rate-Limit-Requests-Left": str(0 if exhausted else self.quota - self.used),
             "X-Rate-Limit-Requests-Quota": str(self.quota),
@@ -246,7 +246,12 @@ class SandboxStore:
                 shipping.append(entry)
             pickups = order.pop("_pickups", [])
             downloads = order.pop("_downloads", [])
-            order["consignments"] = {"pickups": pickups, "shipping": shipping, "downloads": downloads, "email": {"gift_certificates": []}}
+            order["consignments"] = {
+                "pickups": pickups,
+                "shipping": shipping,
+                "downloads": downloads,
+                "email": {"gift_certificates": []},
+            }
         else:
             order["consignments"] = {
                 "url": f"https://api.bigcommerce.com/stores/{self.store_hash}/v2/orders/{order_id}/consignments",
@@ -267,7 +272,13 @@ class SandboxStore:
             line["quantity_shipped"] += item["quantity"]
             address["items_shipped"] += item["quantity"]
             order["items_shipped"] += item["quantity"]
-            items.append({"order_product_id": line["id"], "product_id": line["product_id"], "quantity": item["quantity"]})
+            items.append(
+                {
+                    "order_product_id": line["id"],
+                    "product_id": line["product_id"],
+                    "quantity": item["quantity"],
+                }
+            )
         shipment = {
             "id": self.next_id(),
             "order_id": order_id,
@@ -288,7 +299,9 @@ class SandboxStore:
             "generated_tracking_link": "",
         }
         self.shipments.setdefault(order_id, []).append(shipment)
-        fully = all(line["quantity_shipped"] >= line["quantity"] for line in lines.values() if line["type"] == "physical")
+        fully = all(
+            line["quantity_shipped"] >= line["quantity"] for line in lines.values() if line["type"] == "physical"
+        )
         self.set_order_status(order_id, SHIPPED if fully else PARTIALLY_SHIPPED)
         if fully:
             order["date_shipped"] = rfc2822(self.clock.now())

@@ -18,7 +18,9 @@ from bigcommerce_sandbox import Fault, Sandbox, add_order, seed_catalog
 from tests.conftest import KNOWN_TOKENS, StoreFactory
 
 
-def test_a_wrong_token_is_an_authentication_error_without_the_token_in_it(make_store: StoreFactory, sandbox: Sandbox) -> None:
+def test_a_wrong_token_is_an_authentication_error_without_the_token_in_it(
+    make_store: StoreFactory, sandbox: Sandbox
+) -> None:
     make_store()
     KNOWN_TOKENS.add("wrong-token-1234")
     client = BigCommerceClient(store_hash="abc123", access_token="wrong-token-1234", api_url=sandbox.url)
@@ -62,7 +64,9 @@ def test_a_truncated_body_is_retried_and_the_page_arrives_whole(make_store: Stor
     assert client.counter.total() == 2
 
 
-def test_a_5xx_storm_ends_in_a_server_error_after_the_allowed_attempts(make_store: StoreFactory, sandbox: Sandbox) -> None:
+def test_a_5xx_storm_ends_in_a_server_error_after_the_allowed_attempts(
+    make_store: StoreFactory, sandbox: Sandbox
+) -> None:
     _, client = make_store(max_attempts=4)
     sandbox.faults["abc123"].queue(Fault.UNAVAILABLE, times=10)
     with pytest.raises(ServerError, match="503"):
@@ -71,7 +75,9 @@ def test_a_5xx_storm_ends_in_a_server_error_after_the_allowed_attempts(make_stor
 
 
 @pytest.mark.parametrize("fault", [Fault.RATE_LIMIT, Fault.RATE_LIMIT_BARE, Fault.BAD_GATEWAY, Fault.DROP_BEFORE])
-def test_a_transient_fault_on_a_read_is_retried_transparently(make_store: StoreFactory, sandbox: Sandbox, fault: Fault) -> None:
+def test_a_transient_fault_on_a_read_is_retried_transparently(
+    make_store: StoreFactory, sandbox: Sandbox, fault: Fault
+) -> None:
     _, client = make_store()
     sandbox.faults["abc123"].queue(fault)
     assert client.get_store_info()["id"] == "abc123"
@@ -87,7 +93,9 @@ def test_a_slow_answer_is_a_timeout_then_a_retry(make_store: StoreFactory, sandb
     assert client.counter.total() == 2
 
 
-def test_a_post_whose_connection_dropped_after_acting_is_not_retried(make_store: StoreFactory, sandbox: Sandbox) -> None:
+def test_a_post_whose_connection_dropped_after_acting_is_not_retried(
+    make_store: StoreFactory, sandbox: Sandbox
+) -> None:
     """The shipment exists on BigCommerce: a blind retry would ship it twice."""
     store, client = make_store()
     seed_catalog(store, products=3)
@@ -98,13 +106,18 @@ def test_a_post_whose_connection_dropped_after_acting_is_not_retried(make_store:
     with pytest.raises(NetworkError):
         client.create_shipment(
             order_id,
-            ShipmentCreate(order_address_id=line["order_address_id"], items=[ShipmentItem(order_product_id=line["id"], quantity=1)]),
+            ShipmentCreate(
+                order_address_id=line["order_address_id"],
+                items=[ShipmentItem(order_product_id=line["id"], quantity=1)],
+            ),
         )
     assert len(store.shipments[order_id]) == 1
     assert client.counter.total() == 1
 
 
-def test_a_put_whose_connection_dropped_after_acting_is_retried_safely(make_store: StoreFactory, sandbox: Sandbox) -> None:
+def test_a_put_whose_connection_dropped_after_acting_is_retried_safely(
+    make_store: StoreFactory, sandbox: Sandbox
+) -> None:
     store, client = make_store()
     seed_catalog(store, products=3)
     order_id = add_order(store, lines=[])
@@ -113,7 +126,9 @@ def test_a_put_whose_connection_dropped_after_acting_is_retried_safely(make_stor
     assert client.counter.total() == 2
 
 
-def test_the_api_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, make_store: StoreFactory, sandbox: Sandbox) -> None:
+def test_the_api_url_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, make_store: StoreFactory, sandbox: Sandbox
+) -> None:
     make_store()
     monkeypatch.setenv("BIGCOMMERCE_API_URL", sandbox.url)
     client = BigCommerceClient(store_hash="abc123", access_token="token-abc123-5ecret")

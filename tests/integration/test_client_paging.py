@@ -26,7 +26,9 @@ def test_orders_arrive_once_each_with_consignments_in_one_call_per_page(make_sto
     pages = -(-len(store.orders) // 10)
     # One call per page, plus one that finds the end when the last page is exactly full.
     assert client.counter.by_endpoint() == {"GET /v2/orders": pages + (len(store.orders) % 10 == 0)}
-    multi = next(order for order in orders if order.embedded_consignments and len(order.embedded_consignments.shipping) == 2)
+    multi = next(
+        order for order in orders if order.embedded_consignments and len(order.embedded_consignments.shipping) == 2
+    )
     assert all(consignment.line_items for consignment in multi.embedded_consignments.shipping)  # type: ignore[union-attr]
 
 
@@ -36,7 +38,9 @@ def test_an_empty_page_is_a_204_and_ends_the_scan(make_store: StoreFactory) -> N
     assert client.counter.by_endpoint()["GET /v2/orders"] == 1
 
 
-def test_an_order_changed_during_the_scan_comes_again_as_a_new_version(make_store: StoreFactory, clock: VirtualClock) -> None:
+def test_an_order_changed_during_the_scan_comes_again_as_a_new_version(
+    make_store: StoreFactory, clock: VirtualClock
+) -> None:
     store, client = _catalog_with_orders(make_store)
     first = min(store.orders)
     seen = []

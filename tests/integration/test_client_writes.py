@@ -13,7 +13,11 @@ from tests.conftest import StoreFactory
 def _order(store: SandboxStore, *, addresses: int = 1, quantity: int = 2) -> int:
     seed_catalog(store, products=6)
     product = next(p for p in store.products.values() if len(p["variants"]) > 1)
-    return add_order(store, lines=[(product, variant, quantity) for variant in product["variants"][:2]], addresses=addresses)
+    return add_order(
+        store,
+        lines=[(product, variant, quantity) for variant in product["variants"][:2]],
+        addresses=addresses,
+    )
 
 
 def _ship(client: BigCommerceClient, store: SandboxStore, order_id: int, quantity: int | None = None) -> None:
@@ -23,7 +27,9 @@ def _ship(client: BigCommerceClient, store: SandboxStore, order_id: int, quantit
             order_id,
             ShipmentCreate(
                 order_address_id=address["id"],
-                items=[ShipmentItem(order_product_id=line["id"], quantity=quantity or line["quantity"]) for line in lines],
+                items=[
+                    ShipmentItem(order_product_id=line["id"], quantity=quantity or line["quantity"]) for line in lines
+                ],
                 tracking_number="1Z999",
                 tracking_carrier="ups",
                 comments="bcsync:shipment=WH-1",
@@ -51,7 +57,8 @@ def test_shipping_more_than_is_left_is_refused_with_the_line_named(make_store: S
         client.create_shipment(
             order_id,
             ShipmentCreate(
-                order_address_id=line["order_address_id"], items=[ShipmentItem(order_product_id=line["id"], quantity=5)]
+                order_address_id=line["order_address_id"],
+                items=[ShipmentItem(order_product_id=line["id"], quantity=5)],
             ),
         )
     assert caught.value.errors["order_product_id"] == str(line["id"])
@@ -91,7 +98,9 @@ def test_absolute_stock_is_set_per_location(make_store: StoreFactory) -> None:
     assert levels == {1: 7, 2: 3}
 
 
-def test_a_variant_item_on_a_product_tracked_product_rejects_the_request_and_names_it(make_store: StoreFactory) -> None:
+def test_a_variant_item_on_a_product_tracked_product_rejects_the_request_and_names_it(
+    make_store: StoreFactory,
+) -> None:
     store, client = make_store()
     seed_catalog(store, products=3)
     by_product = next(p for p in store.products.values() if p["inventory_tracking"] == "product")
@@ -121,7 +130,9 @@ def test_more_than_2000_items_is_refused_before_any_call(make_store: StoreFactor
 def test_webhooks_are_created_listed_updated_and_deleted(make_store: StoreFactory) -> None:
     _, client = make_store()
     hook = client.create_hook(
-        scope="store/order/created", destination="https://hooks.example.com/webhooks/abc123", headers={"X-Bcsync-Secret": "s"}
+        scope="store/order/created",
+        destination="https://hooks.example.com/webhooks/abc123",
+        headers={"X-Bcsync-Secret": "s"},
     )
     assert [h.id for h in client.list_hooks()] == [hook.id]
     assert client.update_hook(hook.id, is_active=False).is_active is False

@@ -22,7 +22,9 @@ def test_inventory_422_names_the_offending_item() -> None:
 
 
 def test_v3_field_errors_give_the_item_indexes() -> None:
-    _, errors, indexes = parse_validation_body({"title": "bad", "errors": {"items.3.quantity": "negative", "items.7": "x"}})
+    _, errors, indexes = parse_validation_body(
+        {"title": "bad", "errors": {"items.3.quantity": "negative", "items.7": "x"}}
+    )
     assert indexes == (3, 7)
     assert errors["items.3.quantity"] == "negative"
 
@@ -100,4 +102,4 @@ def test_an_empty_token_is_refused_up_front() -> None:
 
 def test_configuration_is_keyword_only() -> None:
     with pytest.raises(TypeError):
-        BigCommerceClient("abc123", "token")  # type: ignore[misc]
+        BigCommerceClient("abc123", "token")  # type: ignore[call-arg]

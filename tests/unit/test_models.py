@@ -7,7 +7,9 @@ from bigcommerce_client.models import Order, Product, ShippingConsignment
 
 
 def test_v2_dates_are_read_from_rfc_2822() -> None:
-    order = Order.model_validate({"id": 1, "status_id": 11, "date_modified": "Wed, 05 Dec 2018 20:16:55 +0000", "date_shipped": ""})
+    order = Order.model_validate(
+        {"id": 1, "status_id": 11, "date_modified": "Wed, 05 Dec 2018 20:16:55 +0000", "date_shipped": ""}
+    )
     assert order.date_modified == datetime(2018, 12, 5, 20, 16, 55, tzinfo=UTC)
     assert order.date_shipped is None
 
@@ -24,7 +26,9 @@ def test_capped_consignment_is_recognised_by_its_warning() -> None:
 
 
 def test_order_without_include_keeps_the_consignment_link() -> None:
-    order = Order.model_validate({"id": 1, "status_id": 11, "consignments": {"url": "u", "resource": "/orders/1/consignments"}})
+    order = Order.model_validate(
+        {"id": 1, "status_id": 11, "consignments": {"url": "u", "resource": "/orders/1/consignments"}}
+    )
     assert order.embedded_consignments is None
 
 

@@ -89,7 +89,9 @@ class BigCommerceClient:
         verify: bool | str = True,
     ) -> None:
         if not _STORE_HASH.match(store_hash):
-            raise ValueError(f"store hash {store_hash!r} is not a BigCommerce store hash (lowercase letters and digits)")
+            raise ValueError(
+                f"store hash {store_hash!r} is not a BigCommerce store hash (lowercase letters and digits)"
+            )
         token = access_token if isinstance(access_token, SecretStr) else SecretStr(access_token)
         if not token.get_secret_value().strip():
             raise ValueError(f"no access token given for store {store_hash}")
@@ -110,7 +112,8 @@ class BigCommerceClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-        self._session.verify = verify
+        # Passed on every request: requests lets REQUESTS_CA_BUNDLE override a session-level `verify`.
+        self._verify = verify
         self._session.headers.update(
             {"Accept": "application/json", "User-Agent": USER_AGENT, "X-Auth-Token": token.get_secret_value()}
         )
@@ -167,13 +170,26 @@ class BigCommerceClient:
         headers = {"Content-Type": "application/json"} if body is not None else None
         try:
             response = self._session.request(
-                method, self.base_url + api_path, params=params, json=body, headers=headers, timeout=self.timeout
+                method,
+                self.base_url + api_path,
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self._verify,
             )
         except requests.Timeout as error:
             self.governor.release()
             raise NetworkError(
                 f"BigCommerce did not answer store {self.store_hash} in time", **where
             ) from _without_request(error)
+        except requests.exceptions.SSLError as error:
+            self.governor.release()
+            tls = NetworkError(
+                f"The TLS certificate of {self.base_url} is not trusted (store {self.store_hash})", **where
+            )
+            tls.retryable = False  # a certificate does not fix itself between attempts
+            raise tls from _without_request(error)
         except requests.exceptions.ChunkedEncodingError as error:
             self.governor.release()
             raise MalformedResponseError(
@@ -239,7 +255,9 @@ class BigCommerceClient:
 
     # --- paging -------------------------------------------------------------------------------
 
-    def iter_v2(self, api_path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Any]:
+    def iter_v2(
+        self, api_path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE
+    ) -> Iterator[Any]:
         """v2 page/limit paging: ends on a 204 (no body) or a page shorter than `limit`."""
         limit = _page_size(limit)
         page = 1
@@ -259,7 +277,9 @@ class BigCommerceClient:
                 return
             page += 1
 
-    def iter_v3(self, api_path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Any]:
+    def iter_v3(
+        self, api_path: str, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE
+    ) -> Iterator[Any]:
         """v3 paging by `meta.pagination` (current_page / total_pages)."""
         limit = _page_size(limit)
         page = 1
@@ -323,7 +343,10 @@ class BigCommerceClient:
             last = orders[-1].date_modified
             if last is None:
                 raise MalformedResponseError(
-                    "an order without date_modified", store_hash=self.store_hash, method="GET", path="/v2/orders"
+                    "an order without date_modified",
+                    store_hash=self.store_hash,
+                    method="GET",
+                    path="/v2/orders",
                 )
             if last > cursor:
                 cursor, page = last, 1
@@ -347,12 +370,17 @@ class BigCommerceClient:
             ) from error
         if not isinstance(info, dict):
             raise MalformedResponseError(
-                "store information is not an object", store_hash=self.store_hash, method="GET", path="/v2/store"
+                "store information is not an object",
+                store_hash=self.store_hash,
+                method="GET",
+                path="/v2/store",
             )
         return info
 
     def get_order(self, order_id: int, *, include_line_items: bool = False) -> Order:
-        params = {"include": ORDER_INCLUDE_LINE_ITEMS, "consignment_structure": "object"} if include_line_items else None
+        params = (
+            {"include": ORDER_INCLUDE_LINE_ITEMS, "consignment_structure": "object"} if include_line_items else None
+        )
         path = f"/v2/orders/{order_id}"
         return self._parse(Order, self.get(path, params), path)
 
@@ -404,7 +432,9 @@ class BigCommerceClient:
     def set_inventory_absolute(self, items: Sequence[AbsoluteAdjustment], *, reason: str) -> str | None:
         """One `PUT /v3/inventory/adjustments/absolute`; a 422 raises `ValidationError` naming the item."""
         if not 0 < len(items) <= MAX_ABSOLUTE_ADJUSTMENT_ITEMS:
-            raise ValueError(f"an absolute adjustment takes 1 to {MAX_ABSOLUTE_ADJUSTMENT_ITEMS} items, not {len(items)}")
+            raise ValueError(
+                f"an absolute adjustment takes 1 to {MAX_ABSOLUTE_ADJUSTMENT_ITEMS} items, not {len(items)}"
+            )
         body = self.request(
             "PUT",
             "/v3/inventory/adjustments/absolute",
@@ -412,7 +442,9 @@ class BigCommerceClient:
         )
         return body.get("transaction_id") if isinstance(body, dict) else None
 
-    def iter_inventory_items(self, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE) -> Iterator[InventoryItem]:
+    def iter_inventory_items(
+        self, params: Mapping[str, Any] | None = None, *, limit: int = MAX_PAGE_SIZE
+    ) -> Iterator[InventoryItem]:
         for row in self.iter_v3("/v3/inventory/items", params, limit=limit):
             yield self._parse(InventoryItem, row, "/v3/inventory/items")
 

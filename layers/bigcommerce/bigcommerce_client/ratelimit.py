@@ -119,9 +119,7 @@ class RateGovernor:
             self._reset_at = now + parsed.reset_ms / 1000
             self._left = parsed.requests_left - self._in_flight
             lowest = self.stats.lowest_left_seen
-            self.stats.lowest_left_seen = (
-                parsed.requests_left if lowest is None else min(lowest, parsed.requests_left)
-            )
+            self.stats.lowest_left_seen = parsed.requests_left if lowest is None else min(lowest, parsed.requests_left)
             return parsed
 
     def release(self) -> None:
