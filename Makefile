@@ -1,5 +1,7 @@
 # What a person types. `make test` builds everything it needs from this repo's own files.
 SHELL := /bin/bash
+# SAM CLI must not phone home from CI or a laptop.
+export SAM_CLI_TELEMETRY := 0
 .DEFAULT_GOAL := help
 
 # The Lambda runtime is python3.13: the venv and `sam build` use the same interpreter version.
@@ -39,7 +41,7 @@ lint: $(STAMP) ## ruff
 typecheck: $(STAMP) ## mypy --strict
 	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox tests
 
-test: lint typecheck ## lint, type-check and run every test tier
+test: lint typecheck validate ## lint, type-check, validate the SAM template and run every test tier
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## only the unit tier (no network)
