@@ -1,0 +1,169 @@
+"""The job framework: schedule tick → one job message per store; runs, checkpoints, continuation.
+
+A job that nears the Lambda deadline, or whose store has no API budget left for more than a few
+seconds, saves its checkpoint and re-queues itself with a delay instead of sleeping, so one
+store's slowness never holds a Lambda (or another store) hostage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bigcommerce_client import Clock, RetryLaterError
+
+from .settings import JobName, StoreHash
+from .state import InvalidSettingsError, JobRun, JobState, StoreRegistry, now_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+logger = logging.getLogger("bcsync.jobs")
+MAX_SQS_DELAY_SECONDS = 900
+SEND_BATCH = 10
+
+
+class JobMessage(BaseModel):
+    """The body of a message on a job queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job: JobName
+    store_hash: StoreHash
+    trigger: Literal["schedule", "webhook", "manual", "continuation"] = "schedule"  # see Trigger
+    options: dict[str, Any] = Field(default_factory=dict)
+    continuation: int = Field(default=0, ge=0)
+
+
+class Deadline(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+@dataclass
+class JobContext:
+    """What a job step sees: its store, where it left off, and whether it must stop now."""
+
+    message: JobMessage
+    checkpoint: dict[str, Any] | None
+    deadline: Deadline
+    margin_seconds: float
+    figures: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def time_is_short(self) -> bool:
+        return self.deadline.get_remaining_time_in_millis() / 1000 <= self.margin_seconds
+
+    def count(self, figure: str, amount: int = 1) -> None:
+        self.figures[figure] = self.figures.get(figure, 0) + amount
+
+
+@dataclass(frozen=True)
+class Continue:
+    """A job step's answer when it stopped early: where to resume, and no sooner than `delay_seconds`."""
+
+    checkpoint: dict[str, Any]
+    delay_seconds: float = 0.0
+
+
+# A job step runs until done (returns None) or until it must stop (returns Continue).
+JobStep = Callable[[JobContext], Continue | None]
+
+
+@dataclass
+class FanOutResult:
+    queued: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class JobQueue:
+    def __init__(self, sqs: SQSClient | Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._url = queue_url
+
+    def send(self, message: JobMessage, *, delay_seconds: float = 0) -> None:
+        delay = min(max(math.ceil(delay_seconds), 0), MAX_SQS_DELAY_SECONDS)
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=message.model_dump_json(), DelaySeconds=delay)
+
+    def send_many(self, messages: list[JobMessage]) -> list[str]:
+        """Returns the store hashes whose message SQS refused."""
+        refused: list[str] = []
+        for start in range(0, len(messages), SEND_BATCH):
+            chunk = messages[start : start + SEND_BATCH]
+            response = self._sqs.send_message_batch(
+                QueueUrl=self._url,
+                Entries=[{"Id": str(n), "MessageBody": m.model_dump_json()} for n, m in enumerate(chunk)],
+            )
+            refused += [chunk[int(failure["Id"])].store_hash for failure in response.get("Failed", [])]
+        return refused
+
+
+Trigger = Literal["schedule", "webhook", "manual", "continuation"]
+
+
+def fan_out(job: JobName, registry: StoreRegistry, queue: JobQueue, *, trigger: Trigger = "schedule") -> FanOutResult:
+    """One job message per enabled store; a store whose settings are broken is reported, not fatal."""
+    result = FanOutResult()
+    messages = []
+    for entry in registry.iter_valid(enabled_only=True):
+        if isinstance(entry, InvalidSettingsError):
+            result.problems.append(str(entry))
+            logger.error("store skipped", extra={"job": job, "problem": str(entry)})
+            continue
+        messages.append(JobMessage(job=job, store_hash=entry.store_hash, trigger=trigger))
+    refused = set(queue.send_many(messages))
+    result.queued = [m.store_hash for m in messages if m.store_hash not in refused]
+    result.problems += [f"store {store_hash}: job message refused by SQS" for store_hash in sorted(refused)]
+    return result
+
+
+class JobRunner:
+    """Runs one job message for one store: checkpoint in, run record out, continuation when cut short."""
+
+    def __init__(self, *, state: JobState, queue: JobQueue, clock: Clock, margin_seconds: float = 20.0) -> None:
+        self._state = state
+        self._queue = queue
+        self._clock = clock
+        self._margin = margin_seconds
+
+    def run(self, message: JobMessage, step: JobStep, deadline: Deadline) -> JobRun:
+        run = JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso())
+        context = JobContext(
+            message=message,
+            checkpoint=self._state.load_checkpoint(message.store_hash, message.job),
+            deadline=deadline,
+            margin_seconds=self._margin,
+        )
+        try:
+            outcome = step(context)
+        except RetryLaterError as error:
+            # The store's API budget is spent for longer than is worth waiting: resume when it returns,
+            # from the last checkpoint the step saved.
+            delay = max((error.retry_at or self._clock.now()) - self._clock.now(), 1.0)
+            outcome = Continue(checkpoint=context.checkpoint or {}, delay_seconds=delay)
+            context.problems.append(f"API budget spent; resuming at {error.retry_at_text()}")
+        run.figures, run.problems = context.figures, context.problems
+        run.finished_at = now_iso()
+        if outcome is None:
+            self._state.clear_checkpoint(message.store_hash, message.job)
+            run.outcome = "done"
+        else:
+            self._state.save_checkpoint(message.store_hash, message.job, outcome.checkpoint)
+            follow_up = message.model_copy(update={"trigger": "continuation", "continuation": message.continuation + 1})
+            self._queue.send(follow_up, delay_seconds=outcome.delay_seconds)
+            run.outcome = "continued"
+            logger.info(
+                "job continues in a new invocation",
+                extra={
+                    "store_hash": message.store_hash,
+                    "job": message.job,
+                    "checkpoint": json.dumps(outcome.checkpoint),
+                },
+            )
+        self._state.record_run(run)
+        return run

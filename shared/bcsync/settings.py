@@ -1,0 +1,86 @@
+"""Configuration: the runtime's (read once at cold start) and each store's (`StoreSettings`)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback"]
+JOBS: tuple[JobName, ...] = ("order_import", "product_sync", "inventory_push", "tracking_writeback")
+_STORE_HASH = re.compile(r"^[a-z0-9]{1,32}$")
+
+
+def _store_hash(value: str) -> str:
+    if not _STORE_HASH.match(value):
+        raise ValueError("a store hash is 1 to 32 lowercase letters and digits")
+    return value
+
+
+StoreHash = Annotated[str, AfterValidator(_store_hash)]
+
+
+class ConfigurationError(Exception):
+    """One line naming what is wrong and where, for the operator."""
+
+
+class RuntimeConfig(BaseModel):
+    """What a function learns from its environment; built once per cold start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state_table: str
+    idempotency_table: str
+    event_bus: str
+    payload_bucket: str
+    bigcommerce_api_url: str = "https://api.bigcommerce.com"
+    order_retention_days: int = Field(default=90, ge=1)
+    job_queue_urls: dict[str, str] = Field(default_factory=dict)
+    # Invocations this close to their deadline checkpoint and re-queue instead of starting more work.
+    deadline_margin_seconds: float = Field(default=20.0, ge=0)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeConfig:
+        env = os.environ if environ is None else environ
+        names = {
+            "state_table": "BCSYNC_STATE_TABLE",
+            "idempotency_table": "BCSYNC_IDEMPOTENCY_TABLE",
+            "event_bus": "BCSYNC_EVENT_BUS",
+            "payload_bucket": "BCSYNC_PAYLOAD_BUCKET",
+            "bigcommerce_api_url": "BIGCOMMERCE_API_URL",
+            "order_retention_days": "BCSYNC_ORDER_RETENTION_DAYS",
+            "deadline_margin_seconds": "BCSYNC_DEADLINE_MARGIN_SECONDS",
+        }
+        values: dict[str, object] = {field: env[var] for field, var in names.items() if env.get(var)}
+        values["job_queue_urls"] = {
+            job: env[f"BCSYNC_{job.upper()}_QUEUE_URL"] for job in JOBS if env.get(f"BCSYNC_{job.upper()}_QUEUE_URL")
+        }
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            fields = ", ".join(names.get(str(issue["loc"][0]), str(issue["loc"][0])) for issue in error.errors())
+            raise ConfigurationError(f"bcsync is not configured: missing or invalid {fields}") from None
+
+
+class StoreSettings(BaseModel):
+    """The one settings model per store (DESIGN.md). Each job's issue adds its fields, with defaults."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    store_hash: StoreHash
+    name: str = ""
+    enabled: bool = True
+    api_reserve_ratio: float = Field(default=0.5, ge=0.0, lt=1.0)
+    max_wait_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
+
+
+def describe_validation_error(store_hash: str, error: ValidationError) -> str:
+    """`store abc123: api_reserve_ratio: Input should be less than 1` - one line per bad field."""
+    parts = []
+    for issue in error.errors():
+        field = ".".join(str(part) for part in issue["loc"]) or "settings"
+        parts.append(f"{field}: {issue['msg']}")
+    return f"store {store_hash}: " + "; ".join(parts)

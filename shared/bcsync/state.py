@@ -1,0 +1,213 @@
+"""DynamoDB state: the store registry, job runs and checkpoints, and the event outbox.
+
+Keys spread load: every partition key names the store *and* the entity (`STORE#abc#JOB#order_import`),
+except the registry, which is a handful of rows read together.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .settings import StoreSettings, describe_validation_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+REGISTRY_PK = "REGISTRY"
+
+
+class UnknownStoreError(Exception):
+    """No store with this hash is registered."""
+
+
+class InvalidSettingsError(Exception):
+    """Stored settings that no longer validate; the message names the store and the field."""
+
+
+def now_iso() -> str:
+    return datetime.now(tz=UTC).isoformat(timespec="seconds")
+
+
+class StoreRegistry:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def put(self, settings: StoreSettings) -> None:
+        self._table.put_item(
+            Item={
+                "pk": REGISTRY_PK,
+                "sk": f"STORE#{settings.store_hash}",
+                "store_hash": settings.store_hash,
+                "enabled": settings.enabled,
+                "settings": settings.model_dump_json(),
+                "updated_at": now_iso(),
+            }
+        )
+
+    def get(self, store_hash: str) -> StoreSettings:
+        item = self._table.get_item(Key={"pk": REGISTRY_PK, "sk": f"STORE#{store_hash}"}, ConsistentRead=True).get(
+            "Item"
+        )
+        if item is None:
+            raise UnknownStoreError(f"store {store_hash} is not connected (run `bcsync stores connect`)")
+        return self._parse(store_hash, item)
+
+    def list(self, *, enabled_only: bool = False) -> list[StoreSettings]:
+        stores = []
+        for item in self._query_all():
+            store_hash = str(item["store_hash"])
+            stores.append(self._parse(store_hash, item))
+        return [store for store in stores if store.enabled or not enabled_only]
+
+    def iter_valid(self, *, enabled_only: bool = True) -> Iterator[StoreSettings | InvalidSettingsError]:
+        """Each store's settings, or the error that names what is wrong with them: one bad store
+        must not stop the others."""
+        for item in self._query_all():
+            try:
+                settings = self._parse(str(item["store_hash"]), item)
+            except InvalidSettingsError as error:
+                yield error
+                continue
+            if settings.enabled or not enabled_only:
+                yield settings
+
+    def set_enabled(self, store_hash: str, enabled: bool) -> StoreSettings:
+        settings = self.get(store_hash)
+        settings.enabled = enabled
+        self.put(settings)
+        return settings
+
+    def _query_all(self) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": REGISTRY_PK, ":prefix": "STORE#"},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @staticmethod
+    def _parse(store_hash: str, item: dict[str, Any]) -> StoreSettings:
+        try:
+            return StoreSettings.model_validate_json(str(item["settings"]))
+        except ValidationError as error:
+            raise InvalidSettingsError(describe_validation_error(store_hash, error)) from None
+
+
+class JobRun(BaseModel):
+    """What `bcsync status` shows of a job: when it last ran, what it did, what went wrong."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    store_hash: str
+    job: str
+    started_at: str
+    finished_at: str | None = None
+    outcome: str = "running"  # running | done | continued | failed
+    figures: dict[str, int] = Field(default_factory=dict)
+    problems: list[str] = Field(default_factory=list)
+
+
+class JobState:
+    """Job runs and checkpoints, one partition per store and job."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    @staticmethod
+    def _pk(store_hash: str, job: str) -> str:
+        return f"STORE#{store_hash}#JOB#{job}"
+
+    def record_run(self, run: JobRun) -> None:
+        self._table.put_item(
+            Item={
+                "pk": self._pk(run.store_hash, run.job),
+                "sk": "RUN",
+                "run": run.model_dump_json(),
+                "updated_at": now_iso(),
+            }
+        )
+
+    def last_run(self, store_hash: str, job: str) -> JobRun | None:
+        item = self._table.get_item(Key={"pk": self._pk(store_hash, job), "sk": "RUN"}, ConsistentRead=True).get("Item")
+        return JobRun.model_validate_json(str(item["run"])) if item else None
+
+    def save_checkpoint(self, store_hash: str, job: str, checkpoint: dict[str, Any]) -> None:
+        self._table.put_item(
+            Item={
+                "pk": self._pk(store_hash, job),
+                "sk": "CHECKPOINT",
+                "checkpoint": json.dumps(checkpoint, sort_keys=True),
+                "updated_at": now_iso(),
+            }
+        )
+
+    def load_checkpoint(self, store_hash: str, job: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key={"pk": self._pk(store_hash, job), "sk": "CHECKPOINT"}, ConsistentRead=True).get(
+            "Item"
+        )
+        if item is None:
+            return None
+        loaded = json.loads(str(item["checkpoint"]))
+        return loaded if isinstance(loaded, dict) else None
+
+    def clear_checkpoint(self, store_hash: str, job: str) -> None:
+        self._table.delete_item(Key={"pk": self._pk(store_hash, job), "sk": "CHECKPOINT"})
+
+
+class Outbox:
+    """pending → published, per idempotency key: a crash between the two republishes the same key."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+
+    def __init__(self, table: Table, *, retention_days: int = 30) -> None:
+        self._table = table
+        self._retention_seconds = retention_days * 86_400
+
+    @staticmethod
+    def _key(idempotency_key: str) -> dict[str, str]:
+        return {"pk": f"OUTBOX#{idempotency_key}", "sk": "OUTBOX"}
+
+    def state(self, idempotency_key: str) -> str | None:
+        item = self._table.get_item(Key=self._key(idempotency_key), ConsistentRead=True).get("Item")
+        return str(item["state"]) if item else None
+
+    def mark_pending(self, idempotency_key: str, detail_type: str) -> bool:
+        """False when the key was already published: nothing to do."""
+        try:
+            self._table.put_item(
+                Item={
+                    **self._key(idempotency_key),
+                    "state": self.PENDING,
+                    "detail_type": detail_type,
+                    "updated_at": now_iso(),
+                    "expires_at": int(time.time()) + self._retention_seconds,
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #state <> :published",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":published": self.PUBLISHED},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_published(self, idempotency_key: str) -> None:
+        self._table.update_item(
+            Key=self._key(idempotency_key),
+            UpdateExpression="SET #state = :published, updated_at = :now",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":published": self.PUBLISHED, ":now": now_iso()},
+        )

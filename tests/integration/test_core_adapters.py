@@ -1,0 +1,352 @@
+"""bcsync core against moto: credentials, registry, fan-out, continuation, the outbox publisher, DLQ."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bcsync.credentials import CredentialsError, CredentialStore, StoreCredentials
+from bcsync.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, PublishError, order_key
+from bcsync.inbound import REASON_ATTRIBUTE, SOURCE_ID_ATTRIBUTE, dead_letter
+from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobRunner, fan_out
+from bcsync.settings import StoreSettings
+from bcsync.state import InvalidSettingsError, JobState, Outbox, StoreRegistry, UnknownStoreError
+from bigcommerce_client import BudgetExhaustedError, VirtualClock
+from tests.aws import create_table
+from tests.conftest import KNOWN_TOKENS
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def table(aws: None) -> Any:
+    return create_table(boto3.resource("dynamodb", region_name=REGION), "StateTable", "state")
+
+
+def credentials(store_hash: str, token: str = "tok-abc-1234567") -> StoreCredentials:
+    KNOWN_TOKENS.add(token)
+    return StoreCredentials.model_validate(
+        {"store_hash": store_hash, "client_id": "cid", "access_token": token, "webhook_secret": "whs-123456"}
+    )
+
+
+# --- credentials ---------------------------------------------------------------------------------
+
+
+def test_credentials_round_trip_and_the_token_stays_secret(aws: None) -> None:
+    store = CredentialStore(client=boto3.client("secretsmanager", region_name=REGION))
+    store.put(credentials("abc123"))
+    loaded = store.get("abc123")
+    assert loaded.access_token.get_secret_value() == "tok-abc-1234567"
+    assert "tok-abc-1234567" not in repr(loaded) + str(loaded)
+
+
+def test_a_rotated_token_is_used_once_the_cache_expires(aws: None) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    CredentialStore(client=client).put(credentials("abc123", "old-token-0001"))
+    cached = CredentialStore(client=client, max_age=300)
+    assert cached.get("abc123").access_token.get_secret_value() == "old-token-0001"
+    CredentialStore(client=client).put(credentials("abc123", "new-token-0002"))
+    assert cached.get("abc123").access_token.get_secret_value() == "old-token-0001"  # within max_age
+    assert cached.get("abc123", force_fetch=True).access_token.get_secret_value() == "new-token-0002"
+    assert CredentialStore(client=client, max_age=0).get("abc123").access_token.get_secret_value() == "new-token-0002"
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        (None, "could not be read"),
+        ("not json", "not JSON"),
+        (json.dumps({"store_hash": "abc123", "client_id": "c", "webhook_secret": "w"}), "access_token"),
+        (json.dumps({"store_hash": "zzz999", "client_id": "c", "access_token": "t", "webhook_secret": "w"}), "belongs to store zzz999"),
+    ],
+)  # fmt: skip
+def test_a_missing_or_malformed_secret_is_one_line_naming_the_store_and_field(
+    aws: None, secret: str | None, expected: str
+) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    if secret is not None:
+        client.create_secret(Name="bcsync/stores/abc123", SecretString=secret)
+    with pytest.raises(CredentialsError) as caught:
+        CredentialStore(client=client).get("abc123")
+    assert "store abc123" in str(caught.value) and expected in str(caught.value)
+
+
+# --- registry and fan-out --------------------------------------------------------------------------
+
+
+def test_registry_lists_disables_and_names_unknown_stores(table: Any) -> None:
+    registry = StoreRegistry(table)
+    for store_hash in ("aaa111", "bbb222"):
+        registry.put(StoreSettings(store_hash=store_hash))
+    registry.set_enabled("bbb222", False)
+    assert [s.store_hash for s in registry.list(enabled_only=True)] == ["aaa111"]
+    with pytest.raises(UnknownStoreError, match="zzz999"):
+        registry.get("zzz999")
+
+
+def test_a_schedule_tick_for_three_stores_queues_three_job_messages(table: Any) -> None:
+    registry = StoreRegistry(table)
+    for store_hash in ("aaa111", "bbb222", "ccc333"):
+        registry.put(StoreSettings(store_hash=store_hash))
+    registry.put(StoreSettings(store_hash="ddd444", enabled=False))
+    table.put_item(  # settings written by an older version, no longer valid
+        Item={
+            "pk": "REGISTRY",
+            "sk": "STORE#eee555",
+            "store_hash": "eee555",
+            "settings": '{"store_hash": "eee555", "api_reserve_ratio": 7}',
+        }
+    )
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+
+    result = fan_out("order_import", registry, JobQueue(sqs, url))
+
+    assert sorted(result.queued) == ["aaa111", "bbb222", "ccc333"]
+    assert result.problems == ["store eee555: api_reserve_ratio: Input should be less than 1"]
+    bodies = [JobMessage.model_validate_json(m["Body"]) for m in _drain(sqs, url)]
+    assert sorted(m.store_hash for m in bodies) == ["aaa111", "bbb222", "ccc333"]
+    assert {m.job for m in bodies} == {"order_import"}
+
+
+def test_invalid_stored_settings_name_the_store_and_field(table: Any) -> None:
+    table.put_item(
+        Item={
+            "pk": "REGISTRY",
+            "sk": "STORE#eee555",
+            "store_hash": "eee555",
+            "settings": '{"store_hash": "eee555", "colour": 1}',
+        }
+    )
+    with pytest.raises(InvalidSettingsError, match="store eee555: colour"):
+        StoreRegistry(table).get("eee555")
+
+
+# --- continuation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeDeadline:
+    """A Lambda context's clock: each call to the job step costs `cost_ms`."""
+
+    remaining_ms: int
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_a_job_cut_at_its_deadline_continues_from_its_checkpoint_and_does_nothing_twice(table: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    state, queue = JobState(table), JobQueue(sqs, url)
+    runner = JobRunner(state=state, queue=queue, clock=VirtualClock(), margin_seconds=20)
+    done: list[int] = []
+    deadline = FakeDeadline(remaining_ms=60_000)
+
+    def step(context: JobContext) -> Continue | None:
+        position = (context.checkpoint or {}).get("next", 0)
+        while position < 25:
+            if context.time_is_short():
+                return Continue(checkpoint={"next": position})
+            done.append(position)
+            context.count("items")
+            position += 1
+            deadline.remaining_ms -= 4_000  # each item costs 4 s of the invocation
+        return None
+
+    first = runner.run(JobMessage(job="product_sync", store_hash="aaa111"), step, deadline)
+    assert first.outcome == "continued" and first.figures == {"items": 10}
+    follow_up = [JobMessage.model_validate_json(m["Body"]) for m in _drain(sqs, url)]
+    assert [(m.trigger, m.continuation) for m in follow_up] == [("continuation", 1)]
+
+    invocations = 1
+    message = follow_up[0]
+    while True:  # each re-queued message is a fresh invocation with a fresh deadline
+        deadline.remaining_ms = 60_000
+        invocations += 1
+        run = runner.run(message, step, deadline)
+        if run.outcome == "done":
+            break
+        message = JobMessage.model_validate_json(_drain(sqs, url)[0]["Body"])
+    assert done == list(range(25))  # everything once, in order
+    assert invocations == 3
+    assert state.load_checkpoint("aaa111", "product_sync") is None
+    last = state.last_run("aaa111", "product_sync")
+    assert last is not None and last.outcome == "done"
+
+
+def test_a_spent_api_budget_requeues_with_a_delay_instead_of_sleeping(table: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    clock = VirtualClock()
+    runner = JobRunner(state=JobState(table), queue=JobQueue(sqs, url), clock=clock)
+
+    def step(context: JobContext) -> Continue | None:
+        raise BudgetExhaustedError("spent", store_hash="aaa111", retry_at=clock.now() + 25)
+
+    run = runner.run(JobMessage(job="order_import", store_hash="aaa111"), step, FakeDeadline(600_000))
+    assert run.outcome == "continued"
+    assert any("API budget spent" in problem for problem in run.problems)
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+# --- publishing ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bus(table: Any) -> tuple[Any, str]:
+    """The bus and its default rule to a queue, as the template wires them."""
+    events = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    events.create_event_bus(Name="bcsync-bus")
+    url = sqs.create_queue(QueueName="warehouse-outbound")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="default", EventBusName="bcsync-bus", EventPattern=json.dumps({"source": ["bcsync"]}))
+    events.put_targets(Rule="default", EventBusName="bcsync-bus", Targets=[{"Id": "q", "Arn": arn}])
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="payloads")
+    return events, url
+
+
+def _publisher(table: Any, events: Any) -> EventPublisher:
+    return EventPublisher(
+        events=events,
+        s3=boto3.client("s3", region_name=REGION),
+        outbox=Outbox(table),
+        bus_name="bcsync-bus",
+        bucket="payloads",
+        sleep=lambda _: None,
+    )
+
+
+def _event(order_id: int, data: dict[str, Any] | None = None) -> OutboundEvent:
+    return OutboundEvent("Order Ready", "aaa111", order_key("aaa111", order_id, 1), data or {"order_id": order_id})
+
+
+def test_published_events_reach_the_warehouse_queue_with_the_envelope(table: Any, bus: tuple[Any, str]) -> None:
+    events, url = bus
+    result = _publisher(table, events).publish([_event(1), _event(2)])
+    assert result.published == ["order:aaa111:1:v1", "order:aaa111:2:v1"]
+    details = [json.loads(m["Body"])["detail"] for m in _drain(boto3.client("sqs", region_name=REGION), url)]
+    assert sorted(d["idempotency_key"] for d in details) == result.published
+    assert all(d["schema_version"] == 1 and d["store_hash"] == "aaa111" and "occurred_at" in d for d in details)
+
+
+def test_an_already_published_key_is_not_sent_again(table: Any, bus: tuple[Any, str]) -> None:
+    events, url = bus
+    publisher = _publisher(table, events)
+    publisher.publish([_event(1)])
+    again = publisher.publish([_event(1)])
+    assert again.published == [] and again.already_published == ["order:aaa111:1:v1"]
+    assert len(_drain(boto3.client("sqs", region_name=REGION), url)) == 1
+
+
+class CrashAfterPending:
+    """EventBridge unreachable right after the outbox write: the process dies there."""
+
+    def put_events(self, **_: Any) -> Any:
+        raise ConnectionError("crash between outbox-pending and publish")
+
+
+def test_a_crash_between_outbox_pending_and_publish_republishes_with_the_same_key(
+    table: Any, bus: tuple[Any, str]
+) -> None:
+    events, url = bus
+    with pytest.raises(ConnectionError):
+        _publisher(table, CrashAfterPending()).publish([_event(7)])
+    assert Outbox(table).state("order:aaa111:7:v1") == "pending"
+    result = _publisher(table, events).publish([_event(7)])  # the job's next run
+    assert result.published == ["order:aaa111:7:v1"]
+    keys = [
+        json.loads(m["Body"])["detail"]["idempotency_key"] for m in _drain(boto3.client("sqs", region_name=REGION), url)
+    ]
+    assert keys == ["order:aaa111:7:v1"]
+
+
+class RefusesOnce:
+    """PutEvents that fails one entry the first time, as EventBridge may under throttling."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.calls = inner, []  # type: ignore[var-annotated]
+
+    def put_events(self, Entries: list[Any]) -> Any:  # noqa: N803 - boto3's parameter name
+        self.calls.append(len(Entries))
+        if len(self.calls) == 1:
+            sent = self.inner.put_events(Entries=Entries[1:])
+            return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "ThrottlingException"}, *sent["Entries"]]}
+        return self.inner.put_events(Entries=Entries)
+
+
+def test_only_the_refused_entry_is_sent_again(table: Any, bus: tuple[Any, str]) -> None:
+    events, url = bus
+    flaky = RefusesOnce(events)
+    result = _publisher(table, flaky).publish([_event(1), _event(2), _event(3)])
+    assert flaky.calls == [3, 1]
+    assert sorted(result.published) == ["order:aaa111:1:v1", "order:aaa111:2:v1", "order:aaa111:3:v1"]
+    assert len(_drain(boto3.client("sqs", region_name=REGION), url)) == 3
+
+
+class AlwaysRefuses:
+    def put_events(self, Entries: list[Any]) -> Any:  # noqa: N803
+        return {"FailedEntryCount": len(Entries), "Entries": [{"ErrorCode": "InternalFailure"} for _ in Entries]}
+
+
+def test_entries_refused_every_time_stay_pending_and_are_named(table: Any, bus: tuple[Any, str]) -> None:
+    with pytest.raises(PublishError) as caught:
+        _publisher(table, AlwaysRefuses()).publish([_event(4)])
+    assert caught.value.failed_keys == ["order:aaa111:4:v1"]
+    assert Outbox(table).state("order:aaa111:4:v1") == "pending"
+
+
+def test_a_large_event_goes_to_s3_and_the_event_carries_a_pointer(table: Any, bus: tuple[Any, str]) -> None:
+    events, url = bus
+    big = {"order_id": 9, "lines": ["x" * 1000] * (CLAIM_CHECK_BYTES // 1000 + 10)}
+    result = _publisher(table, events).publish([_event(9, big)])
+    assert result.claim_checked == ["order:aaa111:9:v1"]
+    detail = json.loads(_drain(boto3.client("sqs", region_name=REGION), url)[0]["Body"])["detail"]
+    assert "data" not in detail
+    ref = detail["data_ref"]
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
+    assert json.loads(body) == big
+
+
+# --- dead letters ----------------------------------------------------------------------------------
+
+
+def test_a_message_that_can_never_succeed_lands_in_the_dlq_with_its_reason(aws: None) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.create_queue(QueueName="shipments-dlq")["QueueUrl"]
+    dead_letter(
+        sqs, dlq_url=dlq, body='{"type": "Nonsense"}', source_message_id="m-1", reason="unknown type 'Nonsense'"
+    )
+    message = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"][0]
+    assert message["Body"] == '{"type": "Nonsense"}'
+    assert message["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"] == "unknown type 'Nonsense'"
+    assert message["MessageAttributes"][SOURCE_ID_ATTRIBUTE]["StringValue"] == "m-1"
+
+
+def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return messages
+        messages += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

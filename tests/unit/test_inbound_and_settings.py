@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bcsync.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND, ShipmentConfirmed, StockLevel
+from bcsync.settings import ConfigurationError, RuntimeConfig, StoreSettings
+
+SHIPMENT = {
+    "type": "Shipment Confirmed",
+    "schema_version": 1,
+    "store_hash": "abc123",
+    "order_id": 101,
+    "warehouse_shipment_id": "WH-1",
+    "tracking_number": "1Z999",
+    "carrier": "UPS",
+    "lines": [{"order_product_id": 5, "quantity": 2}, {"sku": "SKU-1", "quantity": 1}],
+}
+
+
+def test_a_shipment_message_is_read_by_its_type() -> None:
+    message = SHIPMENTS_INBOUND.validate_python(SHIPMENT)
+    assert isinstance(message, ShipmentConfirmed)
+    assert [line.quantity for line in message.lines] == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"type": "Shipment Lost"}, "type"),
+        ({"store_hash": "ABC!"}, "store_hash"),
+        ({"lines": []}, "lines"),
+        ({"lines": [{"quantity": 1}]}, "lines"),
+        ({"lines": [{"sku": "A", "quantity": 0}]}, "lines"),
+        ({"schema_version": 2}, "schema_version"),
+        ({"surprise": True}, "surprise"),
+    ],
+)
+def test_an_invalid_shipment_message_names_what_is_wrong(change: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SHIPMENTS_INBOUND.validate_python({**SHIPMENT, **change})
+    assert field in str(caught.value)
+
+
+def test_stock_levels_need_an_as_of_time_and_a_mode() -> None:
+    message = STOCK_INBOUND.validate_python(
+        {
+            "type": "Stock Level",
+            "store_hash": "abc123",
+            "as_of": "2026-11-23T10:00:00Z",
+            "mode": "delta",
+            "items": [{"sku": "SKU-1", "location": "WH1", "fulfillable": 4, "exception": 1}],
+        }
+    )
+    assert isinstance(message, StockLevel) and message.items[0].fulfillable == 4
+    with pytest.raises(ValidationError, match="mode"):
+        STOCK_INBOUND.validate_python(
+            {"type": "Stock Level", "store_hash": "abc123", "as_of": "2026-11-23T10:00:00Z", "items": []}
+        )
+
+
+def test_store_settings_refuse_unknown_fields_and_bad_values() -> None:
+    with pytest.raises(ValidationError, match="api_reserve_ratio"):
+        StoreSettings(store_hash="abc123", api_reserve_ratio=1.5)
+    with pytest.raises(ValidationError, match="colour"):
+        StoreSettings.model_validate({"store_hash": "abc123", "colour": "red"})
+
+
+def test_runtime_config_names_the_missing_environment_variables() -> None:
+    with pytest.raises(ConfigurationError, match="BCSYNC_STATE_TABLE"):
+        RuntimeConfig.from_env({"BCSYNC_EVENT_BUS": "bus"})
+    config = RuntimeConfig.from_env(
+        {
+            "BCSYNC_STATE_TABLE": "state",
+            "BCSYNC_IDEMPOTENCY_TABLE": "idem",
+            "BCSYNC_EVENT_BUS": "bus",
+            "BCSYNC_PAYLOAD_BUCKET": "bucket",
+            "BCSYNC_ORDER_IMPORT_QUEUE_URL": "https://sqs/jobs",
+        }
+    )
+    assert config.job_queue_urls == {"order_import": "https://sqs/jobs"}
