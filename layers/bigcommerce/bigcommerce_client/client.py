@@ -139,6 +139,7 @@ class BigCommerceClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one logical request (retried where safe); the parsed JSON body, or None for 204."""
         method = method.upper()
@@ -158,16 +159,25 @@ class BigCommerceClient:
             ),
             reraise=True,
         )
-        return retrying(self._send_once, method, api_path, params, json)
+        return retrying(self._send_once, method, api_path, params, json, headers)
 
     def get(self, api_path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", api_path, params=params)
 
-    def _send_once(self, method: str, api_path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+    def _send_once(
+        self,
+        method: str,
+        api_path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
         where: dict[str, Any] = {"store_hash": self.store_hash, "method": method, "path": api_path}
         self.governor.acquire()
         self.counter.record(self.store_hash, endpoint_of(method, api_path))
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        headers = dict(extra_headers or {})
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
             response = self._session.request(
                 method,

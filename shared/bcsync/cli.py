@@ -1,0 +1,171 @@
+"""`bcsync`: the operator's command line.
+
+It works against a deployed stack (resource names from the stack's outputs, `--stack`) or
+against the local runtime (`AWS_ENDPOINT_URL` and the `BCSYNC_*` variables it prints).
+Store tokens are read from an environment variable or standard input, never from an argument,
+so they do not land in shell history or process listings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+import boto3
+from pydantic import SecretStr, ValidationError
+
+from bigcommerce_client import BigCommerceClient
+
+from .connect import ConnectError, check_scopes, check_store
+from .credentials import CredentialsError, CredentialStore, StoreCredentials
+from .settings import JOBS, StoreSettings, describe_validation_error
+from .state import InvalidSettingsError, JobState, StoreRegistry, UnknownStoreError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+TOKEN_ENV = "BCSYNC_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
+
+
+class CliError(Exception):
+    pass
+
+
+def _state_table(args: argparse.Namespace) -> Table:
+    name = args.state_table or os.environ.get("BCSYNC_STATE_TABLE")
+    if not name:
+        outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs", [])
+        name = next((o["OutputValue"] for o in outputs if o["OutputKey"] == "StateTableName"), None)
+    if not name:
+        raise CliError(f"cannot find the state table: set BCSYNC_STATE_TABLE or deploy stack {args.stack}")
+    return boto3.resource("dynamodb").Table(name)
+
+
+def _read_token(args: argparse.Namespace, stdin: TextIO) -> SecretStr:
+    token = os.environ.get(args.token_env, "")
+    if not token and not stdin.isatty():
+        token = stdin.readline()
+    token = token.strip()
+    if not token:
+        raise CliError(
+            f"give the store's access token in ${args.token_env} or on standard input (never as an argument)"
+        )
+    return SecretStr(token)
+
+
+def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    token = _read_token(args, stdin)
+    try:
+        settings = StoreSettings(store_hash=args.store_hash, name=args.name or "")
+    except ValidationError as error:
+        raise CliError(describe_validation_error(args.store_hash, error)) from None
+    with BigCommerceClient(store_hash=settings.store_hash, access_token=token) as client:
+        try:
+            info = check_store(client)
+            missing = check_scopes(client)
+        except ConnectError as error:
+            raise CliError(str(error)) from None
+    if missing:
+        raise CliError(
+            f"store {settings.store_hash}: the API account lacks {', '.join(missing)}; grant them in the "
+            "BigCommerce control panel (Settings > API accounts) and connect again. Nothing was saved."
+        )
+    if not settings.name:
+        settings.name = str(info.get("name", ""))
+    store_credentials = StoreCredentials(
+        store_hash=settings.store_hash,
+        client_id=args.client_id,
+        access_token=token,
+        webhook_secret=SecretStr(secrets.token_urlsafe(32)),
+    )
+    # The secret first, then the registry entry that makes the store active: a failure in between
+    # leaves an inactive secret that the next `connect` overwrites, never an active store without one.
+    CredentialStore(client=boto3.client("secretsmanager")).put(store_credentials)
+    StoreRegistry(_state_table(args)).put(settings)
+    print(f"Connected store {settings.store_hash} ({settings.name}): every scope the jobs need is granted.", file=out)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    registry = StoreRegistry(_state_table(args))
+    rows = list(registry.iter_valid(enabled_only=False))
+    if not rows:
+        print("No stores connected. Run `bcsync stores connect STORE_HASH`.", file=out)
+    for row in rows:
+        if isinstance(row, InvalidSettingsError):
+            print(f"!  {row}", file=out)
+        else:
+            print(f"{'on ' if row.enabled else 'off'} {row.store_hash:<12} {row.name}", file=out)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    table = _state_table(args)
+    settings = StoreRegistry(table).get(args.store_hash)
+    try:
+        CredentialStore(client=boto3.client("secretsmanager")).get(args.store_hash, force_fetch=True)
+        credentials_state = "present"
+    except CredentialsError as error:
+        credentials_state = f"PROBLEM: {error}"
+    jobs: dict[str, Any] = {}
+    for job in JOBS:
+        run = JobState(table).last_run(args.store_hash, job)
+        jobs[job] = run.model_dump(exclude={"store_hash", "job"}) if run else None
+    report = {"settings": settings.model_dump(), "credentials": credentials_state, "last_runs": jobs}
+    print(json.dumps(report, indent=2), file=out)
+    return 0
+
+
+def cmd_disable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    StoreRegistry(_state_table(args)).set_enabled(args.store_hash, False)
+    print(f"Store {args.store_hash} disabled: no job runs for it until `bcsync stores enable`.", file=out)
+    return 0
+
+
+def cmd_enable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    StoreRegistry(_state_table(args)).set_enabled(args.store_hash, True)
+    print(f"Store {args.store_hash} enabled.", file=out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bcsync", description="Operate bcsync: stores, jobs and their state.")
+    parser.add_argument("--stack", default="bcsync", help="the deployed stack whose outputs name the resources")
+    parser.add_argument("--state-table", help="the state table (default: $BCSYNC_STATE_TABLE, else the stack's)")
+    groups = parser.add_subparsers(dest="group", required=True)
+    stores = groups.add_parser("stores", help="connect and manage BigCommerce stores").add_subparsers(
+        dest="command", required=True
+    )
+    connect = stores.add_parser("connect", help="check a store's token and scopes, then save it")
+    connect.add_argument("store_hash")
+    connect.add_argument("--client-id", default="", help="the API account's client id")
+    connect.add_argument("--name", help="a display name (default: the store's own)")
+    connect.add_argument("--token-env", default=TOKEN_ENV, help=f"variable holding the token (default {TOKEN_ENV})")
+    connect.set_defaults(handler=cmd_connect)
+    stores.add_parser("list", help="every connected store").set_defaults(handler=cmd_list)
+    for name, handler, text in (
+        ("show", cmd_show, "a store's settings, credentials state and last job runs"),
+        ("disable", cmd_disable, "stop running jobs for a store"),
+        ("enable", cmd_enable, "run jobs for a store again"),
+    ):
+        sub = stores.add_parser(name, help=text)
+        sub.add_argument("store_hash")
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args, stdin or sys.stdin, out or sys.stdout))
+    except (CliError, UnknownStoreError, InvalidSettingsError, CredentialsError) as error:
+        print(f"bcsync: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

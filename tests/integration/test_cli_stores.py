@@ -1,0 +1,101 @@
+"""`bcsync stores ...` as an operator runs it: against the sandbox for BigCommerce, moto for AWS."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bcsync.cli import main
+from bcsync.credentials import CredentialStore
+from bigcommerce_sandbox import ALL_SCOPES, Sandbox
+from tests.aws import create_table
+from tests.conftest import KNOWN_TOKENS
+
+TOKEN = "connect-token-7f3a9"
+
+
+@pytest.fixture
+def operator_env(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) -> Iterator[Any]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("BCSYNC_STATE_TABLE", "state")
+    monkeypatch.setenv("BIGCOMMERCE_API_URL", sandbox.url)
+    monkeypatch.delenv("BCSYNC_ACCESS_TOKEN", raising=False)
+    KNOWN_TOKENS.add(TOKEN)
+    with mock_aws():
+        yield create_table(boto3.resource("dynamodb"), "StateTable", "state")
+
+
+def run(argv: list[str], *, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(argv, stdin=io.StringIO(stdin), out=out)
+    return code, out.getvalue()
+
+
+def test_connect_checks_the_token_then_saves_secret_and_settings(
+    operator_env: Any, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.add_store("abc123", token=TOKEN)
+    code, out = run(["stores", "connect", "abc123", "--client-id", "cid"], stdin=TOKEN + "\n")
+    assert code == 0, capsys.readouterr().err
+    assert "Connected store abc123 (Sandbox store abc123)" in out
+    saved = CredentialStore(client=boto3.client("secretsmanager")).get("abc123")
+    assert saved.access_token.get_secret_value() == TOKEN
+    assert len(saved.webhook_secret.get_secret_value()) >= 32
+    code, out = run(["stores", "list"])
+    assert "abc123" in out and out.startswith("on ")
+    probes = [e for e in sandbox.recorder.exchanges if e.request_headers.get("X-Bcsync-Probe")]  # type: ignore[attr-defined]
+    assert {(e.method, e.status) for e in probes if e.method != "GET"} == {("POST", 404), ("PUT", 422)}
+    assert TOKEN not in out + capsys.readouterr().err
+
+
+def test_a_missing_scope_is_named_in_one_line_and_nothing_is_saved(
+    operator_env: Any, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.add_store("abc123", token=TOKEN, scopes=ALL_SCOPES - {"store_inventory"} | {"store_inventory_read_only"})
+    code, _ = run(["stores", "connect", "abc123"], stdin=TOKEN)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "Store Inventory (modify)" in err and "Nothing was saved" in err
+    assert operator_env.scan()["Items"] == []
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+def test_a_wrong_token_is_one_clear_line(
+    operator_env: Any, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.add_store("abc123", token=TOKEN)
+    KNOWN_TOKENS.add("not-the-token-000")
+    code, _ = run(["stores", "connect", "abc123"], stdin="not-the-token-000")
+    err = capsys.readouterr().err
+    assert code == 1 and "rejected the access token for store abc123" in err
+    assert "not-the-token-000" not in err
+
+
+def test_the_token_is_never_taken_from_the_command_line(operator_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(["stores", "connect", "abc123"])
+    assert code == 1 and "never as an argument" in capsys.readouterr().err
+
+
+def test_show_and_disable(operator_env: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox.add_store("abc123", token=TOKEN)
+    monkeypatch.setenv("BCSYNC_ACCESS_TOKEN", TOKEN)
+    assert run(["stores", "connect", "abc123"])[0] == 0
+    _, out = run(["stores", "show", "abc123"])
+    report = json.loads(out)
+    assert report["credentials"] == "present" and report["settings"]["enabled"] is True
+    assert TOKEN not in out
+    assert run(["stores", "disable", "abc123"])[0] == 0
+    assert json.loads(run(["stores", "show", "abc123"])[1])["settings"]["enabled"] is False
+
+
+def test_an_unknown_store_is_named(operator_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["stores", "show", "zzz999"])[0] == 1
+    assert "store zzz999 is not connected" in capsys.readouterr().err
