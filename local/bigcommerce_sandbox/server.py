@@ -255,12 +255,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._drop()
             return
         with store.lock:
-            if fault is Fault.RATE_LIMIT:
+            # A 429 with headers comes from the store's quota, or from an injected fault that says the same.
+            if fault is Fault.RATE_LIMIT or ((fault is None or fault.acts) and not store.rate.take()):
                 self._answer(
-                    exchange,
-                    429,
-                    _error_body(api_path, 429, "Too many requests"),
-                    store.rate.headers(exhausted=True),
+                    exchange, 429, _error_body(api_path, 429, "Too many requests"), store.rate.headers(exhausted=True)
                 )
                 return
             if fault is Fault.RATE_LIMIT_BARE:
@@ -270,14 +268,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 assert fault is not None
                 status = int(fault.value)
                 self._answer(exchange, status, _error_body(api_path, status, "Internal error"), {})
-                return
-            if not store.rate.take():
-                self._answer(
-                    exchange,
-                    429,
-                    _error_body(api_path, 429, "Too many requests"),
-                    store.rate.headers(exhausted=True),
-                )
                 return
             rate_headers = store.rate.headers()
             status, body = self._dispatch(store, method, api_path, query, raw_body, token)
