@@ -39,7 +39,7 @@ lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP) ## mypy --strict
-	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox tests
+	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox local/local_runtime tests
 
 test: lint typecheck validate ## lint, type-check, validate the SAM template and run every test tier
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Exchange, Fault, Sandbox, SandboxStore
 from bigcommerce_sandbox.contract import ContractValidator
+from local_runtime import LocalStack
 
 TIERS = ("unit", "integration", "contract", "e2e", "fault")
 # Tokens the suite uses; none may ever appear in a log line (checked after every test).
@@ -40,7 +42,9 @@ def _network_rules(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)  # third-party libraries at the level Lambda runs them
+    for ours in ("bigcommerce_client", "bcsync", "bigcommerce_sandbox", "local_runtime"):
+        caplog.set_level(logging.DEBUG, logger=ours)
     yield
     text = caplog.text
     leaked = [token for token in KNOWN_TOKENS if token in text]
@@ -113,3 +117,32 @@ def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
     yield factory
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def _local_stack_server() -> Iterator[LocalStack]:
+    with LocalStack(clock=VirtualClock()) as stack:
+        yield stack
+
+
+@pytest.fixture
+def local_stack(_local_stack_server: LocalStack, clock: VirtualClock) -> Iterator[LocalStack]:
+    """A freshly created stack (moto on 127.0.0.1, from the expanded template) on the test's clock."""
+    _local_stack_server.clock = clock
+    _local_stack_server.redeploy({})
+    with _local_stack_server.environ():
+        yield _local_stack_server
+
+
+@pytest.fixture
+def local_world(local_stack: LocalStack, sandbox: Sandbox) -> Iterator[tuple[LocalStack, Sandbox]]:
+    """A whole local stack with the BigCommerce sandbox, handlers pointed at it."""
+    previous = os.environ.get("BIGCOMMERCE_API_URL")
+    os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
+    try:
+        yield local_stack, sandbox
+    finally:
+        if previous is None:
+            os.environ.pop("BIGCOMMERCE_API_URL", None)
+        else:
+            os.environ["BIGCOMMERCE_API_URL"] = previous

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import cutpoints
 from .state import Outbox
 
 if TYPE_CHECKING:
@@ -94,10 +95,12 @@ class EventPublisher:
             if claim_checked:
                 result.claim_checked.append(event.idempotency_key)
             to_send.append((event, entry))
+        cutpoints.reached(cutpoints.AFTER_OUTBOX_PENDING)
         refused: list[str] = []
         for start in range(0, len(to_send), PUT_EVENTS_BATCH):
             chunk = to_send[start : start + PUT_EVENTS_BATCH]
             failed = {event.idempotency_key for event, _ in self._put_with_retries(chunk)}
+            cutpoints.reached(cutpoints.AFTER_PUBLISH)  # sent, not yet marked: a crash here republishes
             refused.extend(sorted(failed))
             for event, _ in chunk:
                 if event.idempotency_key not in failed:

@@ -1,0 +1,154 @@
+"""The local runtime behaves as AWS would for bcsync: resources, SQS semantics, bus rules, cuts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+import pytest
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
+
+from bcsync import cutpoints
+from bcsync.events import EventPublisher, OutboundEvent, order_key
+from bcsync.state import Outbox
+from bigcommerce_client import VirtualClock
+from local_runtime import LocalStack
+from local_runtime.runtime import LambdaContext, rate_seconds
+
+
+def test_every_resource_of_the_expanded_template_is_created_or_named_as_not_emulated(local_stack: LocalStack) -> None:
+    resources = local_stack.template["Resources"]
+    accounted = set(local_stack.created) | set(local_stack.not_emulated) | local_stack.skipped_by_condition
+    assert accounted == set(resources)
+    assert all(reason for reason in local_stack.not_emulated.values())
+    inventory = local_stack.inventory()
+    for logical, kind in local_stack.created.items():
+        physical = local_stack.physical[logical]["Ref"]
+        assert physical in inventory[kind], f"{logical} ({kind}) is not in moto"
+    created_by_kind = {kind: sum(1 for k in local_stack.created.values() if k == kind) for kind in inventory}
+    assert created_by_kind == {kind: len(names) for kind, names in inventory.items()}, "moto holds extra resources"
+
+
+def test_a_conditional_resource_follows_its_parameter(local_stack: LocalStack) -> None:
+    assert "AlarmEmailSubscription" in local_stack.skipped_by_condition
+    local_stack.redeploy({"AlarmEmail": "ops@example.com"})
+    assert "AlarmEmailSubscription" in local_stack.created
+    assert local_stack.inventory()["AWS::SNS::Subscription"]
+
+
+def _publisher(stack: LocalStack) -> EventPublisher:
+    env = stack.environment()
+    return EventPublisher(
+        events=stack.client("events"),
+        s3=stack.client("s3"),
+        outbox=Outbox(stack.resource("dynamodb").Table(env["BCSYNC_STATE_TABLE"])),
+        bus_name=env["BCSYNC_EVENT_BUS"],
+        bucket=env["BCSYNC_PAYLOAD_BUCKET"],
+        sleep=lambda _: None,
+    )
+
+
+def _drain(stack: LocalStack, logical: str) -> list[dict[str, Any]]:
+    sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
+    bodies = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_bus_events_reach_the_warehouse_queue_through_the_templates_rule(local_stack: LocalStack) -> None:
+    _publisher(local_stack).publish(
+        [OutboundEvent("Order Ready", "abc123", order_key("abc123", 1, 1), {"order_id": 1})]
+    )
+    events = _drain(local_stack, "WarehouseOutbound")
+    assert [(e["source"], e["detail-type"], e["detail"]["idempotency_key"]) for e in events] == [
+        ("bcsync", "Order Ready", "order:abc123:1:v1")
+    ]
+
+
+def _handler_publishing(stack: LocalStack) -> Any:
+    """A handler in the Powertools style: BatchProcessor, one publish per record."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+    publisher = _publisher(stack)
+
+    def record_handler(record: SQSRecord) -> None:
+        order_id = int(json.loads(record.body)["order_id"])
+        publisher.publish(
+            [OutboundEvent("Order Ready", "abc123", order_key("abc123", order_id, 1), {"order_id": order_id})]
+        )
+
+    def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        return process_partial_response(
+            event=event,
+            record_handler=record_handler,
+            processor=processor,
+            context=cast(PowertoolsContext, context),  # the local context has every attribute Powertools reads
+        )
+
+    return handler
+
+
+def _send(stack: LocalStack, logical: str, bodies: list[dict[str, Any]]) -> None:
+    sqs = stack.client("sqs")
+    for body in bodies:
+        sqs.send_message(QueueUrl=stack.physical[logical]["Ref"], MessageBody=json.dumps(body))
+
+
+@pytest.mark.parametrize(
+    ("point", "raw_duplicates"), [(cutpoints.AFTER_OUTBOX_PENDING, 0), (cutpoints.AFTER_PUBLISH, 1)]
+)
+def test_a_crash_is_redelivered_and_republished_with_the_same_key(
+    local_stack: LocalStack, point: str, raw_duplicates: int
+) -> None:
+    _send(local_stack, "OrderImportJobs", [{"order_id": 5}])
+    with local_stack.cut_at(point) as hits:
+        report = local_stack.deliver_sqs("OrderImportJobs", _handler_publishing(local_stack))
+    assert hits == [point] and report.cut == 1 and report.delivered == 1
+    keys = [e["detail"]["idempotency_key"] for e in _drain(local_stack, "WarehouseOutbound")]
+    assert set(keys) == {"order:abc123:5:v1"}  # nothing lost
+    assert len(keys) - len(set(keys)) == raw_duplicates  # a republish only when the crash followed PutEvents
+
+
+def test_a_failing_record_is_retried_then_dead_lettered_while_the_others_succeed(local_stack: LocalStack) -> None:
+    _send(local_stack, "OrderImportJobs", [{"order_id": 1}, {"order_id": "not a number"}, {"order_id": 2}])
+    report = local_stack.deliver_sqs("OrderImportJobs", _handler_publishing(local_stack))
+    assert report.delivered == 2
+    assert report.failed == 5  # maxReceiveCount in template.yaml
+    dead = _drain(local_stack, "OrderImportJobsDLQ")
+    assert dead == [{"order_id": "not a number"}]
+    assert sorted(e["detail"]["data"]["order_id"] for e in _drain(local_stack, "WarehouseOutbound")) == [1, 2]
+
+
+def test_duplicated_and_reordered_deliveries_still_publish_each_key_once_after_dedupe(local_stack: LocalStack) -> None:
+    _send(local_stack, "OrderImportJobs", [{"order_id": n} for n in range(20)])
+    report = local_stack.deliver_sqs(
+        "OrderImportJobs", _handler_publishing(local_stack), duplicate_rate=0.5, reorder=True, seed=3
+    )
+    assert report.duplicates_sent > 0
+    keys = [e["detail"]["idempotency_key"] for e in _drain(local_stack, "WarehouseOutbound")]
+    assert sorted(set(keys)) == sorted(order_key("abc123", n, 1) for n in range(20))
+    assert len(keys) == 20  # the outbox drops keys already published: no raw duplicate
+
+
+def test_the_lambda_context_deadline_runs_on_the_injected_clock(local_stack: LocalStack, clock: VirtualClock) -> None:
+    context = local_stack.context("order-import", timeout_seconds=120)
+    clock.advance(100)
+    assert context.get_remaining_time_in_millis() == 20_000
+
+
+def test_schedules_fire_from_the_clock(local_stack: LocalStack) -> None:
+    assert rate_seconds("rate(5 minutes)") == 300
+    assert rate_seconds("rate(1 day)") == 86_400
+    with pytest.raises(ValueError, match="rate"):
+        rate_seconds("cron(0 2 * * ? *)")
+    local_stack.template = {
+        **local_stack.template,
+        "Resources": {
+            "Tick": {"Type": "AWS::Events::Rule", "Properties": {"ScheduleExpression": "rate(5 minutes)"}},
+        },
+    }
+    assert local_stack.due_schedules(0, 900) == [("Tick", 300), ("Tick", 600), ("Tick", 900)]
