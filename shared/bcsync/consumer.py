@@ -1,0 +1,126 @@
+"""The SQS consumer every job function shares: job message → store → client → step, per record.
+
+Powertools' BatchProcessor reports failures per record (`ReportBatchItemFailures`), so one
+store's trouble never fails another store's message in the same batch. A message that can
+never succeed (not a job message, a store that is not connected, settings or a secret that
+do not validate) is moved to the DLQ with its reason; a disabled store's message is dropped
+with a log line; transient trouble raises and comes back through `batchItemFailures`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from pydantic import SecretStr, ValidationError
+
+from bigcommerce_client import BigCommerceClient, Clock
+
+from .credentials import CredentialsError, CredentialStore, StoreCredentials
+from .inbound import dead_letter
+from .jobs import JobMessage, JobRunner, JobStep
+from .settings import StoreSettings
+from .state import InvalidSettingsError, StoreRegistry, UnknownStoreError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_sqs import SQSClient
+
+logger = logging.getLogger("bcsync.consumer")
+ClientFactory = Callable[[StoreSettings, StoreCredentials], BigCommerceClient]
+StepFactory = Callable[[StoreSettings, BigCommerceClient], JobStep]
+
+
+class NeverValid(Exception):  # noqa: N818 - a verdict on the message, not a fault of ours
+    """This message cannot succeed however often it is retried."""
+
+
+def default_client_factory(*, api_url: str | None, clock: Clock) -> ClientFactory:
+    def build(settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
+        return BigCommerceClient(
+            store_hash=settings.store_hash,
+            access_token=credentials.access_token,
+            api_url=api_url,
+            reserve_ratio=settings.api_reserve_ratio,
+            max_wait_seconds=settings.max_wait_seconds,
+            clock=clock,
+        )
+
+    return build
+
+
+@dataclass
+class JobConsumer:
+    job: str
+    registry: StoreRegistry
+    credentials: CredentialStore
+    runner: JobRunner
+    sqs: SQSClient | Any
+    dlq_url: str
+    client_factory: ClientFactory
+    step_factory: StepFactory
+
+    def __post_init__(self) -> None:
+        self._processor = BatchProcessor(event_type=EventType.SQS)
+        self._clients: dict[str, tuple[SecretStr, BigCommerceClient]] = {}
+        self._context: LambdaContext | None = None
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self._context = context
+        return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
+            event=event, record_handler=self._record, processor=self._processor, context=context
+        )
+
+    def _record(self, record: SQSRecord) -> None:
+        try:
+            message, settings, credentials = self._open(record.body)
+        except NeverValid as verdict:
+            logger.error("job message dead-lettered", extra={"reason": str(verdict), "message_id": record.message_id})
+            dead_letter(
+                self.sqs,
+                dlq_url=self.dlq_url,
+                body=record.body,
+                source_message_id=record.message_id,
+                reason=str(verdict),
+            )
+            return
+        if message is None or settings is None or credentials is None:
+            return  # a disabled store: nothing to do, already logged
+        client = self._client_for(settings, credentials)
+        assert self._context is not None
+        self.runner.run(message, self.step_factory(settings, client), self._context)
+
+    def _open(self, body: str) -> tuple[JobMessage | None, StoreSettings | None, StoreCredentials | None]:
+        try:
+            message = JobMessage.model_validate_json(body)
+        except ValidationError as error:
+            fields = ", ".join(sorted({".".join(map(str, issue["loc"])) or "body" for issue in error.errors()}))
+            raise NeverValid(f"not a job message (invalid: {fields})") from None
+        if message.job != self.job:
+            raise NeverValid(f"a {message.job} message on the {self.job} queue")
+        try:
+            settings = self.registry.get(message.store_hash)
+        except (UnknownStoreError, InvalidSettingsError) as error:
+            raise NeverValid(str(error)) from None
+        if not settings.enabled:
+            logger.info("store is disabled; job skipped", extra={"store_hash": message.store_hash, "job": self.job})
+            return None, None, None
+        try:
+            credentials = self.credentials.get(message.store_hash)
+        except CredentialsError as error:
+            raise NeverValid(str(error)) from None
+        return message, settings, credentials
+
+    def _client_for(self, settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
+        """One pooled client per store for the container's life; a rotated token gets a new one."""
+        token = credentials.access_token  # SecretStr compares by value without exposing it
+        cached = self._clients.get(settings.store_hash)
+        if cached is None or cached[0] != token:
+            if cached is not None:
+                cached[1].close()
+            self._clients[settings.store_hash] = (token, self.client_factory(settings, credentials))
+        return self._clients[settings.store_hash][1]

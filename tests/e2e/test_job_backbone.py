@@ -1,0 +1,90 @@
+"""A schedule tick through the backbone: fan-out, the shared job consumer, bad stores beside good ones."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from bcsync.cli import main as bcsync_cli
+from bcsync.consumer import JobConsumer, default_client_factory
+from bcsync.credentials import CredentialStore
+from bcsync.inbound import REASON_ATTRIBUTE
+from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobRunner, JobStep, fan_out
+from bcsync.settings import StoreSettings
+from bcsync.state import JobState, StoreRegistry
+from bigcommerce_client import BigCommerceClient, VirtualClock
+from bigcommerce_sandbox import Sandbox, seed_catalog
+from local_runtime import LocalStack
+from tests.conftest import KNOWN_TOKENS
+
+
+def connect(store_hash: str, token: str) -> None:
+    KNOWN_TOKENS.add(token)
+    assert bcsync_cli(["stores", "connect", store_hash], stdin=io.StringIO(token), out=io.StringIO()) == 0
+
+
+def counting_products(settings: StoreSettings, client: BigCommerceClient) -> JobStep:
+    def step(context: JobContext) -> Continue | None:
+        for _ in client.iter_products(limit=10):
+            context.count("products")
+        return None
+
+    return step
+
+
+def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reason(
+    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    for store_hash, products in (("aaa111", 12), ("bbb222", 25)):
+        seed_catalog(sandbox.add_store(store_hash, token=f"tok-{store_hash}-9x"), products=products)
+        connect(store_hash, f"tok-{store_hash}-9x")
+    table = stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"])
+    registry = StoreRegistry(table)
+    registry.put(StoreSettings(store_hash="ccc333"))  # connected long ago; its secret was since broken
+    stack.client("secretsmanager").create_secret(Name="bcsync/stores/ccc333", SecretString='{"store_hash": "ccc333"}')
+    registry.put(StoreSettings(store_hash="ddd444", enabled=False))
+    sqs = stack.client("sqs")
+    queue = JobQueue(sqs, stack.physical["ProductSyncJobs"]["Ref"])
+
+    tick = fan_out("product_sync", registry, queue)
+    queue.send(JobMessage(job="product_sync", store_hash="zzz999"))  # a store nobody connected
+    sqs.send_message(QueueUrl=stack.physical["ProductSyncJobs"]["Ref"], MessageBody='{"job": "dance"}')
+
+    assert sorted(tick.queued) == ["aaa111", "bbb222", "ccc333"]
+    consumer = JobConsumer(
+        job="product_sync",
+        registry=registry,
+        credentials=CredentialStore(client=stack.client("secretsmanager")),
+        runner=JobRunner(state=JobState(table), queue=queue, clock=clock),
+        sqs=sqs,
+        dlq_url=stack.physical["ProductSyncJobsDLQ"]["Ref"],
+        client_factory=default_client_factory(api_url=sandbox.url, clock=clock),
+        step_factory=counting_products,
+    )
+    report = stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
+
+    assert report.failed == 0 and report.delivered == 5
+    runs = {h: JobState(table).last_run(h, "product_sync") for h in ("aaa111", "bbb222", "ccc333", "ddd444")}
+    assert runs["aaa111"] is not None and runs["aaa111"].figures == {"products": 13}  # 12 + the bundle
+    assert runs["bbb222"] is not None and runs["bbb222"].figures == {"products": 26}
+    assert runs["ccc333"] is None and runs["ddd444"] is None
+    reasons = sorted(_dead_letter_reasons(stack))
+    assert reasons == [
+        "not a job message (invalid: job, store_hash)",
+        "store ccc333: secret bcsync/stores/ccc333 lacks or has an invalid access_token, client_id, webhook_secret",
+        "store zzz999 is not connected (run `bcsync stores connect`)",
+    ]
+
+
+def _dead_letter_reasons(stack: LocalStack) -> list[str]:
+    sqs, url = stack.client("sqs"), stack.physical["ProductSyncJobsDLQ"]["Ref"]
+    reasons: list[str] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+        "Messages", []
+    ):
+        for message in batch:
+            attributes: dict[str, Any] = message.get("MessageAttributes", {})
+            reasons.append(attributes[REASON_ATTRIBUTE]["StringValue"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return reasons
