@@ -53,8 +53,8 @@ contract: $(STAMP) ## only the contract tier
 sandbox: $(STAMP) ## run the BigCommerce sandbox on 127.0.0.1 (see --help)
 	$(VENV)/bin/bigcommerce-sandbox $(ARGS)
 
-demo: $(STAMP) ## the local demo (what exists so far)
-	$(PY) -m bigcommerce_sandbox.demo
+demo: $(STAMP) $(SAM_STAMP) ## bcsync on the local runtime and sandbox (no AWS account, no network)
+	$(PY) -m local_runtime.demo
 
 $(SAM_STAMP): requirements-sam.txt | python313
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)

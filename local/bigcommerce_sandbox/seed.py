@@ -208,12 +208,13 @@ def add_order(
     pickup: bool = False,
     digital: bool = False,
     rng: random.Random | None = None,
+    at: float | None = None,
 ) -> int:
     """Add an order; `lines` are (product, variant, quantity), spread over `addresses`."""
     rng = rng or random.Random(store.next_id())
     with store.lock:
         order_id = store.next_id()
-        now = store.clock.now()
+        now = store.clock.now() if at is None else at
         billing = _address(rng, order_id)
         address_rows = []
         for n in range(addresses):
@@ -341,10 +342,10 @@ def seed_orders(store: SandboxStore, *, orders: int = 30, seed: int = 11) -> lis
         raise ValueError("seed the catalog before the orders")
     created = []
     statuses = list(ORDER_STATUSES)
+    start = store.clock.now() - orders  # one order a second up to now: distinct date_modified, as real traffic has
     for n in range(orders):
         picks = [(p, v, rng.randint(1, 3)) for p, v in rng.sample(sellable, k=min(len(sellable), rng.randint(1, 4)))]
-        created.append(add_order(store, status_id=statuses[n % len(statuses)], lines=picks, rng=rng))
-        store.clock.sleep(1.0)  # distinct date_modified values, as real traffic has
+        created.append(add_order(store, status_id=statuses[n % len(statuses)], lines=picks, rng=rng, at=start + n))
     created.append(add_order(store, lines=[(p, v, 1) for p, v in sellable[:4]], addresses=2, rng=rng))
     created.append(add_order(store, lines=[(p, v, 1) for p, v in sellable[:2]], pickup=True, rng=rng))
     created.append(add_order(store, lines=[(p, v, 1) for p, v in sellable[:1]], digital=True, rng=rng))
