@@ -51,6 +51,9 @@ NOT_EMULATED = {
     "AWS::S3::BucketPolicy": "moto does not enforce bucket policies",
     "AWS::SQS::QueuePolicy": "moto does not enforce queue policies",
     "AWS::IAM::Role": "moto does not enforce IAM; grants are checked against the expanded template instead",
+    "AWS::Lambda::Function": "handlers run in-process, imported from their CodeUri",
+    "AWS::Lambda::Permission": "in-process invocations need no permission",
+    "AWS::Lambda::EventSourceMapping": "deliver_sqs plays the event source mapping",
 }
 
 
@@ -125,6 +128,7 @@ class LocalStack:
     def __init__(self, *, clock: Clock = SYSTEM_CLOCK, parameters: dict[str, str] | None = None) -> None:
         self.clock = clock
         self.template = expanded_template()
+        self._deployed_template = self.template
         self.defaults = {
             name: str(spec.get("Default", "")) for name, spec in self.template.get("Parameters", {}).items()
         }
@@ -162,6 +166,7 @@ class LocalStack:
     def redeploy(self, parameters: dict[str, str]) -> None:
         """A fresh deployment with these parameter values (moto's state is per process: one stack at a time)."""
         self.parameters = self.defaults | parameters
+        self.template = self._deployed_template  # undo any test's edits
         self.reset()
 
     def reset(self) -> None:
@@ -525,6 +530,37 @@ class LocalStack:
                 due.append((logical, tick))
                 tick += period
         return sorted(due, key=lambda item: item[1])
+
+
+ScheduleHandler = Callable[[str, dict[str, Any], LambdaContext], Any]
+
+
+def _scheduled_event(stack: LocalStack, rule: str, fired_at: float) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": datetime.fromtimestamp(fired_at, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "region": REGION,
+        "resources": [stack.physical.get(rule, {}).get("Arn", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}")],
+        "detail": {},
+    }
+
+
+def fire_schedules(stack: LocalStack, since: float, until: float, invoke: ScheduleHandler) -> list[tuple[str, float]]:
+    """Invoke each schedule target due in (since, until] with what EventBridge would send it:
+    the target's `Input` when it has one, else the scheduled event. Returns what fired."""
+    fired = stack.due_schedules(since, until)
+    for rule, at in fired:
+        targets = stack.template["Resources"][rule].get("Properties", {}).get("Targets", [{"Id": rule}])
+        for target in targets:
+            event = json.loads(target["Input"]) if "Input" in target else _scheduled_event(stack, rule, at)
+            invoke(target.get("Id", rule), event, stack.context(target.get("Id", rule)))
+    return fired
 
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")

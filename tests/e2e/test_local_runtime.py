@@ -15,7 +15,7 @@ from bcsync.events import EventPublisher, OutboundEvent, order_key
 from bcsync.state import Outbox
 from bigcommerce_client import VirtualClock
 from local_runtime import LocalStack
-from local_runtime.runtime import LambdaContext, rate_seconds
+from local_runtime.runtime import LambdaContext, fire_schedules, rate_seconds
 
 
 def test_every_resource_of_the_expanded_template_is_created_or_named_as_not_emulated(local_stack: LocalStack) -> None:
@@ -152,3 +152,39 @@ def test_schedules_fire_from_the_clock(local_stack: LocalStack) -> None:
         },
     }
     assert local_stack.due_schedules(0, 900) == [("Tick", 300), ("Tick", 600), ("Tick", 900)]
+
+
+def test_a_schedule_tick_invokes_its_target_with_the_targets_input(
+    local_stack: LocalStack, clock: VirtualClock
+) -> None:
+    local_stack.template = {
+        **local_stack.template,
+        "Resources": {
+            "OrderImportTick": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "ScheduleExpression": "rate(5 minutes)",
+                    "Targets": [{"Id": "OrderImportFunction", "Input": '{"job": "order_import"}'}],
+                },
+            },
+            "NightlyTick": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {"ScheduleExpression": "rate(1 day)", "Targets": [{"Id": "ProductSyncFunction"}]},
+            },
+        },
+    }
+    calls: list[tuple[str, Any, int]] = []
+    start = clock.now()
+    clock.advance(600)
+    fired = fire_schedules(
+        local_stack,
+        start,
+        clock.now(),
+        lambda target, event, ctx: calls.append((target, event, ctx.get_remaining_time_in_millis())),
+    )
+    assert [rule for rule, _ in fired] == ["OrderImportTick", "OrderImportTick"]
+    assert [(target, event) for target, event, _ in calls] == [("OrderImportFunction", {"job": "order_import"})] * 2
+    clock.advance(86_400)
+    fire_schedules(local_stack, start + 600, clock.now(), lambda target, event, ctx: calls.append((target, event, 0)))
+    nightly = [event for target, event, _ in calls if target == "ProductSyncFunction"]
+    assert len(nightly) == 1 and nightly[0]["detail-type"] == "Scheduled Event"
