@@ -12,10 +12,9 @@ import sys
 import time
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.consumer import JobConsumer, default_client_factory
-from bcsync.credentials import CredentialStore
-from bcsync.jobs import Continue, JobContext, JobQueue, JobRunner, JobStep, fan_out
-from bcsync.settings import JOBS, StoreSettings
+from bcsync.consumer import JobConsumer, build_job_consumer
+from bcsync.jobs import Continue, JobContext, JobQueue, JobStep, fan_out
+from bcsync.settings import JOBS, RuntimeConfig, StoreSettings
 from bcsync.state import JobState, StoreRegistry
 from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient
 from bigcommerce_sandbox import Sandbox, seed_catalog, seed_orders
@@ -71,16 +70,8 @@ def main() -> int:
             problems += tick.problems
             print(f"Schedule tick {job:<19} → job messages for {', '.join(tick.queued) or 'no store'}")
 
-        queue = JobQueue(sqs, stack.physical["ProductSyncJobs"]["Ref"])
-        consumer = JobConsumer(
-            job="product_sync",
-            registry=registry,
-            credentials=CredentialStore(client=stack.client("secretsmanager")),
-            runner=JobRunner(state=JobState(table), queue=queue, clock=SYSTEM_CLOCK),
-            sqs=sqs,
-            dlq_url=stack.physical["ProductSyncJobsDLQ"]["Ref"],
-            client_factory=default_client_factory(api_url=sandbox.url, clock=SYSTEM_CLOCK),
-            step_factory=catalog_read,
+        consumer = build_job_consumer(
+            "product_sync", config=RuntimeConfig.from_env(), step_factory=catalog_read, clock=SYSTEM_CLOCK
         )
         report = stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
         run = JobState(table).last_run(STORE, "product_sync")

@@ -208,6 +208,7 @@ class LocalStack:
             ("TRACKING_WRITEBACK", "TrackingWritebackJobs"),
         ):
             env[f"BCSYNC_{job}_QUEUE_URL"] = self.physical[logical]["Ref"]
+            env[f"BCSYNC_{job}_DLQ_URL"] = self.physical[f"{logical}DLQ"]["Ref"]
         return env
 
     @contextlib.contextmanager

@@ -14,16 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import SecretStr, ValidationError
 
-from bigcommerce_client import BigCommerceClient, Clock
+from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, Clock
 
 from .credentials import CredentialsError, CredentialStore, StoreCredentials
 from .inbound import dead_letter
-from .jobs import JobMessage, JobRunner, JobStep
-from .settings import StoreSettings
-from .state import InvalidSettingsError, StoreRegistry, UnknownStoreError
+from .jobs import JobMessage, JobQueue, JobRunner, JobStep
+from .settings import ConfigurationError, JobName, RuntimeConfig, StoreSettings
+from .state import InvalidSettingsError, JobState, StoreRegistry, UnknownStoreError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -124,3 +125,32 @@ class JobConsumer:
                 cached[1].close()
             self._clients[settings.store_hash] = (token, self.client_factory(settings, credentials))
         return self._clients[settings.store_hash][1]
+
+
+def build_job_consumer(
+    job: JobName,
+    *,
+    config: RuntimeConfig,
+    step_factory: StepFactory,
+    clock: Clock = SYSTEM_CLOCK,
+    session: boto3.session.Session | None = None,
+) -> JobConsumer:
+    """The consumer a job function creates at module level (cold start), from its environment."""
+    if job not in config.job_queue_urls or job not in config.job_dlq_urls:
+        raise ConfigurationError(f"bcsync is not configured: BCSYNC_{job.upper()}_QUEUE_URL and _DLQ_URL are needed")
+    session = session or boto3.session.Session()
+    table = session.resource("dynamodb").Table(config.state_table)
+    sqs = session.client("sqs")
+    queue = JobQueue(sqs, config.job_queue_urls[job])
+    return JobConsumer(
+        job=job,
+        registry=StoreRegistry(table),
+        credentials=CredentialStore(client=session.client("secretsmanager")),
+        runner=JobRunner(
+            state=JobState(table), queue=queue, clock=clock, margin_seconds=config.deadline_margin_seconds
+        ),
+        sqs=sqs,
+        dlq_url=config.job_dlq_urls[job],
+        client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock),
+        step_factory=step_factory,
+    )

@@ -39,6 +39,7 @@ class RuntimeConfig(BaseModel):
     bigcommerce_api_url: str = "https://api.bigcommerce.com"
     order_retention_days: int = Field(default=90, ge=1)
     job_queue_urls: dict[str, str] = Field(default_factory=dict)
+    job_dlq_urls: dict[str, str] = Field(default_factory=dict)
     # Invocations this close to their deadline checkpoint and re-queue instead of starting more work.
     deadline_margin_seconds: float = Field(default=20.0, ge=0)
 
@@ -55,9 +56,10 @@ class RuntimeConfig(BaseModel):
             "deadline_margin_seconds": "BCSYNC_DEADLINE_MARGIN_SECONDS",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if env.get(var)}
-        values["job_queue_urls"] = {
-            job: env[f"BCSYNC_{job.upper()}_QUEUE_URL"] for job in JOBS if env.get(f"BCSYNC_{job.upper()}_QUEUE_URL")
-        }
+        for field, suffix in (("job_queue_urls", "QUEUE_URL"), ("job_dlq_urls", "DLQ_URL")):
+            values[field] = {
+                job: env[f"BCSYNC_{job.upper()}_{suffix}"] for job in JOBS if env.get(f"BCSYNC_{job.upper()}_{suffix}")
+            }
         try:
             return cls.model_validate(values)
         except ValidationError as error:

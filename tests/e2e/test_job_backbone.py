@@ -6,11 +6,10 @@ import io
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.consumer import JobConsumer, default_client_factory
-from bcsync.credentials import CredentialStore
+from bcsync.consumer import build_job_consumer
 from bcsync.inbound import REASON_ATTRIBUTE
-from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobRunner, JobStep, fan_out
-from bcsync.settings import StoreSettings
+from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobStep, fan_out
+from bcsync.settings import RuntimeConfig, StoreSettings
 from bcsync.state import JobState, StoreRegistry
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
@@ -52,15 +51,8 @@ def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reas
     sqs.send_message(QueueUrl=stack.physical["ProductSyncJobs"]["Ref"], MessageBody='{"job": "dance"}')
 
     assert sorted(tick.queued) == ["aaa111", "bbb222", "ccc333"]
-    consumer = JobConsumer(
-        job="product_sync",
-        registry=registry,
-        credentials=CredentialStore(client=stack.client("secretsmanager")),
-        runner=JobRunner(state=JobState(table), queue=queue, clock=clock),
-        sqs=sqs,
-        dlq_url=stack.physical["ProductSyncJobsDLQ"]["Ref"],
-        client_factory=default_client_factory(api_url=sandbox.url, clock=clock),
-        step_factory=counting_products,
+    consumer = build_job_consumer(
+        "product_sync", config=RuntimeConfig.from_env(), step_factory=counting_products, clock=clock
     )
     report = stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
 
