@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -38,6 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 EXPANDED = REPO / "build" / "expanded-template.json"
 SAM_PYTHON = REPO / ".venv-sam" / "bin" / "python"
+LOCAL_ARTIFACTS_BUCKET = "bcsync-local-artifacts"  # expand_template.py points CodeUri here
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK = "bcsync-local"
@@ -145,6 +147,7 @@ class LocalStack:
         self.created: dict[str, str] = {}  # logical id → type
         self.not_emulated: dict[str, str] = {}  # logical id → reason
         self.skipped_by_condition: set[str] = set()
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -167,6 +170,7 @@ class LocalStack:
         """A fresh deployment with these parameter values (moto's state is per process: one stack at a time)."""
         self.parameters = self.defaults | parameters
         self.template = self._deployed_template  # undo any test's edits
+        self._handlers.clear()
         self.reset()
 
     def reset(self) -> None:
@@ -413,6 +417,32 @@ class LocalStack:
         }
 
     # --- invocations ------------------------------------------------------------------------------
+
+    def load_handler(self, function: str) -> Callable[[dict[str, Any], Any], Any]:
+        """The real handler of a function of the template, imported from its CodeUri and Handler.
+
+        Each function's module is imported once per stack under its own name, as each Lambda
+        function has its own process: module-level clients and configuration (cold start) are
+        built then, inside `environ()`.
+        """
+        if function in self._handlers:
+            return self._handlers[function]
+        properties = self.template["Resources"][function]["Properties"]
+        key = properties["Code"]["S3Key"] if "S3Key" in properties.get("Code", {}) else None
+        bucket = properties.get("Code", {}).get("S3Bucket")
+        if bucket != LOCAL_ARTIFACTS_BUCKET or key is None:
+            raise RuntimeError(f"{function}: its code is not a local path of this repository")
+        module_name, _, attribute = properties["Handler"].rpartition(".")
+        source = REPO / key / (module_name.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(f"bcsync_local_{function}", source)
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"{function}: cannot import {source}")
+        module = importlib.util.module_from_spec(spec)
+        with self.environ():
+            spec.loader.exec_module(module)
+        handler = getattr(module, attribute)
+        self._handlers[function] = handler
+        return handler  # type: ignore[no-any-return]
 
     def context(self, function_name: str, timeout_seconds: float = 120.0) -> LambdaContext:
         return LambdaContext(function_name=function_name, timeout_seconds=timeout_seconds, clock=self.clock)

@@ -188,3 +188,23 @@ def test_a_schedule_tick_invokes_its_target_with_the_targets_input(
     fire_schedules(local_stack, start + 600, clock.now(), lambda target, event, ctx: calls.append((target, event, 0)))
     nightly = [event for target, event, _ in calls if target == "ProductSyncFunction"]
     assert len(nightly) == 1 and nightly[0]["detail-type"] == "Scheduled Event"
+
+
+def test_a_functions_handler_is_imported_from_its_code_uri_once_per_stack(local_stack: LocalStack) -> None:
+    local_stack.template = {
+        **local_stack.template,
+        "Resources": {
+            "EchoFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Code": {"S3Bucket": "bcsync-local-artifacts", "S3Key": "tests/e2e/fixture_function"},
+                    "Handler": "app.handler",
+                },
+            }
+        },
+    }
+    handler = local_stack.load_handler("EchoFunction")
+    first = handler({"n": 1}, local_stack.context("EchoFunction"))
+    second = local_stack.load_handler("EchoFunction")({"n": 2}, local_stack.context("EchoFunction"))
+    assert first["state_table"] == local_stack.environment()["BCSYNC_STATE_TABLE"]  # configured at cold start
+    assert second == {**second, "echo": {"n": 2}, "invocations": 2}  # one warm module, as one Lambda container
