@@ -13,6 +13,7 @@ import logging
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 import uuid
@@ -183,6 +184,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out on a slow answer has hung up: expected, not worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 _PATH = re.compile(r"^/stores/(?P<store>[^/]+)(?P<api>/v[23]/.*?)/?$")
