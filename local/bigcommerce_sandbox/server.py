@@ -577,17 +577,34 @@ def create_shipment(request: Request) -> tuple[int, Any]:
 
 def list_products(request: Request) -> tuple[int, Any]:
     store = request.store
-    products = sorted(store.products.values(), key=lambda product: product["id"])
+    products = list(store.products.values())
     ids = _ids(request, "id:in")
     if ids is not None:
         products = [product for product in products if product["id"] in ids]
-    minimum = request.arg("date_modified:min")
-    if minimum:
-        bound = parse_when(minimum)
-        products = [product for product in products if parse_when(product["date_modified"]) >= bound]
+    for name, keep in (
+        ("id:greater", lambda product_id, bound: product_id > bound),
+        ("id:min", lambda product_id, bound: product_id >= bound),
+        ("id:max", lambda product_id, bound: product_id <= bound),
+        ("id:less", lambda product_id, bound: product_id < bound),
+    ):
+        bound_id = request.arg(name)
+        if bound_id is not None:
+            products = [product for product in products if keep(product["id"], int(bound_id))]
+    for name, sign in (("date_modified:min", 1), ("date_modified:max", -1)):
+        raw = request.arg(name)
+        if raw:
+            bound = parse_when(raw)
+            products = [p for p in products if sign * (parse_when(p["date_modified"]) - bound) >= 0]
     visible = request.arg("is_visible")
     if visible is not None:
         products = [product for product in products if product["is_visible"] == (visible in {"true", "1"})]
+    sort = request.arg("sort", "id") or "id"
+    if sort not in {"id", "name", "date_modified"}:
+        raise ApiError(422, f"The sort '{sort}' is not supported here.", {"sort": "unsupported"})
+    products.sort(
+        key=lambda p: (parse_when(p["date_modified"]) if sort == "date_modified" else p[sort], p["id"]),
+        reverse=request.arg("direction") == "desc",
+    )
     include = set((request.arg("include") or "").split(","))
     status, body = _v3_page(request, products)
     body["data"] = [store.product_json(product, include) for product in body["data"]]
