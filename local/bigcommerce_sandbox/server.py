@@ -581,12 +581,13 @@ def list_products(request: Request) -> tuple[int, Any]:
     ids = _ids(request, "id:in")
     if ids is not None:
         products = [product for product in products if product["id"] in ids]
-    for name, keep in (
-        ("id:greater", lambda product_id, bound: product_id > bound),
-        ("id:min", lambda product_id, bound: product_id >= bound),
-        ("id:max", lambda product_id, bound: product_id <= bound),
-        ("id:less", lambda product_id, bound: product_id < bound),
-    ):
+    id_bounds: dict[str, Callable[[int, int], bool]] = {
+        "id:greater": int.__gt__,
+        "id:min": int.__ge__,
+        "id:max": int.__le__,
+        "id:less": int.__lt__,
+    }
+    for name, keep in id_bounds.items():
         bound_id = request.arg(name)
         if bound_id is not None:
             products = [product for product in products if keep(product["id"], int(bound_id))]

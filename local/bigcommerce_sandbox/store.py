@@ -176,6 +176,22 @@ class SandboxStore:
     def touch_product(self, product_id: int) -> None:
         self.products[product_id]["date_modified"] = iso8601(self.clock.now())
 
+    def update_product(self, product_id: int, **fields: Any) -> None:
+        """A merchant's edit in the control panel: the product's date_modified moves."""
+        with self.lock:
+            self.products[product_id].update(fields)
+            self.touch_product(product_id)
+
+    def update_variant(self, product_id: int, variant_id: int, **fields: Any) -> None:
+        with self.lock:
+            variant = next(v for v in self.products[product_id]["variants"] if v["id"] == variant_id)
+            variant.update(fields)
+            self.touch_product(product_id)
+
+    def delete_product(self, product_id: int) -> None:
+        with self.lock:
+            del self.products[product_id]
+
     def product_json(self, product: dict[str, Any], include: set[str]) -> dict[str, Any]:
         body = {key: value for key, value in product.items() if key not in {"variants", "images", "custom_fields"}}
         if product["inventory_tracking"] == "product":

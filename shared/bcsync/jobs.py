@@ -55,6 +55,13 @@ class JobContext:
     margin_seconds: float
     figures: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    saver: Callable[[dict[str, Any]], None] | None = None
+
+    def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record progress now, so a crash (not only a timeout) resumes from here."""
+        self.checkpoint = dict(checkpoint)
+        if self.saver is not None:
+            self.saver(self.checkpoint)
 
     def time_is_short(self) -> bool:
         return self.deadline.get_remaining_time_in_millis() / 1000 <= self.margin_seconds
@@ -138,6 +145,7 @@ class JobRunner:
             checkpoint=self._state.load_checkpoint(message.store_hash, message.job),
             deadline=deadline,
             margin_seconds=self._margin,
+            saver=lambda checkpoint: self._state.save_checkpoint(message.store_hash, message.job, checkpoint),
         )
         try:
             outcome = step(context)

@@ -430,6 +430,30 @@ class BigCommerceClient:
         for row in self.iter_v3("/v3/catalog/products", query, limit=limit):
             yield self._parse(Product, row, "/v3/catalog/products")
 
+    def get_products_page(
+        self,
+        params: Mapping[str, Any],
+        *,
+        include: Sequence[str] = ("variants", "images", "custom_fields"),
+        limit: int = MAX_PAGE_SIZE,
+    ) -> tuple[list[Product], bool]:
+        """One page of products and whether more follow: for callers that checkpoint between pages
+        (keyset by `id:greater`, so a product changed mid-scan never shifts the pages)."""
+        query = {**params, "limit": _page_size(limit), "page": 1}
+        if include:
+            query["include"] = ",".join(include)
+        body = self.get("/v3/catalog/products", query)
+        try:
+            rows, total_pages = body["data"], int(body["meta"]["pagination"]["total_pages"])
+        except (TypeError, KeyError, ValueError):
+            raise MalformedResponseError(
+                "BigCommerce returned a page without data or meta.pagination",
+                store_hash=self.store_hash,
+                method="GET",
+                path="/v3/catalog/products",
+            ) from None
+        return [self._parse(Product, row, "/v3/catalog/products") for row in rows], total_pages > 1
+
     def iter_brands(self, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Brand]:
         for row in self.iter_v3("/v3/catalog/brands", limit=limit):
             yield self._parse(Brand, row, "/v3/catalog/brands")
