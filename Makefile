@@ -40,6 +40,8 @@ lint: $(STAMP) ## ruff
 
 typecheck: $(STAMP) ## mypy --strict
 	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox local/local_runtime tests
+	@# Every function's module is `app`, as Lambda imports it: one mypy run each.
+	for app in functions/*/app.py; do $(VENV)/bin/mypy "$$app" || exit 1; done
 
 test: lint typecheck validate ## lint, type-check, validate the SAM template and run every test tier
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

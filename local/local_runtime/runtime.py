@@ -388,6 +388,11 @@ class LocalStack:
         arn = self.client("sns").subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"])
         return {"Ref": arn["SubscriptionArn"]}
 
+    def _create_logs_loggroup(self, logical: str, p: dict[str, Any]) -> dict[str, str]:
+        name = p.get("LogGroupName", f"/aws/local/{logical}")
+        self.client("logs").create_log_group(logGroupName=name)
+        return {"Ref": name, "Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"}
+
     def _create_cloudwatch_alarm(self, logical: str, p: dict[str, Any]) -> dict[str, str]:
         name = p.get("AlarmName", f"{STACK}-{logical}")
         alarm = {key: value for key, value in p.items() if key != "AlarmName"}
@@ -398,7 +403,7 @@ class LocalStack:
         """What exists in moto now, by type: for comparing with the template."""
         sqs, events = self.client("sqs"), self.client("events")
         buses = {bus["Name"] for bus in events.list_event_buses()["EventBuses"]} - {"default"}
-        rules = {rule["Name"] for bus in buses for rule in events.list_rules(EventBusName=bus)["Rules"]}
+        rules = {rule["Name"] for bus in {*buses, "default"} for rule in events.list_rules(EventBusName=bus)["Rules"]}
         return {
             "AWS::DynamoDB::Table": set(self.client("dynamodb").list_tables()["TableNames"]),
             "AWS::SQS::Queue": set(sqs.list_queues().get("QueueUrls", [])),
@@ -408,6 +413,9 @@ class LocalStack:
             "AWS::SNS::Topic": {topic["TopicArn"] for topic in self.client("sns").list_topics()["Topics"]},
             "AWS::SNS::Subscription": {
                 sub["SubscriptionArn"] for sub in self.client("sns").list_subscriptions()["Subscriptions"]
+            },
+            "AWS::Logs::LogGroup": {
+                group["logGroupName"] for group in self.client("logs").describe_log_groups()["logGroups"]
             },
             "AWS::CloudWatch::Alarm": {
                 alarm["AlarmName"]
@@ -590,18 +598,24 @@ def fire_schedules(stack: LocalStack, since: float, until: float, invoke: Schedu
         targets = stack.template["Resources"][rule].get("Properties", {}).get("Targets", [{"Id": rule}])
         for target in targets:
             event = json.loads(target["Input"]) if "Input" in target else _scheduled_event(stack, rule, at)
-            invoke(target.get("Id", rule), event, stack.context(target.get("Id", rule)))
+            arn = target.get("Arn")
+            # A function target is `!GetAtt <Function>.Arn`: invoke that function by its logical id.
+            function = arn["Fn::GetAtt"][0] if isinstance(arn, dict) and "Fn::GetAtt" in arn else target.get("Id", rule)
+            invoke(function, event, stack.context(function))
     return fired
 
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_DAILY_CRON = re.compile(r"^cron\(\d{1,2} \d{1,2} \* \* \? \*\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 def rate_seconds(expression: str) -> float:
+    if _DAILY_CRON.match(expression.strip()):
+        return 86_400  # a daily cron fires once per simulated day (its hour is not kept)
     match = _RATE.match(expression.strip())
     if match is None:
-        raise ValueError(f"only rate(...) schedules run locally, not {expression!r}")
+        raise ValueError(f"only rate(...) and daily cron(...) schedules run locally, not {expression!r}")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
 
 

@@ -24,7 +24,7 @@ from .credentials import CredentialsError, CredentialStore, StoreCredentials
 from .inbound import dead_letter
 from .jobs import JobMessage, JobQueue, JobRunner, JobStep
 from .settings import ConfigurationError, JobName, RuntimeConfig, StoreSettings
-from .state import InvalidSettingsError, JobState, StoreRegistry, UnknownStoreError
+from .state import InvalidSettingsError, JobRun, JobState, StoreRegistry, UnknownStoreError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -64,6 +64,7 @@ class JobConsumer:
     dlq_url: str
     client_factory: ClientFactory
     step_factory: StepFactory
+    on_run: Callable[[JobRun], None] | None = None
 
     def __post_init__(self) -> None:
         self._processor = BatchProcessor(event_type=EventType.SQS)
@@ -93,7 +94,9 @@ class JobConsumer:
             return  # a disabled store: nothing to do, already logged
         client = self._client_for(settings, credentials)
         assert self._context is not None
-        self.runner.run(message, self.step_factory(settings, client), self._context)
+        run = self.runner.run(message, self.step_factory(settings, client), self._context)
+        if self.on_run is not None:
+            self.on_run(run)
 
     def _open(self, body: str) -> tuple[JobMessage | None, StoreSettings | None, StoreCredentials | None]:
         try:
@@ -134,6 +137,7 @@ def build_job_consumer(
     step_factory: StepFactory,
     clock: Clock = SYSTEM_CLOCK,
     session: boto3.session.Session | None = None,
+    on_run: Callable[[JobRun], None] | None = None,
 ) -> JobConsumer:
     """The consumer a job function creates at module level (cold start), from its environment."""
     if job not in config.job_queue_urls or job not in config.job_dlq_urls:
@@ -153,4 +157,5 @@ def build_job_consumer(
         dlq_url=config.job_dlq_urls[job],
         client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock),
         step_factory=step_factory,
+        on_run=on_run,
     )

@@ -113,7 +113,14 @@ class JobQueue:
 Trigger = Literal["schedule", "webhook", "manual", "continuation"]
 
 
-def fan_out(job: JobName, registry: StoreRegistry, queue: JobQueue, *, trigger: Trigger = "schedule") -> FanOutResult:
+def fan_out(
+    job: JobName,
+    registry: StoreRegistry,
+    queue: JobQueue,
+    *,
+    trigger: Trigger = "schedule",
+    options: dict[str, Any] | None = None,
+) -> FanOutResult:
     """One job message per enabled store; a store whose settings are broken is reported, not fatal."""
     result = FanOutResult()
     messages = []
@@ -122,7 +129,8 @@ def fan_out(job: JobName, registry: StoreRegistry, queue: JobQueue, *, trigger: 
             result.problems.append(str(entry))
             logger.error("store skipped", extra={"job": job, "problem": str(entry)})
             continue
-        messages.append(JobMessage(job=job, store_hash=entry.store_hash, trigger=trigger))
+        message = JobMessage(job=job, store_hash=entry.store_hash, trigger=trigger, options=dict(options or {}))
+        messages.append(message)
     refused = set(queue.send_many(messages))
     result.queued = [m.store_hash for m in messages if m.store_hash not in refused]
     result.problems += [f"store {store_hash}: job message refused by SQS" for store_hash in sorted(refused)]

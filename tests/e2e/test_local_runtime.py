@@ -143,8 +143,9 @@ def test_the_lambda_context_deadline_runs_on_the_injected_clock(local_stack: Loc
 def test_schedules_fire_from_the_clock(local_stack: LocalStack) -> None:
     assert rate_seconds("rate(5 minutes)") == 300
     assert rate_seconds("rate(1 day)") == 86_400
+    assert rate_seconds("cron(0 3 * * ? *)") == 86_400
     with pytest.raises(ValueError, match="rate"):
-        rate_seconds("cron(0 2 * * ? *)")
+        rate_seconds("cron(0/5 * * * ? *)")
     local_stack.template = {
         **local_stack.template,
         "Resources": {

@@ -1,0 +1,61 @@
+"""What a job function does with its two triggers: a schedule tick fans out, a queue batch runs.
+
+A function's app.py builds one `JobFunction` at cold start and hands it every event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from bigcommerce_client import SYSTEM_CLOCK, Clock
+
+from .consumer import StepFactory, build_job_consumer
+from .jobs import FanOutResult, JobQueue, fan_out
+from .settings import JobName, RuntimeConfig
+from .state import JobRun, StoreRegistry
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = logging.getLogger("bcsync.job_function")
+
+
+@dataclass
+class JobFunction:
+    job: JobName
+    config: RuntimeConfig
+    step_factory: StepFactory
+    on_run: Callable[[JobRun], None] | None = None
+    on_tick: Callable[[FanOutResult], None] | None = None
+    clock: Clock = SYSTEM_CLOCK
+    session: boto3.session.Session | None = None
+
+    def __post_init__(self) -> None:
+        session = self.session or boto3.session.Session()
+        self._consumer = build_job_consumer(
+            self.job,
+            config=self.config,
+            step_factory=self.step_factory,
+            clock=self.clock,
+            session=session,
+            on_run=self.on_run,
+        )
+        self._registry = StoreRegistry(session.resource("dynamodb").Table(self.config.state_table))
+        self._queue = JobQueue(session.client("sqs"), self.config.job_queue_urls[self.job])
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if "Records" in event:
+            return self._consumer.handle(event, context)
+        if event.get("action") == "tick":
+            options = {key: value for key, value in event.items() if key != "action"}
+            result = fan_out(self.job, self._registry, self._queue, options=options)
+            logger.info("schedule tick", extra={"job": self.job, "queued": result.queued, "problems": result.problems})
+            if self.on_tick is not None:
+                self.on_tick(result)
+            return {"queued": result.queued, "problems": result.problems}
+        raise ValueError(f"{self.job}: not an SQS batch or a schedule tick: keys {sorted(event)}")
