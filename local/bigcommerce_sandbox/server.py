@@ -49,6 +49,7 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: bytes = b""
     fault: Fault | None = None
+    notified: bool = False
 
 
 class ApiError(Exception):
@@ -242,7 +243,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             exchange.fault = fault
             self._serve_store(store, method, api_path, query, raw_body, fault, exchange)
         finally:
-            sandbox.notify(exchange)
+            if not exchange.notified:  # a dropped connection: nothing was answered
+                exchange.notified = True
+                sandbox.notify(exchange)
 
     def _serve_store(
         self,
@@ -344,6 +347,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", content_type)
             exchange.response_headers["Content-Type"] = content_type
         self.send_header("Content-Length", str(len(payload)))
+        # Observers see the exchange before the client can: a test never races the recording.
+        exchange.notified = True
+        self.server.sandbox.notify(exchange)
         self.end_headers()
         if truncate and payload:
             self.wfile.write(payload[: len(payload) // 2])

@@ -83,6 +83,16 @@ class WarehouseSku(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+class ArchivedSku(BaseModel):
+    """`data` of a `Product Archived` event: the SKU is gone from the store, or hidden."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    product_id: int
+    variant_id: int | None
+
+
 class CustomsMapping(BaseModel):
     """Where a store keeps customs data: custom field names (or option names) per value."""
 

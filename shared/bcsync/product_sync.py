@@ -19,7 +19,7 @@ from typing import Any, Literal
 from bigcommerce_client import BigCommerceClient, Clock
 from bigcommerce_client.models import Product
 
-from .catalog import CategoryPaths, CustomsMapping, WarehouseSku, map_product
+from .catalog import ArchivedSku, CategoryPaths, CustomsMapping, WarehouseSku, map_product
 from .catalog_state import MAX_ID, CatalogRecord, CatalogState
 from .events import EventPublisher, OutboundEvent, product_key
 from .jobs import Continue, JobContext, JobStep
@@ -53,6 +53,10 @@ class ProductSync:
     customs: CustomsMapping = field(default_factory=CustomsMapping)
 
     def step(self, context: JobContext) -> Continue | None:
+        deleted = [int(product_id) for product_id in context.message.options.get("deleted_product_ids", [])]
+        if deleted:
+            self.archive_deleted(deleted, context)
+            return None
         checkpoint = dict(context.checkpoint or {})
         if not checkpoint:
             mode: Mode = "full" if context.message.options.get("mode") == "full" else "delta"
@@ -110,6 +114,18 @@ class ProductSync:
                 return None
             if context.time_is_short():
                 return Continue(checkpoint=checkpoint)
+
+    def archive_deleted(self, product_ids: list[int], context: JobContext) -> None:
+        """`store/product/deleted` carries the id: archive its SKUs without a full sync (no API call)."""
+        outcome = PageOutcome()
+        for key, record in self.catalog.for_products(product_ids).items():
+            if not record.archived and key[0] in product_ids:
+                self._archive(record, outcome, self.settings.store_hash)
+        if outcome.events:
+            self.publisher.publish(outcome.events)
+        for record in outcome.records:
+            self.catalog.put(record)
+        context.count("skus_archived", outcome.archived)
 
     def _compare(
         self,
@@ -181,7 +197,9 @@ class ProductSync:
                 "Product Archived",
                 store_hash,
                 product_key(store_hash, record.sku, f"archived-{record.content_key()}"),
-                {"sku": record.sku, "product_id": record.product_id, "variant_id": record.variant_id or None},
+                ArchivedSku(
+                    sku=record.sku, product_id=record.product_id, variant_id=record.variant_id or None
+                ).model_dump(mode="json"),
             )
         )
         outcome.records.append(
@@ -193,9 +211,14 @@ class ProductSync:
 
 
 def product_sync_steps(
-    *, catalog_for: Callable[[str], CatalogState], publisher: EventPublisher, clock: Clock, page_size: int = 250
+    *,
+    catalog_for: Callable[[str], CatalogState],
+    publisher: EventPublisher,
+    clock: Clock,
+    page_size: int | None = None,
 ) -> Callable[[StoreSettings, BigCommerceClient], JobStep]:
-    """The step factory `build_job_consumer` takes: one ProductSync per store and message."""
+    """The step factory `build_job_consumer` takes: one ProductSync per store and message,
+    configured from the store's settings (`page_size` overrides the store's, for tests)."""
 
     def factory(settings: StoreSettings, client: BigCommerceClient) -> JobStep:
         return ProductSync(
@@ -204,7 +227,12 @@ def product_sync_steps(
             catalog=catalog_for(settings.store_hash),
             publisher=publisher,
             clock=clock,
-            page_size=page_size,
+            page_size=page_size or settings.product_page_size,
+            delta_overlap=timedelta(seconds=settings.delta_overlap_seconds),
+            skip_hidden=settings.skip_hidden_products,
+            customs=CustomsMapping(
+                hs_code_fields=settings.hs_code_fields, country_of_origin_fields=settings.country_of_origin_fields
+            ),
         ).step
 
     return factory

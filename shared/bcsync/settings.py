@@ -77,6 +77,12 @@ class StoreSettings(BaseModel):
     enabled: bool = True
     api_reserve_ratio: float = Field(default=0.5, ge=0.0, lt=1.0)
     max_wait_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
+    # product sync
+    product_page_size: int = Field(default=250, ge=1, le=250)
+    skip_hidden_products: bool = True
+    delta_overlap_seconds: int = Field(default=300, ge=0, le=86_400)
+    hs_code_fields: tuple[str, ...] = ("hs_code", "HS Code", "hs-code", "tariff_code")
+    country_of_origin_fields: tuple[str, ...] = ("country_of_origin", "Country of Origin", "origin")
 
 
 def describe_validation_error(store_hash: str, error: ValidationError) -> str:

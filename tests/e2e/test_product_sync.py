@@ -161,6 +161,28 @@ def test_a_deleted_product_is_archived_by_the_next_full_sync(
     assert [e["detail-type"] for e in gone] == ["Product Archived"] * len(doomed["variants"])
 
 
+def test_a_deleted_product_message_archives_its_skus_without_calling_bigcommerce(
+    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    store, consumer = _world(stack, sandbox, clock, products=20)
+    _run(stack, consumer, "full")
+    _events(stack)
+    _calls(consumer)
+    doomed = next(p for p in store.products.values() if p["is_visible"] and len(p["variants"]) > 1)
+    store.delete_product(doomed["id"])
+    queue = JobQueue(stack.client("sqs"), stack.physical["ProductSyncJobs"]["Ref"])
+    queue.send(
+        JobMessage(
+            job="product_sync", store_hash=STORE, trigger="webhook", options={"deleted_product_ids": [doomed["id"]]}
+        )
+    )
+    stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
+    gone = _events(stack)
+    assert sorted(e["detail"]["data"]["variant_id"] for e in gone) == sorted(v["id"] for v in doomed["variants"])
+    assert sum(_calls(consumer).values()) == 0
+
+
 @pytest.mark.parametrize(
     ("point", "max_raw_duplicates"), [(cutpoints.AFTER_OUTBOX_PENDING, 0), (cutpoints.AFTER_PUBLISH, 2 * 20)]
 )

@@ -34,7 +34,7 @@ def page_everything(sandbox: Sandbox, clock: VirtualClock, *, fault_rate: float)
     KNOWN_TOKENS.add(token)
     store = sandbox.add_store("bigcat", token=token, quota=QUOTA, window_ms=30_000)
     seed_catalog(store, products=PRODUCTS - 1, variants_per_product=1)  # + the seeded bundle = 10,000
-    plan = FaultPlan(rate=fault_rate, seed=20261123, slow_seconds=0.3)
+    plan = FaultPlan(rate=fault_rate, seed=20261123, slow_seconds=1.0)
     sandbox.faults["bigcat"] = plan
     sandbox.latency_seconds = 0.08  # on the compressed clock: 80 ms per call costs no wall time
     client = BigCommerceClient(
@@ -44,7 +44,7 @@ def page_everything(sandbox: Sandbox, clock: VirtualClock, *, fault_rate: float)
         clock=clock,
         reserve_ratio=RESERVE_RATIO,
         max_wait_seconds=30.0,
-        read_timeout=0.15,
+        read_timeout=0.6,  # real seconds: above a loaded machine's answer time, below a slow fault's
         max_attempts=10,
         backoff_initial=0.2,
     )
