@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,14 @@ def create_table(dynamodb: Any, logical_id: str, name: str) -> Any:
         BillingMode=properties["BillingMode"],
     )
     return dynamodb.Table(name) if hasattr(dynamodb, "Table") else None
+
+
+def drain(stack: Any, logical: str) -> list[dict[str, Any]]:
+    """Every message body on a queue of the local stack (JSON), deleting them as it goes."""
+    sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
+    bodies: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies

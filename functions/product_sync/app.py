@@ -15,7 +15,7 @@ from bcsync.job_function import JobFunction
 from bcsync.jobs import FanOutResult
 from bcsync.product_sync import product_sync_steps
 from bcsync.settings import RuntimeConfig
-from bcsync.state import JobRun, Outbox
+from bcsync.state import JobRun
 from bigcommerce_client import SYSTEM_CLOCK
 
 logger = Logger(service="product_sync")
@@ -24,13 +24,7 @@ metrics = Metrics(namespace="bcsync", service="product_sync")
 
 CONFIG = RuntimeConfig.from_env()
 _TABLE = boto3.resource("dynamodb").Table(CONFIG.state_table)
-_PUBLISHER = EventPublisher(
-    events=boto3.client("events"),
-    s3=boto3.client("s3"),
-    outbox=Outbox(_TABLE),
-    bus_name=CONFIG.event_bus,
-    bucket=CONFIG.payload_bucket,
-)
+_PUBLISHER = EventPublisher.for_stack(CONFIG)
 
 
 def _report(run: JobRun) -> None:

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+import boto3
+
 from . import cutpoints
+from .settings import RuntimeConfig
 from .state import Outbox
 
 if TYPE_CHECKING:
@@ -83,6 +86,18 @@ class EventPublisher:
         self._bus = bus_name
         self._bucket = bucket
         self._sleep = sleep
+
+    @classmethod
+    def for_stack(cls, config: RuntimeConfig, session: boto3.session.Session | None = None) -> EventPublisher:
+        """The publisher of a deployed (or local) stack, from its configuration."""
+        session = session or boto3.session.Session()
+        return cls(
+            events=session.client("events"),
+            s3=session.client("s3"),
+            outbox=Outbox(session.resource("dynamodb").Table(config.state_table)),
+            bus_name=config.event_bus,
+            bucket=config.payload_bucket,
+        )
 
     def publish(self, batch: Sequence[OutboundEvent]) -> PublishResult:
         result = PublishResult()

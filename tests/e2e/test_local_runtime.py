@@ -16,6 +16,7 @@ from bcsync.state import Outbox
 from bigcommerce_client import VirtualClock
 from local_runtime import LocalStack
 from local_runtime.runtime import LambdaContext, fire_schedules, rate_seconds
+from tests.aws import drain
 
 
 def test_every_resource_of_the_expanded_template_is_created_or_named_as_not_emulated(local_stack: LocalStack) -> None:
@@ -50,21 +51,11 @@ def _publisher(stack: LocalStack) -> EventPublisher:
     )
 
 
-def _drain(stack: LocalStack, logical: str) -> list[dict[str, Any]]:
-    sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
-    bodies = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in batch:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
-
-
 def test_bus_events_reach_the_warehouse_queue_through_the_templates_rule(local_stack: LocalStack) -> None:
     _publisher(local_stack).publish(
         [OutboundEvent("Order Ready", "abc123", order_key("abc123", 1, 1), {"order_id": 1})]
     )
-    events = _drain(local_stack, "WarehouseOutbound")
+    events = drain(local_stack, "WarehouseOutbound")
     assert [(e["source"], e["detail-type"], e["detail"]["idempotency_key"]) for e in events] == [
         ("bcsync", "Order Ready", "order:abc123:1:v1")
     ]
@@ -108,7 +99,7 @@ def test_a_crash_is_redelivered_and_republished_with_the_same_key(
     with local_stack.cut_at(point) as hits:
         report = local_stack.deliver_sqs("OrderImportJobs", _handler_publishing(local_stack))
     assert hits == [point] and report.cut == 1 and report.delivered == 1
-    keys = [e["detail"]["idempotency_key"] for e in _drain(local_stack, "WarehouseOutbound")]
+    keys = [e["detail"]["idempotency_key"] for e in drain(local_stack, "WarehouseOutbound")]
     assert set(keys) == {"order:abc123:5:v1"}  # nothing lost
     assert len(keys) - len(set(keys)) == raw_duplicates  # a republish only when the crash followed PutEvents
 
@@ -118,9 +109,9 @@ def test_a_failing_record_is_retried_then_dead_lettered_while_the_others_succeed
     report = local_stack.deliver_sqs("OrderImportJobs", _handler_publishing(local_stack))
     assert report.delivered == 2
     assert report.failed == 5  # maxReceiveCount in template.yaml
-    dead = _drain(local_stack, "OrderImportJobsDLQ")
+    dead = drain(local_stack, "OrderImportJobsDLQ")
     assert dead == [{"order_id": "not a number"}]
-    assert sorted(e["detail"]["data"]["order_id"] for e in _drain(local_stack, "WarehouseOutbound")) == [1, 2]
+    assert sorted(e["detail"]["data"]["order_id"] for e in drain(local_stack, "WarehouseOutbound")) == [1, 2]
 
 
 def test_duplicated_and_reordered_deliveries_still_publish_each_key_once_after_dedupe(local_stack: LocalStack) -> None:
@@ -129,7 +120,7 @@ def test_duplicated_and_reordered_deliveries_still_publish_each_key_once_after_d
         "OrderImportJobs", _handler_publishing(local_stack), duplicate_rate=0.5, reorder=True, seed=3
     )
     assert report.duplicates_sent > 0
-    keys = [e["detail"]["idempotency_key"] for e in _drain(local_stack, "WarehouseOutbound")]
+    keys = [e["detail"]["idempotency_key"] for e in drain(local_stack, "WarehouseOutbound")]
     assert sorted(set(keys)) == sorted(order_key("abc123", n, 1) for n in range(20))
     assert len(keys) == 20  # the outbox drops keys already published: no raw duplicate
 

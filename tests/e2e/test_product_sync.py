@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections import Counter
 from typing import Any
@@ -18,10 +17,11 @@ from bcsync.events import EventPublisher
 from bcsync.jobs import JobMessage, JobQueue
 from bcsync.product_sync import product_sync_steps
 from bcsync.settings import RuntimeConfig
-from bcsync.state import JobState, Outbox
+from bcsync.state import JobState
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, seed_catalog
 from local_runtime import LocalStack
+from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
 STORE, TOKEN = "cat123", "tok-cat123-sync"
@@ -37,13 +37,7 @@ def _world(
     assert bcsync_cli(["stores", "connect", STORE], stdin=io.StringIO(TOKEN), out=io.StringIO()) == 0
     config = RuntimeConfig.from_env()
     table = stack.resource("dynamodb").Table(config.state_table)
-    publisher = EventPublisher(
-        events=stack.client("events"),
-        s3=stack.client("s3"),
-        outbox=Outbox(table),
-        bus_name=config.event_bus,
-        bucket=config.payload_bucket,
-    )
+    publisher = EventPublisher.for_stack(config)
     steps = product_sync_steps(
         catalog_for=lambda h: CatalogState(table, h), publisher=publisher, clock=clock, page_size=page_size
     )
@@ -62,13 +56,7 @@ def _run(stack: LocalStack, consumer: JobConsumer, mode: str = "delta") -> dict[
 
 
 def _events(stack: LocalStack) -> list[dict[str, Any]]:
-    sqs, url = stack.client("sqs"), stack.physical["WarehouseOutbound"]["Ref"]
-    events = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in batch:
-            events.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return events
+    return drain(stack, "WarehouseOutbound")
 
 
 def _calls(consumer: JobConsumer) -> Counter[str]:

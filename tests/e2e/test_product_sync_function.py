@@ -13,6 +13,7 @@ from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalStack
 from local_runtime.runtime import fire_schedules
+from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
 
@@ -40,12 +41,7 @@ def test_a_schedule_tick_fans_out_and_the_queue_runs_the_sync(
     report = stack.deliver_sqs("ProductSyncJobs", handler)
     assert report.delivered == 2 and report.failed == 0
 
-    sqs, url = stack.client("sqs"), stack.physical["WarehouseOutbound"]["Ref"]
-    events = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        events += [json.loads(m["Body"]) for m in batch]
-        for m in batch:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    events = drain(stack, "WarehouseOutbound")
     stores = {e["detail"]["store_hash"] for e in events}
     assert stores == {"fun111", "fun222"} and {e["detail-type"] for e in events} == {"Product Upserted"}
     output = capsys.readouterr().out
