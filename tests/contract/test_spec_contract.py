@@ -185,7 +185,7 @@ def test_erratum_consignment_warning_is_allowed_only_where_bigcommerce_puts_it(
 
 def test_erratum_consignment_oneof_ambiguity(contract_validator: ContractValidator) -> None:
     link = {
-        "url": "https://api.bigcommerce.com/stores/abc123/v2/orders/1/consignments",
+        "url": "https://api.bigcommerce.com/stores/{store_hash}/v2/orders/1/consignments",
         "resource": "/orders/1/consignments",
     }
     embedded = {"shipping": [], "pickups": [], "downloads": [], "email": {"gift_certificates": []}}
