@@ -241,22 +241,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return
             fault = sandbox.faults[store.store_hash].draw(method, api_path)
             exchange.fault = fault
-            self._serve_store(store, method, api_path, query, raw_body, fault, exchange)
+            self._serve_store(store, exchange)
         finally:
             if not exchange.notified:  # a dropped connection: nothing was answered
                 exchange.notified = True
                 sandbox.notify(exchange)
 
-    def _serve_store(
-        self,
-        store: SandboxStore,
-        method: str,
-        api_path: str,
-        query: dict[str, list[str]],
-        raw_body: bytes,
-        fault: Fault | None,
-        exchange: Exchange,
-    ) -> None:
+    def _serve_store(self, store: SandboxStore, exchange: Exchange) -> None:
+        api_path, fault = exchange.api_path, exchange.fault
         token = self.headers.get("X-Auth-Token")
         if token not in store.tokens:
             self._answer(exchange, 401, _error_body(api_path, 401, "You are not authorized to access this store"), {})
@@ -280,7 +272,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self._answer(exchange, status, _error_body(api_path, status, "Internal error"), {})
                 return
             rate_headers = store.rate.headers()
-            status, body = self._dispatch(store, method, api_path, query, raw_body, token)
+            status, body = self._dispatch(store, exchange, token)
         if fault is Fault.SLOW:
             time.sleep(self.server.sandbox.faults[store.store_hash].slow_seconds)
         if fault is Fault.DROP_AFTER:
@@ -297,15 +289,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         self._answer(exchange, status, body, rate_headers, truncate=fault is Fault.TRUNCATED)
 
-    def _dispatch(
-        self,
-        store: SandboxStore,
-        method: str,
-        api_path: str,
-        query: dict[str, list[str]],
-        raw_body: bytes,
-        token: str,
-    ) -> tuple[int, Any]:
+    def _dispatch(self, store: SandboxStore, exchange: Exchange, token: str) -> tuple[int, Any]:
+        method, api_path = exchange.method, exchange.api_path
         for route_method, pattern, scope, handler in ROUTES:
             if route_method != method:
                 continue
@@ -315,11 +300,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if scope and not _granted(scope, store.tokens[token]):
                 return 403, _error_body(api_path, 403, "You don't have a required scope to access the endpoint")
             try:
-                body = json.loads(raw_body) if raw_body else None
+                body = json.loads(exchange.request_body) if exchange.request_body else None
             except ValueError:
                 return 400, _error_body(api_path, 400, "The request body is not valid JSON")
             try:
-                return handler(Request(store, method, api_path, match, query, body, self.server.sandbox.carriers))
+                request = Request(store, method, api_path, match, exchange.query, body, self.server.sandbox.carriers)
+                return handler(request)
             except ApiError as error:
                 return error.status, _error_body(api_path, error.status, error.message, error.errors)
         return 404, _error_body(api_path, 404, "The requested resource was not found")
@@ -646,7 +632,7 @@ def absolute_adjustment(request: Request) -> tuple[int, Any]:
         raise ApiError(422, "The field 'items' is required.")
     if len(items) > MAX_ADJUSTMENT_ITEMS:
         raise ApiError(422, f"Too many items: the limit is {MAX_ADJUSTMENT_ITEMS}.")
-    writes: list[tuple[tuple[int, str, int], int]] = []
+    writes: list[tuple[tuple[int, str, int], int, int]] = []  # (inventory key, quantity, product id)
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise ApiError(422, "Invalid item", {f"items.{index}": "must be an object"})
@@ -688,10 +674,10 @@ def absolute_adjustment(request: Request) -> tuple[int, Any]:
             if tracking == "product"
             else (location_id, "variant", variant["id"])
         )
-        writes.append((key, quantity))
-    for key, quantity in writes:
+        writes.append((key, quantity, product["id"]))
+    for key, quantity, product_id in writes:
         store.inventory[key] = quantity
-        store.touch_product(key[2] if key[1] == "product" else store.variant_by_id(key[2])[0]["id"])  # type: ignore[index]
+        store.touch_product(product_id)
     return 200, {"transaction_id": str(uuid.uuid4())}
 
 

@@ -164,10 +164,11 @@ class ProductSync:
                 owners[sku.sku] = key
                 seen.add(key)
                 self._upsert(sku, existing.get(key), outcome, store_hash)
-        gone = [record for key, record in existing.items() if key not in seen and not record.archived]
-        for record in gone:
-            hidden_or_deleted = full or record.product_id in {product.id for product in products}
-            if hidden_or_deleted:
+        # A full sync owns the whole id range, so anything unseen there is gone; a delta only knows
+        # about the products it read (a variant removed, a product hidden).
+        on_page = {product.id for product in products}
+        for key, record in existing.items():
+            if key not in seen and not record.archived and (full or record.product_id in on_page):
                 self._archive(record, outcome, store_hash)
         return outcome
 

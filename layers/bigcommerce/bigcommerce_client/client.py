@@ -294,22 +294,32 @@ class BigCommerceClient:
         limit = _page_size(limit)
         page = 1
         while True:
-            body = self.get(api_path, {**(params or {}), "page": page, "limit": limit})
-            try:
-                data = body["data"]
-                pagination = body["meta"]["pagination"]
-                total_pages = int(pagination["total_pages"])
-            except (TypeError, KeyError, ValueError):
-                raise MalformedResponseError(
-                    "BigCommerce returned a page without data or meta.pagination",
-                    store_hash=self.store_hash,
-                    method="GET",
-                    path=api_path,
-                ) from None
+            data, total_pages = self._v3_page(api_path, {**(params or {}), "page": page, "limit": limit})
             yield from data
             if not data or page >= total_pages:
                 return
             page += 1
+
+    def _v3_page(self, api_path: str, params: Mapping[str, Any]) -> tuple[list[Any], int]:
+        """One v3 list page: its rows and `meta.pagination.total_pages`."""
+        body = self.get(api_path, params)
+        try:
+            data, total_pages = body["data"], int(body["meta"]["pagination"]["total_pages"])
+        except (TypeError, KeyError, ValueError):
+            raise MalformedResponseError(
+                "BigCommerce returned a page without data or meta.pagination",
+                store_hash=self.store_hash,
+                method="GET",
+                path=api_path,
+            ) from None
+        if not isinstance(data, list):
+            raise MalformedResponseError(
+                "BigCommerce returned a page whose data is not a list",
+                store_hash=self.store_hash,
+                method="GET",
+                path=api_path,
+            )
+        return data, total_pages
 
     def iter_orders(
         self,
@@ -442,16 +452,7 @@ class BigCommerceClient:
         query = {**params, "limit": _page_size(limit), "page": 1}
         if include:
             query["include"] = ",".join(include)
-        body = self.get("/v3/catalog/products", query)
-        try:
-            rows, total_pages = body["data"], int(body["meta"]["pagination"]["total_pages"])
-        except (TypeError, KeyError, ValueError):
-            raise MalformedResponseError(
-                "BigCommerce returned a page without data or meta.pagination",
-                store_hash=self.store_hash,
-                method="GET",
-                path="/v3/catalog/products",
-            ) from None
+        rows, total_pages = self._v3_page("/v3/catalog/products", query)
         return [self._parse(Product, row, "/v3/catalog/products") for row in rows], total_pages > 1
 
     def iter_brands(self, *, limit: int = MAX_PAGE_SIZE) -> Iterator[Brand]:
