@@ -23,10 +23,11 @@ from openapi_core import Config, OpenAPI
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
+from bigcommerce_client import PROBE_HEADER
+
 from .server import Exchange
 
 SPEC_HOST = "https://api.bigcommerce.com"
-PROBE_HEADER = "X-Bcsync-Probe"  # bcsync.connect.PROBE_HEADER: the sandbox does not import bcsync
 SPECS_ENV = "BIGCOMMERCE_SPECS_DIR"
 SPEC_FILES = (
     ("v2", "reference/orders.v2.oas2.yml"),

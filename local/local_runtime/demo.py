@@ -12,23 +12,17 @@ import sys
 import time
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.consumer import JobConsumer, build_job_consumer
+from bcsync.consumer import build_job_consumer
 from bcsync.jobs import Continue, JobContext, JobQueue, JobStep, fan_out
-from bcsync.settings import JOBS, RuntimeConfig, StoreSettings
+from bcsync.settings import RuntimeConfig, StoreSettings
 from bcsync.state import JobState, StoreRegistry
 from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient
 from bigcommerce_sandbox import Sandbox, seed_catalog, seed_orders
 
-from .runtime import LocalStack
+from .runtime import JOB_QUEUES, LocalStack
 
 STORE = "demo123"
 DEMO_TOKEN = "demo-token-sandbox-only"  # noqa: S105 - valid on the local sandbox and nowhere else
-JOB_QUEUES = {
-    "order_import": "OrderImportJobs",
-    "product_sync": "ProductSyncJobs",
-    "inventory_push": "InventoryPushJobs",
-    "tracking_writeback": "TrackingWritebackJobs",
-}
 NOT_YET_THERE = ("product sync", "order import", "inventory push", "tracking writeback", "webhook receiver")
 
 
@@ -66,7 +60,7 @@ def main() -> int:
         table = stack.resource("dynamodb").Table(env["BCSYNC_STATE_TABLE"])
         registry, sqs = StoreRegistry(table), stack.client("sqs")
         for job, logical in JOB_QUEUES.items():
-            tick = fan_out(job, registry, JobQueue(sqs, stack.physical[logical]["Ref"]))  # type: ignore[arg-type]
+            tick = fan_out(job, registry, JobQueue(sqs, stack.physical[logical]["Ref"]))
             problems += tick.problems
             print(f"Schedule tick {job:<19} → job messages for {', '.join(tick.queued) or 'no store'}")
 
@@ -75,11 +69,7 @@ def main() -> int:
         )
         report = stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
         run = JobState(table).last_run(STORE, "product_sync")
-        calls = sum(
-            count
-            for (method_path, count) in _calls(consumer).items()
-            if method_path.startswith("GET /v3/catalog/products")
-        )
+        calls = consumer.calls.by_endpoint(STORE).get("GET /v3/catalog/products", 0)
         if run is None or run.outcome != "done" or report.failed:
             problems.append("the product-sync queue's message did not complete")
         else:
@@ -97,15 +87,6 @@ def main() -> int:
     return 1 if problems else 0
 
 
-def _calls(consumer: JobConsumer) -> dict[str, int]:
-    clients = consumer._clients.values()
-    totals: dict[str, int] = {}
-    for _, client in clients:
-        for endpoint, count in client.counter.by_endpoint().items():
-            totals[endpoint] = totals.get(endpoint, 0) + count
-    return totals
-
-
 def _depth(stack: LocalStack, logical: str) -> str:
     attributes = stack.client("sqs").get_queue_attributes(
         QueueUrl=stack.physical[logical]["Ref"], AttributeNames=["ApproximateNumberOfMessages"]
@@ -114,5 +95,4 @@ def _depth(stack: LocalStack, logical: str) -> str:
 
 
 if __name__ == "__main__":
-    assert set(JOB_QUEUES) == set(JOBS)
     sys.exit(main())

@@ -32,6 +32,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from bcsync import cutpoints
+from bcsync.settings import JobName
 from bigcommerce_client import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger("local_runtime")
@@ -39,7 +40,14 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 EXPANDED = REPO / "build" / "expanded-template.json"
 SAM_PYTHON = REPO / ".venv-sam" / "bin" / "python"
-LOCAL_ARTIFACTS_BUCKET = "bcsync-local-artifacts"  # expand_template.py points CodeUri here
+LOCAL_ARTIFACTS_BUCKET = "bcsync-local-artifacts"
+# Each job's queue in template.yaml (its DLQ is the same name + "DLQ").
+JOB_QUEUES: dict[JobName, str] = {
+    "order_import": "OrderImportJobs",
+    "product_sync": "ProductSyncJobs",
+    "inventory_push": "InventoryPushJobs",
+    "tracking_writeback": "TrackingWritebackJobs",
+}  # expand_template.py points CodeUri here
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK = "bcsync-local"
@@ -205,14 +213,9 @@ class LocalStack:
             ("PayloadBucketName", "BCSYNC_PAYLOAD_BUCKET"),
         ):
             env[variable] = str(self.outputs()[output])
-        for job, logical in (
-            ("ORDER_IMPORT", "OrderImportJobs"),
-            ("PRODUCT_SYNC", "ProductSyncJobs"),
-            ("INVENTORY_PUSH", "InventoryPushJobs"),
-            ("TRACKING_WRITEBACK", "TrackingWritebackJobs"),
-        ):
-            env[f"BCSYNC_{job}_QUEUE_URL"] = self.physical[logical]["Ref"]
-            env[f"BCSYNC_{job}_DLQ_URL"] = self.physical[f"{logical}DLQ"]["Ref"]
+        for job, logical in JOB_QUEUES.items():
+            env[f"BCSYNC_{job.upper()}_QUEUE_URL"] = self.physical[logical]["Ref"]
+            env[f"BCSYNC_{job.upper()}_DLQ_URL"] = self.physical[f"{logical}DLQ"]["Ref"]
         return env
 
     @contextlib.contextmanager
@@ -620,7 +623,7 @@ def rate_seconds(expression: str) -> float:
 
 
 def main() -> int:
-    """`python -m local_runtime.runtime`: start the stack and print its environment."""
+    """`python -m local_runtime`: start the stack, print its environment, serve until stdin closes."""
     with LocalStack() as stack:
         print(json.dumps(stack.environment()), flush=True)
         with contextlib.suppress(KeyboardInterrupt):

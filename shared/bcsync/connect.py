@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bigcommerce_client import (
+    PROBE_HEADER,
     AuthenticationError,
     BigCommerceClient,
     BigCommerceError,
@@ -19,10 +20,6 @@ from bigcommerce_client import (
     UnknownStoreError,
     ValidationError,
 )
-
-# Sent with each write probe, so a reader of BigCommerce's logs (or our contract checks) knows why
-# the body is invalid on purpose.
-PROBE_HEADER = "X-Bcsync-Probe"
 
 
 @dataclass(frozen=True)

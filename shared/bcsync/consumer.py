@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import SecretStr, ValidationError
 
-from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, Clock
+from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clock
 
 from .credentials import CredentialsError, CredentialStore, StoreCredentials
 from .inbound import dead_letter
@@ -40,9 +40,10 @@ class NeverValid(Exception):  # noqa: N818 - a verdict on the message, not a fau
     """This message cannot succeed however often it is retried."""
 
 
-def default_client_factory(*, api_url: str | None, clock: Clock) -> ClientFactory:
+def default_client_factory(*, api_url: str | None, clock: Clock, counter: CallCounter | None = None) -> ClientFactory:
     def build(settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
         return BigCommerceClient(
+            counter=counter,
             store_hash=settings.store_hash,
             access_token=credentials.access_token,
             api_url=api_url,
@@ -65,6 +66,8 @@ class JobConsumer:
     client_factory: ClientFactory
     step_factory: StepFactory
     on_run: Callable[[JobRun], None] | None = None
+    # Every BigCommerce call this consumer's clients make, per store and endpoint (for reports and benchmarks).
+    calls: CallCounter = field(default_factory=CallCounter)
 
     def __post_init__(self) -> None:
         self._processor = BatchProcessor(event_type=EventType.SQS)
@@ -146,6 +149,7 @@ def build_job_consumer(
     table = session.resource("dynamodb").Table(config.state_table)
     sqs = session.client("sqs")
     queue = JobQueue(sqs, config.job_queue_urls[job])
+    calls = CallCounter()
     return JobConsumer(
         job=job,
         registry=StoreRegistry(table),
@@ -155,7 +159,8 @@ def build_job_consumer(
         ),
         sqs=sqs,
         dlq_url=config.job_dlq_urls[job],
-        client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock),
+        client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock, counter=calls),
         step_factory=step_factory,
         on_run=on_run,
+        calls=calls,
     )

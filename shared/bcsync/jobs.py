@@ -29,6 +29,9 @@ MAX_SQS_DELAY_SECONDS = 900
 SEND_BATCH = 10
 
 
+Trigger = Literal["schedule", "webhook", "manual", "continuation"]
+
+
 class JobMessage(BaseModel):
     """The body of a message on a job queue."""
 
@@ -36,7 +39,7 @@ class JobMessage(BaseModel):
 
     job: JobName
     store_hash: StoreHash
-    trigger: Literal["schedule", "webhook", "manual", "continuation"] = "schedule"  # see Trigger
+    trigger: Trigger = "schedule"
     options: dict[str, Any] = Field(default_factory=dict)
     continuation: int = Field(default=0, ge=0)
 
@@ -108,9 +111,6 @@ class JobQueue:
             )
             refused += [chunk[int(failure["Id"])].store_hash for failure in response.get("Failed", [])]
         return refused
-
-
-Trigger = Literal["schedule", "webhook", "manual", "continuation"]
 
 
 def fan_out(

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from bigcommerce_client import validate_store_hash
+
 JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback"]
-JOBS: tuple[JobName, ...] = ("order_import", "product_sync", "inventory_push", "tracking_writeback")
-_STORE_HASH = re.compile(r"^[a-z0-9]{1,32}$")
+JOBS: tuple[JobName, ...] = get_args(JobName)
 
-
-def _store_hash(value: str) -> str:
-    if not _STORE_HASH.match(value):
-        raise ValueError("a store hash is 1 to 32 lowercase letters and digits")
-    return value
-
-
-StoreHash = Annotated[str, AfterValidator(_store_hash)]
+StoreHash = Annotated[str, AfterValidator(validate_store_hash)]
 
 
 class ConfigurationError(Exception):

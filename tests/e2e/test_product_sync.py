@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -59,12 +58,11 @@ def _events(stack: LocalStack) -> list[dict[str, Any]]:
     return drain(stack, "WarehouseOutbound")
 
 
-def _calls(consumer: JobConsumer) -> Counter[str]:
-    totals: Counter[str] = Counter()
-    for _, client in consumer._clients.values():
-        totals.update(client.counter.by_endpoint())
-        client.counter.reset()
-    return totals
+def _calls(consumer: JobConsumer) -> dict[str, int]:
+    """What the consumer's clients spent since the last look."""
+    spent = consumer.calls.by_endpoint()
+    consumer.calls.reset()
+    return spent
 
 
 def _visible_variants(store: SandboxStore) -> int:

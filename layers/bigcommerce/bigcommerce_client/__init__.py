@@ -3,7 +3,7 @@
 No AWS imports: this package is the `bigcommerce` Lambda layer and is usable on its own.
 """
 
-from .client import API_URL_ENV, DEFAULT_API_URL, MAX_PAGE_SIZE, BigCommerceClient
+from .client import API_URL_ENV, DEFAULT_API_URL, MAX_PAGE_SIZE, PROBE_HEADER, BigCommerceClient, validate_store_hash
 from .clock import SYSTEM_CLOCK, Clock, ScaledClock, SystemClock, VirtualClock
 from .counter import CallCounter, endpoint_of
 from .errors import (
@@ -27,6 +27,7 @@ __all__ = [
     "API_URL_ENV",
     "DEFAULT_API_URL",
     "MAX_PAGE_SIZE",
+    "PROBE_HEADER",
     "SYSTEM_CLOCK",
     "AuthenticationError",
     "BigCommerceClient",
@@ -50,4 +51,5 @@ __all__ = [
     "ValidationError",
     "VirtualClock",
     "endpoint_of",
+    "validate_store_hash",
 ]

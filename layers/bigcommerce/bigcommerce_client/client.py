@@ -56,6 +56,16 @@ MAX_ABSOLUTE_ADJUSTMENT_ITEMS = 2000
 ORDER_INCLUDE_LINE_ITEMS = "consignments.line_items"
 USER_AGENT = "bcsync-bigcommerce-client/0.1"
 _STORE_HASH = re.compile(r"^[a-z0-9]{1,32}$")
+# Sent with a request whose body is invalid on purpose (a scope probe): BigCommerce must refuse it.
+PROBE_HEADER = "X-Bcsync-Probe"
+
+
+def validate_store_hash(store_hash: str) -> str:
+    """The store hash itself, or ValueError: 1 to 32 lowercase letters and digits."""
+    if not _STORE_HASH.match(store_hash):
+        raise ValueError(f"store hash {store_hash!r} is not a BigCommerce store hash (lowercase letters and digits)")
+    return store_hash
+
 
 logger = logging.getLogger("bigcommerce_client")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -88,10 +98,7 @@ class BigCommerceClient:
         counter: CallCounter | None = None,
         verify: bool | str = True,
     ) -> None:
-        if not _STORE_HASH.match(store_hash):
-            raise ValueError(
-                f"store hash {store_hash!r} is not a BigCommerce store hash (lowercase letters and digits)"
-            )
+        validate_store_hash(store_hash)
         token = access_token if isinstance(access_token, SecretStr) else SecretStr(access_token)
         if not token.get_secret_value().strip():
             raise ValueError(f"no access token given for store {store_hash}")
