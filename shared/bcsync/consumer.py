@@ -82,7 +82,7 @@ class JobConsumer:
 
     def _record(self, record: SQSRecord) -> None:
         try:
-            message, settings, credentials = self._open(record.body)
+            opened = self._open(record.body)
         except NeverValid as verdict:
             logger.error("job message dead-lettered", extra={"reason": str(verdict), "message_id": record.message_id})
             dead_letter(
@@ -93,15 +93,17 @@ class JobConsumer:
                 reason=str(verdict),
             )
             return
-        if message is None or settings is None or credentials is None:
+        if opened is None:
             return  # a disabled store: nothing to do, already logged
+        message, settings, credentials = opened
         client = self._client_for(settings, credentials)
         assert self._context is not None
         run = self.runner.run(message, self.step_factory(settings, client), self._context)
         if self.on_run is not None:
             self.on_run(run)
 
-    def _open(self, body: str) -> tuple[JobMessage | None, StoreSettings | None, StoreCredentials | None]:
+    def _open(self, body: str) -> tuple[JobMessage, StoreSettings, StoreCredentials] | None:
+        """The message, its store's settings and credentials; None for a disabled store."""
         try:
             message = JobMessage.model_validate_json(body)
         except ValidationError as error:
@@ -115,7 +117,7 @@ class JobConsumer:
             raise NeverValid(str(error)) from None
         if not settings.enabled:
             logger.info("store is disabled; job skipped", extra={"store_hash": message.store_hash, "job": self.job})
-            return None, None, None
+            return None
         try:
             credentials = self.credentials.get(message.store_hash)
         except CredentialsError as error:

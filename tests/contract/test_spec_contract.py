@@ -172,7 +172,7 @@ def test_erratum_undocumented_error_statuses(contract_validator: ContractValidat
     )
 
 
-def test_erratum_consignment_warning_is_allowed_only_where_bigcommerce_puts_it(
+def test_erratum_consignment_warning_on_a_capped_shipping_consignment_validates(
     contract_validator: ContractValidator,
 ) -> None:
     order = {

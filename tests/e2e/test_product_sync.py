@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -58,6 +59,27 @@ def _events(stack: LocalStack) -> list[dict[str, Any]]:
     return drain(stack, "WarehouseOutbound")
 
 
+def _synced_world(
+    stack: LocalStack, sandbox: Sandbox, clock: VirtualClock, products: int
+) -> tuple[SandboxStore, JobConsumer]:
+    """A store after its first full sync, with that sync's events already consumed."""
+    store, consumer = _world(stack, sandbox, clock, products=products)
+    _run(stack, consumer, "full")
+    _events(stack)
+    return store, consumer
+
+
+def _edit_then_sync(
+    stack: LocalStack, consumer: JobConsumer, clock: VirtualClock, edit: Callable[[], None], mode: str = "delta"
+) -> list[dict[str, Any]]:
+    """A merchant's edit some minutes after the last sync, then the next sync: what it published."""
+    clock.advance(600)
+    edit()
+    clock.advance(60)
+    _run(stack, consumer, mode)
+    return _events(stack)
+
+
 def _calls(consumer: JobConsumer) -> dict[str, int]:
     """What the consumer's clients spent since the last look."""
     spent = consumer.calls.by_endpoint()
@@ -92,43 +114,33 @@ def test_a_second_run_with_nothing_changed_publishes_nothing(
     local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
-    _, consumer = _world(stack, sandbox, clock, products=40)
-    _run(stack, consumer, "full")
-    _events(stack)
-    clock.advance(60)
-    again = _run(stack, consumer, "full")
-    assert _events(stack) == []
-    assert again["skus_upserted"] == 0 and again["skus_archived"] == 0
+    _, consumer = _synced_world(stack, sandbox, clock, products=40)
+    assert _edit_then_sync(stack, consumer, clock, lambda: None, mode="full") == []
+    again = JobState(stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"])).last_run(
+        STORE, "product_sync"
+    )
+    assert again is not None
+    assert again.figures["skus_upserted"] == 0 and again.figures["skus_archived"] == 0
 
 
 def test_one_changed_price_is_exactly_one_upsert_and_hiding_archives_then_unhiding_restores(
     local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
-    store, consumer = _world(stack, sandbox, clock, products=40)
-    _run(stack, consumer, "full")
-    _events(stack)
-    clock.advance(600)
+    store, consumer = _synced_world(stack, sandbox, clock, products=40)
     product = next(p for p in store.products.values() if p["is_visible"] and len(p["variants"]) > 1)
-    store.update_variant(product["id"], product["variants"][1]["id"], price=99.5)
-    clock.advance(60)
-    _run(stack, consumer)  # delta
-    changed = _events(stack)
+
+    variant_id = product["variants"][1]["id"]
+    changed = _edit_then_sync(
+        stack, consumer, clock, lambda: store.update_variant(product["id"], variant_id, price=99.5)
+    )
     assert [(e["detail-type"], e["detail"]["data"]["price"]) for e in changed] == [("Product Upserted", "99.5")]
 
-    clock.advance(600)
-    store.update_product(product["id"], is_visible=False)
-    clock.advance(60)
-    _run(stack, consumer)
-    archived = _events(stack)
+    archived = _edit_then_sync(stack, consumer, clock, lambda: store.update_product(product["id"], is_visible=False))
     assert sorted(e["detail"]["data"]["variant_id"] for e in archived) == sorted(v["id"] for v in product["variants"])
     assert {e["detail-type"] for e in archived} == {"Product Archived"}
 
-    clock.advance(600)
-    store.update_product(product["id"], is_visible=True)
-    clock.advance(60)
-    _run(stack, consumer)
-    restored = _events(stack)
+    restored = _edit_then_sync(stack, consumer, clock, lambda: store.update_product(product["id"], is_visible=True))
     assert {e["detail-type"] for e in restored} == {"Product Upserted"} and len(restored) == len(product["variants"])
 
 
@@ -136,14 +148,9 @@ def test_a_deleted_product_is_archived_by_the_next_full_sync(
     local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
-    store, consumer = _world(stack, sandbox, clock, products=20)
-    _run(stack, consumer, "full")
-    _events(stack)
+    store, consumer = _synced_world(stack, sandbox, clock, products=20)
     doomed = next(p for p in store.products.values() if p["is_visible"])
-    store.delete_product(doomed["id"])
-    clock.advance(60)
-    _run(stack, consumer, "full")
-    gone = _events(stack)
+    gone = _edit_then_sync(stack, consumer, clock, lambda: store.delete_product(doomed["id"]), mode="full")
     assert [e["detail-type"] for e in gone] == ["Product Archived"] * len(doomed["variants"])
 
 
@@ -151,9 +158,7 @@ def test_a_deleted_product_message_archives_its_skus_without_calling_bigcommerce
     local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
-    store, consumer = _world(stack, sandbox, clock, products=20)
-    _run(stack, consumer, "full")
-    _events(stack)
+    store, consumer = _synced_world(stack, sandbox, clock, products=20)
     _calls(consumer)
     doomed = next(p for p in store.products.values() if p["is_visible"] and len(p["variants"]) > 1)
     store.delete_product(doomed["id"])

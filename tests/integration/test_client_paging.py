@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime
 
 from bigcommerce_client import BigCommerceClient, VirtualClock
-from bigcommerce_sandbox import SandboxStore, add_order, seed_catalog, seed_orders
+from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 from tests.conftest import StoreFactory
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -32,10 +32,12 @@ def test_orders_arrive_once_each_with_consignments_in_one_call_per_page(make_sto
     assert all(consignment.line_items for consignment in multi.embedded_consignments.shipping)  # type: ignore[union-attr]
 
 
-def test_an_empty_page_is_a_204_and_ends_the_scan(make_store: StoreFactory) -> None:
+def test_an_empty_page_is_a_204_and_ends_the_scan(make_store: StoreFactory, sandbox: Sandbox) -> None:
     _, client = make_store()
     assert list(client.iter_orders(modified_since=EPOCH)) == []
     assert client.counter.by_endpoint()["GET /v2/orders"] == 1
+    answered = [(e.status, e.response_body) for e in sandbox.recorder.exchanges]  # type: ignore[attr-defined]
+    assert answered == [(204, b"")]  # the scan ended on BigCommerce's bodiless 204, not on an error
 
 
 def test_an_order_changed_during_the_scan_comes_again_as_a_new_version(

@@ -143,7 +143,7 @@ def test_invalid_stored_settings_name_the_store_and_field(table: Any) -> None:
 
 @dataclass
 class FakeDeadline:
-    """A Lambda context's clock: each call to the job step costs `cost_ms`."""
+    """The part of a Lambda context a job reads: the time left, set by the test as work "costs" it."""
 
     remaining_ms: int
 
