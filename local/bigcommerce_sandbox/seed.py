@@ -331,6 +331,7 @@ def add_order(
         store.order_products[order_id] = line_rows
         store.shipping_addresses[order_id] = [] if pickup else address_rows
         store.shipments[order_id] = []
+        store.emit("store/order/created", "order", order_id)
         return order_id
 
 

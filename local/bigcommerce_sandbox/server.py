@@ -321,7 +321,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         truncate: bool = False,
     ) -> None:
         payload = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
-        if status >= 400 and exchange.api_path.startswith("/v3/") and content_type == "application/json":
+        if status >= 400 and _problem_json(exchange.api_path) and content_type == "application/json":
             content_type = "application/problem+json"  # v3 errors are RFC 7807 problem documents
         exchange.status = status
         exchange.response_headers = dict(headers)
@@ -354,6 +354,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
 def _granted(required: str, granted: frozenset[str]) -> bool:
     """A modify scope includes its read-only counterpart."""
     return required in granted or (required.endswith("_read_only") and required.removesuffix("_read_only") in granted)
+
+
+def _problem_json(api_path: str) -> bool:
+    """v3 errors are sent as application/problem+json - except the webhooks API's, which its spec
+    (and BigCommerce) declares as plain application/json."""
+    return api_path.startswith("/v3/") and not api_path.startswith("/v3/hooks")
 
 
 def _error_body(api_path: str, status: int, message: str, errors: dict[str, str] | None = None) -> Any:
@@ -740,6 +746,15 @@ def _hook(request: Request) -> dict[str, Any]:
     return hook
 
 
+def _deliverable(destination: str) -> bool:
+    """https on port 443, as BigCommerce requires - or any port on loopback, where the local runtime's
+    HTTP API listens (a sandbox relaxation, docs/architecture.md)."""
+    url = urlsplit(destination)
+    if url.scheme != "https" or not url.hostname:
+        return False
+    return url.port in (None, 443) or url.hostname in {"127.0.0.1", "localhost"}
+
+
 def list_hooks(request: Request) -> tuple[int, Any]:
     return _v3_page(request, [request.store.hooks[key] for key in sorted(request.store.hooks)])
 
@@ -749,7 +764,7 @@ def create_hook(request: Request) -> tuple[int, Any]:
     scope, destination = body.get("scope"), body.get("destination")
     if not isinstance(scope, str) or not scope.startswith("store/"):
         raise ApiError(422, "The field 'scope' is invalid.", {"scope": "invalid"})
-    if not isinstance(destination, str) or not destination.startswith("https://"):
+    if not isinstance(destination, str) or not _deliverable(destination):
         raise ApiError(422, "The destination must be an https URL on port 443.", {"destination": "invalid"})
     now = int(request.store.clock.now())
     hook_id = request.store.next_id()
@@ -776,6 +791,8 @@ def get_hook(request: Request) -> tuple[int, Any]:
 def update_hook(request: Request) -> tuple[int, Any]:
     hook = _hook(request)
     body = request.body if isinstance(request.body, dict) else {}
+    if "destination" in body and not (isinstance(body["destination"], str) and _deliverable(body["destination"])):
+        raise ApiError(422, "The destination must be an https URL on port 443.", {"destination": "invalid"})
     for key in ("scope", "destination", "is_active", "headers"):
         if key in body:
             hook[key] = body[key]

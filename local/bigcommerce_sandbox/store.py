@@ -15,6 +15,8 @@ from typing import Any
 
 from bigcommerce_client.clock import Clock
 
+from .webhooks import PendingDelivery, WebhookOutbox, payload, scope_matches
+
 # BigCommerce's order statuses (DESIGN.md): id → name.
 ORDER_STATUSES: dict[int, str] = {
     0: "Incomplete",
@@ -127,6 +129,7 @@ class SandboxStore:
     # (location_id, "variant"|"product", id) → quantity
     inventory: dict[tuple[int, str, int], int] = field(default_factory=dict)
     hooks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    webhooks: WebhookOutbox = field(default_factory=WebhookOutbox)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -171,6 +174,24 @@ class SandboxStore:
             "special_hours": [],
         }
 
+    # --- webhooks --------------------------------------------------------------------------
+
+    def emit(self, scope: str, resource_type: str, resource_id: int, **extra: Any) -> None:
+        """Queue a delivery to every active hook of this scope (fired by `webhooks.fire`)."""
+        with self.lock:
+            body = payload(
+                store_hash=self.store_hash,
+                scope=scope,
+                data={"type": resource_type, "id": resource_id, **extra},
+                created_at=int(self.clock.now()),
+            )
+            for hook_id in sorted(self.hooks):
+                hook = self.hooks[hook_id]
+                if hook["is_active"] and scope_matches(hook["scope"], scope):
+                    self.webhooks.pending.append(
+                        PendingDelivery(hook_id, hook["destination"], dict(hook["headers"] or {}), body)
+                    )
+
     # --- catalog ---------------------------------------------------------------------------
 
     def touch_product(self, product_id: int) -> None:
@@ -181,16 +202,20 @@ class SandboxStore:
         with self.lock:
             self.products[product_id].update(fields)
             self.touch_product(product_id)
+            self.emit("store/product/updated", "product", product_id)
 
     def update_variant(self, product_id: int, variant_id: int, **fields: Any) -> None:
         with self.lock:
             variant = next(v for v in self.products[product_id]["variants"] if v["id"] == variant_id)
             variant.update(fields)
             self.touch_product(product_id)
+            sku_id = int(variant.get("sku_id") or variant["id"])
+            self.emit("store/sku/updated", "sku", sku_id, sku={"product_id": product_id, "variant_id": variant_id})
 
     def delete_product(self, product_id: int) -> None:
         with self.lock:
             del self.products[product_id]
+            self.emit("store/product/deleted", "product", product_id)
 
     def product_json(self, product: dict[str, Any], include: set[str]) -> dict[str, Any]:
         body = {key: value for key, value in product.items() if key not in {"variants", "images", "custom_fields"}}
@@ -224,10 +249,15 @@ class SandboxStore:
 
     def set_order_status(self, order_id: int, status_id: int) -> None:
         order = self.orders[order_id]
+        previous = order["status_id"]
         order["status_id"] = status_id
         order["status"] = ORDER_STATUSES[status_id]
         order["custom_status"] = ORDER_STATUSES[status_id]
         self.touch_order(order_id)
+        if previous != status_id:
+            self.emit("store/order/updated", "order", order_id)
+            status = {"previous_status_id": previous, "new_status_id": status_id}
+            self.emit("store/order/statusUpdated", "order", order_id, status=status)
 
     def order_json(self, order_id: int, *, line_items: bool, consignments: bool) -> dict[str, Any]:
         order = dict(self.orders[order_id])

@@ -19,9 +19,11 @@ import logging
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from moto.server import ThreadedMotoServer
 from bcsync import cutpoints
 from bcsync.settings import JobName
 from bigcommerce_client import SYSTEM_CLOCK, Clock
+
+from .gateway import LocalHttpApi, routes_of
 
 logger = logging.getLogger("local_runtime")
 REPO = Path(__file__).resolve().parents[2]
@@ -64,6 +68,7 @@ NOT_EMULATED = {
     "AWS::Lambda::Function": "handlers run in-process, imported from their CodeUri",
     "AWS::Lambda::Permission": "in-process invocations need no permission",
     "AWS::Lambda::EventSourceMapping": "deliver_sqs plays the event source mapping",
+    "AWS::ApiGatewayV2::Stage": "the local HTTP API serves every API's $default stage",
 }
 
 
@@ -156,6 +161,8 @@ class LocalStack:
         self.not_emulated: dict[str, str] = {}  # logical id → reason
         self.skipped_by_condition: set[str] = set()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._tls_dir = Path(tempfile.mkdtemp(prefix="bcsync-local-tls-"))
+        self.http_api = LocalHttpApi(routes_of(self.template), self._invoke_for_api, tls_dir=self._tls_dir)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -163,10 +170,13 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call drowns everything
         self._server.start()
         self.create_resources()
+        self.http_api.start()
         return self
 
     def stop(self) -> None:
+        self.http_api.stop()
         self._server.stop()
+        shutil.rmtree(self._tls_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -213,6 +223,9 @@ class LocalStack:
             ("PayloadBucketName", "BCSYNC_PAYLOAD_BUCKET"),
         ):
             env[variable] = str(self.outputs()[output])
+        # Where the local HTTP API takes webhook deliveries (WebhookBaseUrl in AWS), and the CA it uses.
+        env["BCSYNC_WEBHOOK_URL"] = f"{self.http_api.url}/webhooks"
+        env["BCSYNC_LOCAL_CA_BUNDLE"] = str(self.http_api.ca_path)
         for job, logical in JOB_QUEUES.items():
             env[f"BCSYNC_{job.upper()}_QUEUE_URL"] = self.physical[logical]["Ref"]
             env[f"BCSYNC_{job.upper()}_DLQ_URL"] = self.physical[f"{logical}DLQ"]["Ref"]
@@ -383,6 +396,9 @@ class LocalStack:
             events.put_targets(Rule=name, EventBusName=p.get("EventBusName", "default"), Targets=targets)
         return {"Ref": name, "Arn": arn}
 
+    def _create_apigatewayv2_api(self, logical: str, p: dict[str, Any]) -> dict[str, str]:
+        return {"Ref": f"local{logical.lower()}", "ApiEndpoint": self.http_api.url}
+
     def _create_sns_topic(self, logical: str, p: dict[str, Any]) -> dict[str, str]:
         arn = self.client("sns").create_topic(Name=p.get("TopicName", f"{STACK}-{logical}"))["TopicArn"]
         return {"Ref": arn, "TopicName": arn.rsplit(":", 1)[-1]}
@@ -454,6 +470,15 @@ class LocalStack:
         handler = getattr(module, attribute)
         self._handlers[function] = handler
         return handler  # type: ignore[no-any-return]
+
+    def function_timeout(self, function: str) -> float:
+        properties = self.template["Resources"][function]["Properties"]
+        return float(properties.get("Timeout", 3))
+
+    def _invoke_for_api(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        result = self.load_handler(function)(event, self.context(function, self.function_timeout(function)))
+        assert isinstance(result, dict)
+        return result
 
     def context(self, function_name: str, timeout_seconds: float = 120.0) -> LambdaContext:
         return LambdaContext(function_name=function_name, timeout_seconds=timeout_seconds, clock=self.clock)

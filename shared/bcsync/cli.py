@@ -9,6 +9,7 @@ so they do not land in shell history or process listings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -16,14 +17,16 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
-from bigcommerce_client import BigCommerceClient
+from bigcommerce_client import BigCommerceClient, BigCommerceError
 
 from .connect import ConnectError, check_scopes, check_store
 from .credentials import CredentialsError, CredentialStore, StoreCredentials
 from .settings import JOBS, StoreSettings, describe_validation_error
 from .state import InvalidSettingsError, JobState, StoreRegistry, UnknownStoreError
+from .webhook_registration import ensure_hooks, remove_hooks, webhook_destination
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -38,8 +41,7 @@ class CliError(Exception):
 def _state_table(args: argparse.Namespace) -> Table:
     name = args.state_table or os.environ.get("BCSYNC_STATE_TABLE")
     if not name:
-        outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs", [])
-        name = next((o["OutputValue"] for o in outputs if o["OutputKey"] == "StateTableName"), None)
+        name = _stack_output(args.stack, "StateTableName")
     if not name:
         raise CliError(f"cannot find the state table: set BCSYNC_STATE_TABLE or deploy stack {args.stack}")
     return boto3.resource("dynamodb").Table(name)
@@ -76,18 +78,61 @@ def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         )
     if not settings.name:
         settings.name = str(info.get("name", ""))
+    credential_store = CredentialStore(client=boto3.client("secretsmanager"))
     store_credentials = StoreCredentials(
         store_hash=settings.store_hash,
         client_id=args.client_id,
         access_token=token,
-        webhook_secret=SecretStr(secrets.token_urlsafe(32)),
+        # A reconnect keeps the webhook secret, so deliveries already on their way still verify.
+        webhook_secret=_existing_webhook_secret(credential_store, settings.store_hash)
+        or SecretStr(secrets.token_urlsafe(32)),
     )
+    registry = StoreRegistry(_state_table(args))
+    with contextlib.suppress(UnknownStoreError, InvalidSettingsError):
+        settings = registry.get(settings.store_hash).model_copy(update={"enabled": True, "name": settings.name})
+    base_url = None if args.no_webhooks else _webhook_base_url(args)
+    if base_url:
+        settings.webhook_destination = webhook_destination(base_url, settings.store_hash)
     # The secret first, then the registry entry that makes the store active: a failure in between
     # leaves an inactive secret that the next `connect` overwrites, never an active store without one.
-    CredentialStore(client=boto3.client("secretsmanager")).put(store_credentials)
-    StoreRegistry(_state_table(args)).put(settings)
+    credential_store.put(store_credentials)
+    registry.put(settings)
     print(f"Connected store {settings.store_hash} ({settings.name}): every scope the jobs need is granted.", file=out)
+    if settings.webhook_destination is None:
+        print("Webhooks: not registered (no webhook URL); the schedules alone pick up changes.", file=out)
+        return 0
+    with BigCommerceClient(store_hash=settings.store_hash, access_token=token) as client:
+        report = ensure_hooks(client, destination=settings.webhook_destination, secret=store_credentials.webhook_secret)
+    print(f"Webhooks → {settings.webhook_destination}: {report.summary()}.", file=out)
     return 0
+
+
+def _existing_webhook_secret(credential_store: CredentialStore, store_hash: str) -> SecretStr | None:
+    try:
+        return credential_store.get(store_hash, force_fetch=True).webhook_secret
+    except CredentialsError:
+        return None
+
+
+def _webhook_base_url(args: argparse.Namespace) -> str | None:
+    """--webhook-url, else $BCSYNC_WEBHOOK_URL, else the stack's WebhookBaseUrl output."""
+    url = args.webhook_url or os.environ.get("BCSYNC_WEBHOOK_URL")
+    if url:
+        return str(url)
+    try:
+        return _stack_output(args.stack, "WebhookBaseUrl")
+    except (BotoCoreError, ClientError):
+        return None
+
+
+def _stack_output(stack: str, key: str) -> str | None:
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    return next((str(o["OutputValue"]) for o in outputs if o["OutputKey"] == key), None)
+
+
+def _store_client(settings: StoreSettings) -> tuple[BigCommerceClient, StoreCredentials]:
+    credentials = CredentialStore(client=boto3.client("secretsmanager")).get(settings.store_hash, force_fetch=True)
+    return BigCommerceClient(store_hash=settings.store_hash, access_token=credentials.access_token), credentials
 
 
 def cmd_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
@@ -121,14 +166,24 @@ def cmd_show(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
 
 
 def cmd_disable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
-    StoreRegistry(_state_table(args)).set_enabled(args.store_hash, False)
+    settings = StoreRegistry(_state_table(args)).set_enabled(args.store_hash, False)
     print(f"Store {args.store_hash} disabled: no job runs for it until `bcsync stores enable`.", file=out)
+    if settings.webhook_destination:
+        client, _ = _store_client(settings)
+        with client:
+            removed = remove_hooks(client, destination=settings.webhook_destination)
+        print(f"Webhooks: {removed} removed.", file=out)
     return 0
 
 
 def cmd_enable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
-    StoreRegistry(_state_table(args)).set_enabled(args.store_hash, True)
+    settings = StoreRegistry(_state_table(args)).set_enabled(args.store_hash, True)
     print(f"Store {args.store_hash} enabled.", file=out)
+    if settings.webhook_destination:
+        client, credentials = _store_client(settings)
+        with client:
+            report = ensure_hooks(client, destination=settings.webhook_destination, secret=credentials.webhook_secret)
+        print(f"Webhooks → {settings.webhook_destination}: {report.summary()}.", file=out)
     return 0
 
 
@@ -144,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("store_hash")
     connect.add_argument("--client-id", default="", help="the API account's client id")
     connect.add_argument("--name", help="a display name (default: the store's own)")
+    connect.add_argument(
+        "--webhook-url", help="the stack's WebhookBaseUrl (default: $BCSYNC_WEBHOOK_URL, else the stack's)"
+    )
+    connect.add_argument("--no-webhooks", action="store_true", help="register no webhooks: the schedules alone")
     connect.add_argument("--token-env", default=TOKEN_ENV, help=f"variable holding the token (default {TOKEN_ENV})")
     connect.set_defaults(handler=cmd_connect)
     stores.add_parser("list", help="every connected store").set_defaults(handler=cmd_list)
@@ -162,7 +221,7 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, out: Tex
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, stdin or sys.stdin, out or sys.stdout))
-    except (CliError, UnknownStoreError, InvalidSettingsError, CredentialsError) as error:
+    except (CliError, UnknownStoreError, InvalidSettingsError, CredentialsError, BigCommerceError) as error:
         print(f"bcsync: {error}", file=sys.stderr)
         return 1
 

@@ -35,6 +35,8 @@ class RuntimeConfig(BaseModel):
     job_dlq_urls: dict[str, str] = Field(default_factory=dict)
     # Invocations this close to their deadline checkpoint and re-queue instead of starting more work.
     deadline_margin_seconds: float = Field(default=20.0, ge=0)
+    # Webhook deliveries within this many seconds of the first one share one job run.
+    webhook_debounce_seconds: float = Field(default=5.0, ge=0, le=900)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeConfig:
@@ -47,6 +49,7 @@ class RuntimeConfig(BaseModel):
             "bigcommerce_api_url": "BIGCOMMERCE_API_URL",
             "order_retention_days": "BCSYNC_ORDER_RETENTION_DAYS",
             "deadline_margin_seconds": "BCSYNC_DEADLINE_MARGIN_SECONDS",
+            "webhook_debounce_seconds": "BCSYNC_WEBHOOK_DEBOUNCE_SECONDS",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if env.get(var)}
         for field, suffix in (("job_queue_urls", "QUEUE_URL"), ("job_dlq_urls", "DLQ_URL")):
@@ -70,6 +73,8 @@ class StoreSettings(BaseModel):
     enabled: bool = True
     api_reserve_ratio: float = Field(default=0.5, ge=0.0, lt=1.0)
     max_wait_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
+    # webhooks: where `stores connect` registered this store's hooks (None: not registered, schedules only)
+    webhook_destination: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
     # product sync
     product_page_size: int = Field(default=250, ge=1, le=250)
     skip_hidden_products: bool = True

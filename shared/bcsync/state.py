@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -163,6 +164,30 @@ class JobState:
 
     def clear_checkpoint(self, store_hash: str, job: str) -> None:
         self._table.delete_item(Key={"pk": self._pk(store_hash, job), "sk": "CHECKPOINT"})
+
+    def mark_due(self, store_hash: str, job: str, *, now: float, debounce_seconds: float) -> bool:
+        """True when this call opened a debounce window (the caller queues one job message for it);
+        False when a window is already open: its message, due at the window's end, covers this change."""
+        try:
+            self._table.update_item(
+                Key={"pk": self._pk(store_hash, job), "sk": "DUE"},
+                UpdateExpression="SET due_at = :due, expires_at = :expires",
+                ConditionExpression="attribute_not_exists(due_at) OR due_at <= :now",
+                ExpressionAttributeValues={
+                    ":due": Decimal(str(round(now + debounce_seconds, 3))),
+                    ":now": Decimal(str(round(now, 3))),
+                    ":expires": int(now + debounce_seconds) + 86_400,
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def clear_due(self, store_hash: str, job: str) -> None:
+        """Close the window (its job message could not be queued), so the next change opens a new one."""
+        self._table.delete_item(Key={"pk": self._pk(store_hash, job), "sk": "DUE"})
 
 
 class Outbox:
