@@ -152,6 +152,7 @@ class LocalHttpApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave in separate writes
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -215,6 +215,8 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": MOTO_CREDENTIAL,
             "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIAL,
             "AWS_DEFAULT_REGION": REGION,
+            # No X-Ray daemon runs here: Tracer would only time segments nobody receives.
+            "POWERTOOLS_TRACE_DISABLED": "true",
         }
         for output, variable in (
             ("StateTableName", "BCSYNC_STATE_TABLE"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import SecretStr
 
 from bcsync.webhook_registration import ensure_hooks, remove_hooks, webhook_destination
@@ -12,7 +14,7 @@ DESTINATION = webhook_destination("https://hooks.example.com/webhooks/", "reg123
 SECRET = SecretStr("whsec-reg123-0123456789")
 
 
-def _ours(hooks: dict[int, dict[str, object]]) -> list[dict[str, object]]:
+def _ours(hooks: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     return [hook for hook in hooks.values() if hook["destination"] == DESTINATION]
 
 
@@ -47,7 +49,7 @@ def test_repair_reactivates_recreates_dedupes_and_leaves_other_apps_alone(make_s
     ensure_hooks(client, destination=DESTINATION, secret=SECRET)
     by_scope = {hook["scope"]: hook for hook in _ours(store.hooks)}
     by_scope["store/order/created"]["is_active"] = False  # BigCommerce gave up after failed deliveries
-    del store.hooks[int(by_scope["store/product/updated"]["id"])]  # deleted by hand in the control panel
+    del store.hooks[by_scope["store/product/updated"]["id"]]  # deleted by hand in the control panel
     client.create_hook(scope="store/order/updated", destination=DESTINATION, headers={SECRET_HEADER: "stale"})
     client.create_hook(scope="store/cart/created", destination=DESTINATION, headers={})  # no longer ours to need
     other_app = client.create_hook(scope="store/order/created", destination="https://other.example.com/hook")
