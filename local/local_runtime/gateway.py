@@ -35,12 +35,13 @@ class Route:
     method: str
     path: str  # OpenAPI template, e.g. /webhooks/{store_hash}
     function: str  # logical id of the Lambda function
+    api: str  # logical id of the HTTP API
     pattern: re.Pattern[str]
 
     @classmethod
-    def of(cls, method: str, path: str, function: str) -> Route:
+    def of(cls, method: str, path: str, function: str, api: str) -> Route:
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
-        return cls(method=method.upper(), path=path, function=function, pattern=re.compile(f"^{regex}$"))
+        return cls(method=method.upper(), path=path, function=function, api=api, pattern=re.compile(f"^{regex}$"))
 
 
 _INTEGRATION_FUNCTION = re.compile(r"\$\{(\w+)\.Arn\}")
@@ -49,7 +50,7 @@ _INTEGRATION_FUNCTION = re.compile(r"\$\{(\w+)\.Arn\}")
 def routes_of(template: dict[str, Any]) -> list[Route]:
     """Every route of every HTTP API in the expanded template, with the function it integrates."""
     routes = []
-    for spec in template["Resources"].values():
+    for api, spec in template["Resources"].items():
         if spec["Type"] != "AWS::ApiGatewayV2::Api":
             continue
         for path, methods in spec["Properties"].get("Body", {}).get("paths", {}).items():
@@ -58,7 +59,7 @@ def routes_of(template: dict[str, Any]) -> list[Route]:
                 text = uri.get("Fn::Sub", "") if isinstance(uri, dict) else str(uri)
                 match = _INTEGRATION_FUNCTION.search(text if isinstance(text, str) else text[0])
                 if match:
-                    routes.append(Route.of(method, path, match.group(1)))
+                    routes.append(Route.of(method, path, match.group(1), api))
     return routes
 
 

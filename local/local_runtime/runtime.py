@@ -438,6 +438,10 @@ class LocalStack:
             "AWS::Logs::LogGroup": {
                 group["logGroupName"] for group in self.client("logs").describe_log_groups()["logGroups"]
             },
+            # Served by the local HTTP API rather than moto: an API counts once it has a route there.
+            "AWS::ApiGatewayV2::Api": {
+                self.physical[route.api]["Ref"] for route in self.http_api.routes if route.api in self.physical
+            },
             "AWS::CloudWatch::Alarm": {
                 alarm["AlarmName"]
                 for page in ("MetricAlarms",)
