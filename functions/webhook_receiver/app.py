@@ -12,6 +12,7 @@ from bcsync.settings import RuntimeConfig
 from bcsync.webhook_function import WebhookFunction
 from bcsync.webhook_registration import HookCheck
 from bcsync.webhooks import Verdict
+from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="webhook_receiver")
 tracer = Tracer(service="webhook_receiver")
@@ -38,7 +39,9 @@ def _count_checks(checks: list[HookCheck]) -> None:
     metrics.add_metric(name="stores_hooks_problems", unit=MetricUnit.Count, value=sum(1 for c in checks if c.problem))
 
 
-FUNCTION = WebhookFunction(config=RuntimeConfig.from_env(), on_verdict=_count_verdict, on_check=_count_checks)
+FUNCTION = WebhookFunction(
+    config=RuntimeConfig.from_env(), on_verdict=_count_verdict, on_check=_count_checks, clock=PROCESS_CLOCK
+)
 
 
 @logger.inject_lambda_context

@@ -209,8 +209,11 @@ def add_order(
     digital: bool = False,
     rng: random.Random | None = None,
     at: float | None = None,
+    gift_message: str | None = None,
+    customer_message: str | None = None,
 ) -> int:
-    """Add an order; `lines` are (product, variant, quantity), spread over `addresses`."""
+    """Add an order; `lines` are (product, variant, quantity), spread over `addresses`.
+    A gift message goes with gift wrapping on the first line."""
     rng = rng or random.Random(store.next_id())
     with store.lock:
         order_id = store.next_id()
@@ -264,6 +267,12 @@ def add_order(
                     "price_inc_tax": "19.9900",
                     "quantity": quantity,
                     "quantity_shipped": 0,
+                    "quantity_refunded": 0,
+                    "upc": variant.get("upc") or "",
+                    "bin_picking_number": variant.get("bin_picking_number") or "",
+                    "parent_order_product_id": None,
+                    "wrapping_name": "Gift box" if gift_message and n == 0 else "",
+                    "wrapping_message": gift_message if gift_message and n == 0 else "",
                     "product_options": [
                         {
                             "id": value["id"],
@@ -305,7 +314,9 @@ def add_order(
             "payment_method": "Credit Card",
             "payment_status": "captured",
             "currency_code": "USD",
-            "customer_message": "Please gift wrap" if order_id % 5 == 0 else "",
+            "customer_message": customer_message
+            if customer_message is not None
+            else ("Please gift wrap" if order_id % 5 == 0 else ""),
             "staff_notes": "",
             "channel_id": 1,
             "order_source": "www",

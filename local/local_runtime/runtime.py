@@ -35,7 +35,7 @@ from moto.server import ThreadedMotoServer
 
 from bcsync import cutpoints
 from bcsync.settings import JobName
-from bigcommerce_client import SYSTEM_CLOCK, Clock
+from bigcommerce_client import PROCESS_CLOCK, SYSTEM_CLOCK, Clock
 
 from .gateway import LocalHttpApi, routes_of
 
@@ -471,6 +471,7 @@ class LocalStack:
         if spec is None or spec.loader is None:
             raise RuntimeError(f"{function}: cannot import {source}")
         module = importlib.util.module_from_spec(spec)
+        PROCESS_CLOCK.use(self.clock)  # the handlers' time is the runtime's
         with self.environ():
             spec.loader.exec_module(module)
         handler = getattr(module, attribute)

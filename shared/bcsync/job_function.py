@@ -20,6 +20,7 @@ from .settings import JobName, RuntimeConfig
 from .state import JobRun, StoreRegistry
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = logging.getLogger("bcsync.job_function")
@@ -59,3 +60,24 @@ class JobFunction:
                 self.on_tick(result)
             return {"queued": result.queued, "problems": result.problems}
         raise ValueError(f"{self.job}: not an SQS batch or a schedule tick: keys {sorted(event)}")
+
+
+def powertools_reports(job: JobName, logger: Logger, metrics: Metrics) -> dict[str, Any]:
+    """`on_run` and `on_tick` for a job function: one structured line and the metrics per run, with
+    the same figures; the fan-out's figures per tick."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    def on_run(run: JobRun) -> None:
+        logger.info(
+            f"{job.replace('_', ' ')} run",
+            extra={"store_hash": run.store_hash, "outcome": run.outcome, "problems": run.problems[:20], **run.figures},
+        )
+        for figure, value in run.figures.items():
+            metrics.add_metric(name=figure, unit=MetricUnit.Count, value=value)
+        metrics.add_metric(name="problems", unit=MetricUnit.Count, value=len(run.problems))
+
+    def on_tick(result: FanOutResult) -> None:
+        metrics.add_metric(name="stores_queued", unit=MetricUnit.Count, value=len(result.queued))
+        metrics.add_metric(name="stores_with_problems", unit=MetricUnit.Count, value=len(result.problems))
+
+    return {"on_run": on_run, "on_tick": on_tick}

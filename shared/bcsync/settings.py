@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -81,6 +82,14 @@ class StoreSettings(BaseModel):
     delta_overlap_seconds: int = Field(default=300, ge=0, le=86_400)
     hs_code_fields: tuple[str, ...] = ("hs_code", "HS Code", "hs-code", "tariff_code")
     country_of_origin_fields: tuple[str, ...] = ("country_of_origin", "Country of Origin", "origin")
+    # order import
+    release_statuses: tuple[int, ...] = Field(default=(11,), min_length=1)
+    order_start_date: datetime | None = None  # None: orders created from the first run's day on
+    client_code: str = Field(default="", max_length=64)  # the 3PL's client / facility code
+    ship_option_map: dict[str, str] = Field(default_factory=dict)  # BigCommerce shipping method → ship option
+    default_ship_option: str = Field(default="STANDARD", min_length=1)
+    order_page_size: int = Field(default=250, ge=1, le=250)
+    order_overlap_seconds: int = Field(default=120, ge=0, le=86_400)
 
 
 def describe_validation_error(store_hash: str, error: ValidationError) -> str:

@@ -4,7 +4,7 @@ No AWS imports: this package is the `bigcommerce` Lambda layer and is usable on 
 """
 
 from .client import API_URL_ENV, DEFAULT_API_URL, MAX_PAGE_SIZE, PROBE_HEADER, BigCommerceClient, validate_store_hash
-from .clock import SYSTEM_CLOCK, Clock, ScaledClock, SystemClock, VirtualClock
+from .clock import PROCESS_CLOCK, SYSTEM_CLOCK, Clock, ProcessClock, ScaledClock, SystemClock, VirtualClock
 from .counter import CallCounter, endpoint_of
 from .errors import (
     AuthenticationError,
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_API_URL",
     "MAX_PAGE_SIZE",
     "PROBE_HEADER",
+    "PROCESS_CLOCK",
     "SYSTEM_CLOCK",
     "AuthenticationError",
     "BigCommerceClient",
@@ -39,6 +40,7 @@ __all__ = [
     "MissingScopeError",
     "NetworkError",
     "NotFoundError",
+    "ProcessClock",
     "RateGovernor",
     "RateLimitHeaders",
     "RateLimitedError",

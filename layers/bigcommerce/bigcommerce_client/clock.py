@@ -78,3 +78,23 @@ class ScaledClock:
 
 
 SYSTEM_CLOCK: Clock = SystemClock()
+
+
+class ProcessClock:
+    """The clock a Lambda function's module-level code uses: the system clock in AWS; the local
+    runtime points it at its own (virtual or compressed) clock before it imports a handler."""
+
+    def __init__(self) -> None:
+        self._target: Clock = SYSTEM_CLOCK
+
+    def use(self, clock: Clock) -> None:
+        self._target = clock
+
+    def now(self) -> float:
+        return self._target.now()
+
+    def sleep(self, seconds: float) -> None:
+        self._target.sleep(seconds)
+
+
+PROCESS_CLOCK = ProcessClock()

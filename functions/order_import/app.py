@@ -1,0 +1,43 @@
+"""Order import: every paid order reaches the warehouse, once per version, in seconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bcsync.events import EventPublisher
+from bcsync.job_function import JobFunction, powertools_reports
+from bcsync.order_import import order_import_steps
+from bcsync.order_state import OrderState
+from bcsync.settings import RuntimeConfig
+from bigcommerce_client import PROCESS_CLOCK
+
+logger = Logger(service="order_import")
+tracer = Tracer(service="order_import")
+metrics = Metrics(namespace="bcsync", service="order_import")
+
+CONFIG = RuntimeConfig.from_env()
+_TABLE = boto3.resource("dynamodb").Table(CONFIG.state_table)
+_PUBLISHER = EventPublisher.for_stack(CONFIG)
+
+FUNCTION = JobFunction(
+    clock=PROCESS_CLOCK,
+    job="order_import",
+    config=CONFIG,
+    step_factory=order_import_steps(
+        state_for=lambda store: OrderState(_TABLE, store, retention_days=CONFIG.order_retention_days),
+        publisher=_PUBLISHER,
+        clock=PROCESS_CLOCK,
+    ),
+    **powertools_reports("order_import", logger, metrics),
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return FUNCTION.handle(event, context)

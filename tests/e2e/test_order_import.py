@@ -1,0 +1,151 @@
+"""Order import as deployed, on the local runtime and the sandbox: schedule, queue, webhooks."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bcsync.cli import main as bcsync_cli
+from bcsync.order_state import OrderState
+from bigcommerce_client import VirtualClock
+from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
+from local_runtime import LocalStack
+from tests.aws import drain
+from tests.conftest import KNOWN_TOKENS
+
+World = tuple[LocalStack, Sandbox]
+
+
+def _connect(world: World, store_hash: str, *extra: str) -> SandboxStore:
+    _, sandbox = world
+    token = f"tok-{store_hash}-oi"
+    KNOWN_TOKENS.add(token)
+    store = sandbox.add_store(store_hash, token=token)
+    seed_catalog(store, products=12, variants_per_product=2)
+    assert bcsync_cli(["stores", "connect", store_hash, *extra], stdin=io.StringIO(token), out=io.StringIO()) == 0
+    return store
+
+
+def _sellable(store: SandboxStore) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
+
+
+def _import(stack: LocalStack) -> list[dict[str, Any]]:
+    """A schedule tick, its job messages run; the events the warehouse received."""
+    handler = stack.load_handler("OrderImportFunction")
+    handler({"action": "tick"}, stack.context("OrderImportFunction"))
+    report = stack.deliver_sqs("OrderImportJobs", handler)
+    assert report.failed == 0 and report.errors == 0
+    return drain(stack, "WarehouseOutbound")
+
+
+def _order_calls(sandbox: Sandbox, store_hash: str) -> int:
+    exchanges = sandbox.recorder.exchanges  # type: ignore[attr-defined]
+    return sum(1 for e in exchanges if (e.store_hash, e.method, e.api_path) == (store_hash, "GET", "/v2/orders"))
+
+
+def test_the_open_backlog_imports_at_the_call_floor_and_a_rerun_publishes_nothing(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    store = _connect(local_world, "ord111")
+    lines = _sellable(store)
+    # One order a second, as a busy store's traffic looks; keyset pages overlap by the boundary second.
+    paid = [add_order(store, lines=[(*lines[n % len(lines)], 1)], at=clock.now() - 600 + n) for n in range(600)]
+    unpaid = [add_order(store, status_id=7, lines=[(*lines[0], 1)]) for _ in range(20)]
+    connect_calls = _order_calls(sandbox, "ord111")  # the scope probe
+
+    events = _import(stack)
+
+    assert Counter(e["detail-type"] for e in events) == {"Order Ready": 600}
+    assert sorted(e["detail"]["data"]["order_id"] for e in events) == sorted(paid)
+    assert len({e["detail"]["idempotency_key"] for e in events}) == 600
+    assert not {e["detail"]["data"]["order_id"] for e in events} & set(unpaid)
+    floor = 600 // 250 + 1
+    assert _order_calls(sandbox, "ord111") - connect_calls <= 1.25 * floor  # measured: 3 pages
+    calls_before = _order_calls(sandbox, "ord111")
+
+    clock.advance(60)  # within the scan's overlap: the same orders are read again
+    assert _import(stack) == []  # unchanged: nothing published, not even a duplicate
+    assert _order_calls(sandbox, "ord111") - calls_before <= 3
+
+
+def test_what_the_warehouse_receives_for_each_kind_of_order(local_world: World, clock: VirtualClock) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord222")
+    lines = _sellable(store)
+    three_addresses = add_order(store, lines=[(*lines[n], n + 1) for n in range(6)], addresses=3)
+    sixty_lines = add_order(store, lines=[(*lines[n % len(lines)], 1) for n in range(60)])
+    gift = add_order(store, lines=[(*lines[0], 1), (*lines[1], 2)], gift_message="Happy birthday, Ana! ✨",
+                     customer_message="Leave it with the neighbour at nº 4")  # fmt: skip
+    pickup = add_order(store, lines=[(*lines[2], 1)], pickup=True)
+    digital = add_order(store, lines=[(*lines[3], 1)], digital=True)
+    waiting = add_order(store, status_id=7, lines=[(*lines[4], 1)])
+
+    by_id = {e["detail"]["data"]["order_id"]: e for e in _import(stack)}
+
+    assert set(by_id) == {three_addresses, sixty_lines, gift, pickup}
+    requests = by_id[three_addresses]["detail"]["data"]["shipments"]
+    addresses = {a["id"]: a for a in store.shipping_addresses[three_addresses]}
+    assert [r["order_address_id"] for r in requests] == list(addresses)
+    expected = {a: sorted(x["id"] for x in store.order_products[three_addresses] if x["order_address_id"] == a)
+                for a in addresses}  # fmt: skip
+    assert {r["order_address_id"]: sorted(x["order_product_id"] for x in r["lines"]) for r in requests} == expected
+    assert all(len(expected[a]) == 2 for a in expected)
+    sixty = by_id[sixty_lines]["detail"]["data"]["shipments"]
+    assert sum(len(r["lines"]) for r in sixty) == 60  # the embedded 50 were completed from /products
+    gift_order = by_id[gift]["detail"]["data"]
+    assert gift_order["customer_message"] == "Leave it with the neighbour at nº 4"
+    assert gift_order["shipments"][0]["lines"][0]["gift_message"] == "Happy birthday, Ana! ✨"
+    assert [line["quantity"] for line in gift_order["shipments"][0]["lines"]] == [1, 2]
+    pickup_order = by_id[pickup]["detail"]["data"]["shipments"]
+    assert [(r["pickup"], r["order_address_id"]) for r in pickup_order] == [(True, None)]
+    states = OrderState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]), "ord222")
+    skipped = states.get(digital)
+    assert skipped is not None and (skipped.state, skipped.reason) == ("skipped", "digital only: nothing to ship")
+    assert states.get(waiting) is None  # not paid yet: not ours, not recorded
+
+    clock.advance(600)
+    store.set_order_status(gift, 5)  # cancelled after release
+    store.set_order_status(waiting, 11)  # paid now
+    later = _import(stack)
+    assert sorted(
+        (e["detail-type"], e["detail"]["data"]["order_id"], e["detail"]["data"]["version"]) for e in later
+    ) == [
+        ("Order Cancelled", gift, 2),
+        ("Order Ready", waiting, 1),
+    ]
+    clock.advance(600)
+    assert _import(stack) == []
+
+
+@pytest.fixture
+def debounce(monkeypatch: pytest.MonkeyPatch) -> float:
+    monkeypatch.setenv("BCSYNC_WEBHOOK_DEBOUNCE_SECONDS", "1")
+    return 1.0
+
+
+def test_webhooks_delivered_twice_and_shuffled_still_yield_one_order_ready_per_order(
+    local_world: World, clock: VirtualClock, debounce: float
+) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord333")
+    _import(stack)  # the first run sets the cursor; from now on the scan follows date_modified
+    clock.advance(600)
+    lines = _sellable(store)
+    orders = [add_order(store, lines=[(*lines[n % len(lines)], 1)]) for n in range(40)]
+    store.webhooks.fire(copies=2, shuffle_seed=3, verify=os.environ["BCSYNC_LOCAL_CA_BUNDLE"])
+    time.sleep(debounce + 0.5)  # the job message's delay
+
+    handler = stack.load_handler("OrderImportFunction")
+    report = stack.deliver_sqs("OrderImportJobs", handler)
+    events = drain(stack, "WarehouseOutbound")
+
+    assert report.delivered >= 1 and report.failed == 0
+    assert Counter(e["detail"]["data"]["order_id"] for e in events) == Counter(orders)
+    assert {e["detail-type"] for e in events} == {"Order Ready"}
