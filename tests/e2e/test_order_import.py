@@ -149,3 +149,33 @@ def test_webhooks_delivered_twice_and_shuffled_still_yield_one_order_ready_per_o
     assert report.delivered >= 1 and report.failed == 0
     assert Counter(e["detail"]["data"]["order_id"] for e in events) == Counter(orders)
     assert {e["detail-type"] for e in events} == {"Order Ready"}
+
+
+def test_orders_edited_during_a_scan_are_neither_skipped_nor_duplicated(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    store = _connect(local_world, "ord444")
+    _import(stack)  # sets the cursor: this run scans by date_modified
+    clock.advance(3600)
+    lines = _sellable(store)
+    orders = [add_order(store, lines=[(*lines[n % len(lines)], 1)], at=clock.now() - 300 + n) for n in range(300)]
+    already_read, not_yet_read = orders[10:15], orders[280:285]
+    pages_served: list[int] = []
+
+    def edit_after_the_first_page(exchange: Any) -> None:
+        if (exchange.store_hash, exchange.api_path) == ("ord444", "/v2/orders") and not pages_served:
+            pages_served.append(1)
+            for order_id in already_read + not_yet_read:  # the merchant edits notes while we page
+                store.orders[order_id]["customer_message"] = "edited mid-scan"
+                store.touch_order(order_id)
+
+    sandbox.observers.append(edit_after_the_first_page)
+    events = _import(stack)
+
+    ready = Counter(e["detail"]["data"]["order_id"] for e in events if e["detail-type"] == "Order Ready")
+    updated = Counter(e["detail"]["data"]["order_id"] for e in events if e["detail-type"] == "Order Updated")
+    assert ready == Counter(orders)  # none skipped, none twice
+    assert updated == Counter(already_read)  # read before the edit: its new content is version 2
+    final = {(e["detail"]["data"]["order_id"]): e["detail"]["data"]["customer_message"] for e in events}
+    assert all(final[order_id] == "edited mid-scan" for order_id in already_read + not_yet_read)

@@ -1,0 +1,87 @@
+"""BigCommerce order → warehouse order: what is sent, what is skipped, what makes a new version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bcsync.orders import Skip, WarehouseOrder, build_warehouse_order
+from bcsync.settings import StoreSettings
+from bigcommerce_client.models import Order
+
+SETTINGS = StoreSettings(store_hash="abc123", client_code="ACME", ship_option_map={"Flat Rate": "GROUND"})
+
+
+def _line(
+    line_id: int, *, sku: str = "TEE-L", quantity: int = 2, refunded: int = 0, kind: str = "physical"
+) -> dict[str, Any]:
+    return {
+        "id": line_id, "order_id": 5, "product_id": 77, "variant_id": 701, "order_address_id": 9, "name": "T-Shirt",
+        "sku": sku, "type": kind, "quantity": quantity, "quantity_refunded": refunded,
+        "product_options": [{"display_name": "Size", "display_value": "L"}],
+        "wrapping_name": "Gift box", "wrapping_message": "Happy birthday",
+    }  # fmt: skip
+
+
+def _order(*, status_id: int = 11, lines: list[dict[str, Any]] | None = None, **changes: Any) -> Order:
+    shipping = [{"id": 9, "first_name": "Ana", "city": "Austin", "shipping_method": "Flat Rate",
+                 "line_items": lines if lines is not None else [_line(1)]}]  # fmt: skip
+    body: dict[str, Any] = {
+        "id": 5, "status_id": status_id, "customer_message": "ring twice", "billing_address": {"first_name": "Ana"},
+        "consignments": {"shipping": shipping, "pickups": [], "downloads": []},
+    }  # fmt: skip
+    body.update(changes)
+    return Order.model_validate(body)
+
+
+def _build(order: Order) -> WarehouseOrder:
+    built = build_warehouse_order(order, store_hash="abc123", settings=SETTINGS)
+    assert isinstance(built, WarehouseOrder)
+    return built
+
+
+def test_a_line_carries_its_key_name_with_options_net_quantity_and_gift_message() -> None:
+    built = _build(_order(lines=[_line(1, quantity=3, refunded=1)]))
+    (line,) = built.lines()
+    assert (line.order_product_id, line.sku, line.name, line.quantity) == (1, "TEE-L", "T-Shirt - Size: L", 2)
+    assert (line.gift_wrapping, line.gift_message) == ("Gift box", "Happy birthday")
+    assert built.shipments[0].ship_option == "GROUND" and built.client_code == "ACME"
+    assert built.customer_message == "ring twice"
+
+
+def test_a_line_without_sku_gets_the_product_sync_fallback_key_and_is_flagged() -> None:
+    (line,) = _build(_order(lines=[_line(1, sku="")])).lines()
+    assert (line.sku, line.sku_is_fallback) == ("BC-77-701", True)
+
+
+def test_an_unmapped_shipping_method_gets_the_default_ship_option_and_says_so() -> None:
+    order = _order()
+    assert order.embedded_consignments is not None
+    order.embedded_consignments.shipping[0].shipping_method = "Overnight Express"
+    shipment = _build(order).shipments[0]
+    assert (shipment.ship_option, shipment.ship_option_mapped) == ("STANDARD", False)
+
+
+def test_shipping_or_a_status_move_is_not_a_new_version_but_a_cancellation_or_refund_is() -> None:
+    first = _build(_order()).content_hash()
+    assert _build(_order(status_id=2, date_shipped="Tue, 20 Nov 2012 00:00:00 +0000")).content_hash() == first
+    assert _build(_order(status_id=9)).content_hash() == first
+    assert _build(_order(status_id=5)).content_hash() != first
+    assert _build(_order(lines=[_line(1, refunded=1)])).content_hash() != first
+    assert _build(_order(customer_message="leave at the door")).content_hash() != first
+
+
+def test_digital_only_is_skipped_by_rule_and_no_address_is_a_problem() -> None:
+    digital = _order(lines=[_line(1, kind="digital")])
+    assert digital.embedded_consignments is not None
+    digital.embedded_consignments.downloads = [{"id": 3}]
+    assert build_warehouse_order(digital, store_hash="abc123", settings=SETTINGS) == Skip(
+        "digital only: nothing to ship"
+    )
+    nowhere = _order(consignments={"shipping": [], "pickups": [], "downloads": []})
+    skipped = build_warehouse_order(nowhere, store_hash="abc123", settings=SETTINGS)
+    assert isinstance(skipped, Skip) and skipped.problem
+
+
+def test_a_fully_refunded_line_is_not_sent() -> None:
+    built = _build(_order(lines=[_line(1), _line(2, sku="CAP", quantity=1, refunded=1)]))
+    assert [line.sku for line in built.lines()] == ["TEE-L"]
