@@ -59,6 +59,9 @@ class JobContext:
     figures: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     saver: Callable[[dict[str, Any]], None] | None = None
+    # A step that works beside the job's scan (e.g. archiving one deleted product) sets this, so
+    # finishing does not clear the checkpoint a paused scan will resume from.
+    leaves_checkpoint: bool = False
 
     def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Record progress now, so a crash (not only a timeout) resumes from here."""
@@ -166,7 +169,8 @@ class JobRunner:
         run.figures, run.problems = context.figures, context.problems
         run.finished_at = now_iso()
         if outcome is None:
-            self._state.clear_checkpoint(message.store_hash, message.job)
+            if not context.leaves_checkpoint:
+                self._state.clear_checkpoint(message.store_hash, message.job)
             run.outcome = "done"
         else:
             self._state.save_checkpoint(message.store_hash, message.job, outcome.checkpoint)

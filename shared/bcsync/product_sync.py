@@ -55,6 +55,7 @@ class ProductSync:
     def step(self, context: JobContext) -> Continue | None:
         deleted = [int(product_id) for product_id in context.message.options.get("deleted_product_ids", [])]
         if deleted:
+            context.leaves_checkpoint = True  # a delta or full sync may be paused mid-catalog
             self.archive_deleted(deleted, context)
             return None
         checkpoint = dict(context.checkpoint or {})

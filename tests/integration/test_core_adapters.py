@@ -191,6 +191,33 @@ def test_a_job_cut_at_its_deadline_continues_from_its_checkpoint_and_does_nothin
     assert last is not None and last.outcome == "done"
 
 
+def test_a_step_beside_a_paused_scan_leaves_the_scan_its_checkpoint(table: Any) -> None:
+    """A product-deleted message runs while a sync is paused mid-catalog: the sync resumes where it was."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    state = JobState(table)
+    runner = JobRunner(
+        state=state, queue=JobQueue(sqs, sqs.create_queue(QueueName="jobs")["QueueUrl"]), clock=VirtualClock()
+    )
+    deadline = FakeDeadline(remaining_ms=60_000)
+    message = JobMessage(job="product_sync", store_hash="aaa111")
+    seen: list[dict[str, Any] | None] = []
+
+    def paused_scan(context: JobContext) -> Continue | None:
+        seen.append(context.checkpoint)
+        return None if context.checkpoint else Continue(checkpoint={"last_id": 500})
+
+    def beside_the_scan(context: JobContext) -> Continue | None:
+        context.leaves_checkpoint = True
+        return None
+
+    runner.run(message, paused_scan, deadline)
+    assert runner.run(message, beside_the_scan, deadline).outcome == "done"
+    runner.run(message, paused_scan, deadline)
+
+    assert seen == [None, {"last_id": 500}]  # resumed from page 500, not from the start
+    assert state.load_checkpoint("aaa111", "product_sync") is None  # and cleared once the scan is done
+
+
 def test_a_spent_api_budget_requeues_with_a_delay_instead_of_sleeping(table: Any) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
