@@ -90,21 +90,30 @@ def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     registry = StoreRegistry(_state_table(args))
     with contextlib.suppress(UnknownStoreError, InvalidSettingsError):
         settings = registry.get(settings.store_hash).model_copy(update={"enabled": True, "name": settings.name})
-    base_url = None if args.no_webhooks else _webhook_base_url(args)
-    if base_url:
+    previous_destination = settings.webhook_destination
+    if args.no_webhooks:
+        settings.webhook_destination = None
+    elif base_url := _webhook_base_url(args):
         settings.webhook_destination = webhook_destination(base_url, settings.store_hash)
     # The secret first, then the registry entry that makes the store active: a failure in between
     # leaves an inactive secret that the next `connect` overwrites, never an active store without one.
     credential_store.put(store_credentials)
     registry.put(settings)
     print(f"Connected store {settings.store_hash} ({settings.name}): every scope the jobs need is granted.", file=out)
-    if settings.webhook_destination is None:
-        print("Webhooks: not registered (no webhook URL); the schedules alone pick up changes.", file=out)
-        return 0
     with BigCommerceClient(store_hash=settings.store_hash, access_token=token) as client:
-        report = ensure_hooks(client, destination=settings.webhook_destination, secret=store_credentials.webhook_secret)
-    print(f"Webhooks → {settings.webhook_destination}: {report.summary()}.", file=out)
+        if previous_destination and previous_destination != settings.webhook_destination:
+            removed = remove_hooks(client, destination=previous_destination)
+            print(f"Webhooks → {previous_destination}: {removed} removed.", file=out)
+        if settings.webhook_destination is None:
+            print("Webhooks: not registered; the schedules alone pick up changes.", file=out)
+        else:
+            _ensure_hooks(client, settings.webhook_destination, store_credentials.webhook_secret, out)
     return 0
+
+
+def _ensure_hooks(client: BigCommerceClient, destination: str, secret: SecretStr, out: TextIO) -> None:
+    report = ensure_hooks(client, destination=destination, secret=secret)
+    print(f"Webhooks → {destination}: {report.summary()}.", file=out)
 
 
 def _existing_webhook_secret(credential_store: CredentialStore, store_hash: str) -> SecretStr | None:
@@ -182,8 +191,7 @@ def cmd_enable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     if settings.webhook_destination:
         client, credentials = _store_client(settings)
         with client:
-            report = ensure_hooks(client, destination=settings.webhook_destination, secret=credentials.webhook_secret)
-        print(f"Webhooks → {settings.webhook_destination}: {report.summary()}.", file=out)
+            _ensure_hooks(client, settings.webhook_destination, credentials.webhook_secret, out)
     return 0
 
 
@@ -200,9 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--client-id", default="", help="the API account's client id")
     connect.add_argument("--name", help="a display name (default: the store's own)")
     connect.add_argument(
-        "--webhook-url", help="the stack's WebhookBaseUrl (default: $BCSYNC_WEBHOOK_URL, else the stack's)"
+        "--webhook-url", help="where webhooks go (default: $BCSYNC_WEBHOOK_URL, else the stack's WebhookBaseUrl)"
     )
-    connect.add_argument("--no-webhooks", action="store_true", help="register no webhooks: the schedules alone")
+    connect.add_argument(
+        "--no-webhooks", action="store_true", help="no webhooks (removes this store's): the schedules alone"
+    )
     connect.add_argument("--token-env", default=TOKEN_ENV, help=f"variable holding the token (default {TOKEN_ENV})")
     connect.set_defaults(handler=cmd_connect)
     stores.add_parser("list", help="every connected store").set_defaults(handler=cmd_list)

@@ -13,11 +13,12 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from bigcommerce_client import BigCommerceClient, Clock
 from bigcommerce_client.models import Order, OrderProduct
 
-from .events import EventPublisher, OutboundEvent, order_key
+from .events import DetailType, EventPublisher, OutboundEvent, order_key
 from .jobs import Continue, JobContext, JobStep
 from .order_state import OrderRecord, OrderState
 from .orders import Skip, WarehouseOrder, build_warehouse_order
@@ -96,12 +97,14 @@ class OrderImport:
             if record is not None and released and record.content_hash == content_hash:
                 # Unchanged: offer its current version again. The outbox makes that a no-op once published,
                 # and a republish (same key) if a crash left it pending.
-                event = self._event(built, record.version, record.detail_type)
+                event = self._event(built, record.version, cast("DetailType", record.detail_type))
                 unchanged.add(event.idempotency_key)
                 events.append(event)
                 continue
             version = record.version + 1 if record is not None and released else 1
-            detail_type = "Order Ready" if version == 1 else "Order Cancelled" if built.cancelled else "Order Updated"
+            detail_type: DetailType = (
+                "Order Ready" if version == 1 else "Order Cancelled" if built.cancelled else "Order Updated"
+            )
             new = OrderRecord(
                 order_id=order.id,
                 version=version,
@@ -156,16 +159,16 @@ class OrderImport:
             )
         logger.info("order skipped", extra={"store_hash": self.store_hash, "order_id": order.id, "reason": skip.reason})
 
-    def _event(self, built: WarehouseOrder, version: int, detail_type: str) -> OutboundEvent:
+    def _event(self, built: WarehouseOrder, version: int, detail_type: DetailType) -> OutboundEvent:
         data = built.model_copy(update={"version": version}).model_dump(mode="json")
         return OutboundEvent(
-            detail_type=detail_type,  # type: ignore[arg-type]  # one of the three order detail types
+            detail_type=detail_type,
             store_hash=self.store_hash,
             idempotency_key=order_key(self.store_hash, built.order_id, version),
             data=data,
         )
 
-    def _count_release(self, built: WarehouseOrder, detail_type: str, context: JobContext) -> None:
+    def _count_release(self, built: WarehouseOrder, detail_type: DetailType, context: JobContext) -> None:
         figure = {"Order Ready": "orders_released", "Order Cancelled": "orders_cancelled"}.get(
             detail_type, "orders_updated"
         )

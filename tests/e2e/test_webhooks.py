@@ -50,7 +50,7 @@ def _post(store_hash: str, body: str | bytes, headers: dict[str, str]) -> reques
 def _job_messages(stack: LocalStack, queue: str, *, wait_seconds: float) -> list[JobMessage]:
     """Every message on a job queue, including those still in their debounce delay."""
     time.sleep(wait_seconds)
-    return [JobMessage.model_validate_json(json.dumps(body)) for body in drain(stack, queue)]
+    return [JobMessage.model_validate(body) for body in drain(stack, queue)]
 
 
 @pytest.fixture

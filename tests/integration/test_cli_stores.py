@@ -99,3 +99,17 @@ def test_show_and_disable(operator_env: Any, sandbox: Sandbox, monkeypatch: pyte
 def test_an_unknown_store_is_named(operator_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["stores", "show", "zzz999"])[0] == 1
     assert "store zzz999 is not connected" in capsys.readouterr().err
+
+
+def test_reconnecting_without_webhooks_removes_the_hooks_connect_made(operator_env: Any, sandbox: Sandbox) -> None:
+    store = sandbox.add_store("abc123", token=TOKEN)
+    url = "https://hooks.example.com/webhooks"
+    code, out = run(["stores", "connect", "abc123", "--webhook-url", url], stdin=TOKEN)
+    assert code == 0 and len(store.hooks) == 9 and "9 created" in out
+
+    code, out = run(["stores", "connect", "abc123", "--no-webhooks"], stdin=TOKEN)
+
+    assert code == 0 and store.hooks == {}
+    assert "9 removed" in out and "not registered" in out
+    code, shown = run(["stores", "show", "abc123"])
+    assert json.loads(shown)["settings"]["webhook_destination"] is None
