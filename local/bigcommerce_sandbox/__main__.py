@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import ssl
 import sys
 import threading
 from pathlib import Path
@@ -16,6 +15,7 @@ from .contract import specs_dir
 from .faults import Fault, FaultPlan
 from .seed import seed_catalog, seed_orders
 from .server import Sandbox
+from .tls import loopback_tls_context
 
 
 def _store_spec(text: str) -> tuple[str, str, int]:
@@ -27,18 +27,6 @@ def _store_spec(text: str) -> tuple[str, str, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"quota must be a whole number in {text!r}") from None
     return parts[0], parts[1], quota
-
-
-def tls_context(directory: Path) -> ssl.SSLContext:
-    """A local CA (trustme) for clients that insist on https; its certificate is written to `directory/ca.pem`."""
-    import trustme
-
-    authority = trustme.CA()
-    directory.mkdir(parents=True, exist_ok=True)
-    authority.cert_pem.write_to_path(str(directory / "ca.pem"))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         latency_seconds=args.latency_ms / 1000,
         specs_dir=specs if specs.exists() else None,
-        tls_context=tls_context(args.tls_dir) if args.tls_dir else None,
+        tls_context=loopback_tls_context(args.tls_dir) if args.tls_dir else None,
     )
     for store_hash, token, quota in args.stores or [("demo123", "demo-token", 150)]:
         store = sandbox.add_store(store_hash, token=token, quota=quota)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import re
-import ssl
 import threading
 import time
 import uuid
@@ -21,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import trustme
+from bigcommerce_sandbox.tls import loopback_tls_context
 
 # API Gateway's own limit on a request payload; larger requests never reach the function.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -105,12 +104,8 @@ class LocalHttpApi:
         self.routes = routes
         self._invoke = invoke
         self._locks: dict[str, threading.Lock] = {route.function: threading.Lock() for route in routes}
-        authority = trustme.CA()
-        tls_dir.mkdir(parents=True, exist_ok=True)
+        context = loopback_tls_context(tls_dir, "local-api-ca.pem")
         self.ca_path = tls_dir / "local-api-ca.pem"
-        authority.cert_pem.write_to_path(str(self.ca_path))
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
