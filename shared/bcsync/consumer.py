@@ -56,14 +56,54 @@ def default_client_factory(*, api_url: str | None, clock: Clock, counter: CallCo
 
 
 @dataclass
-class JobConsumer:
-    job: str
+class StoreClients:
+    """A message's store: its settings, credentials and one pooled client per store for the
+    container's life (a rotated token gets a new one). Raises NeverValid for a store that can never
+    run: not connected, settings or secret that do not validate; None for a disabled store."""
+
     registry: StoreRegistry
     credentials: CredentialStore
+    client_factory: ClientFactory
+
+    def __post_init__(self) -> None:
+        self._clients: dict[str, tuple[SecretStr, BigCommerceClient]] = {}
+
+    def open(self, store_hash: str) -> tuple[StoreSettings, BigCommerceClient] | None:
+        try:
+            settings = self.registry.get(store_hash)
+        except (UnknownStoreError, InvalidSettingsError) as error:
+            raise NeverValid(str(error)) from None
+        if not settings.enabled:
+            logger.info("store is disabled; message skipped", extra={"store_hash": store_hash})
+            return None
+        try:
+            credentials = self.credentials.get(store_hash)
+        except CredentialsError as error:
+            raise NeverValid(str(error)) from None
+        return settings, self._client_for(settings, credentials)
+
+    def _client_for(self, settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
+        token = credentials.access_token  # SecretStr compares by value without exposing it
+        cached = self._clients.get(settings.store_hash)
+        if cached is None or cached[0] != token:
+            if cached is not None:
+                cached[1].close()
+            self._clients[settings.store_hash] = (token, self.client_factory(settings, credentials))
+        return self._clients[settings.store_hash][1]
+
+
+def dead_letter_never_valid(sqs: Any, dlq_url: str, record: SQSRecord, verdict: NeverValid) -> None:
+    logger.error("message dead-lettered", extra={"reason": str(verdict), "message_id": record.message_id})
+    dead_letter(sqs, dlq_url=dlq_url, body=record.body, source_message_id=record.message_id, reason=str(verdict))
+
+
+@dataclass
+class JobConsumer:
+    job: str
+    stores: StoreClients
     runner: JobRunner
     sqs: SQSClient | Any
     dlq_url: str
-    client_factory: ClientFactory
     step_factory: StepFactory
     on_run: Callable[[JobRun], None] | None = None
     # Every BigCommerce call this consumer's clients make, per store and endpoint (for reports and benchmarks).
@@ -71,7 +111,6 @@ class JobConsumer:
 
     def __post_init__(self) -> None:
         self._processor = BatchProcessor(event_type=EventType.SQS)
-        self._clients: dict[str, tuple[SecretStr, BigCommerceClient]] = {}
         self._context: LambdaContext | None = None
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -82,28 +121,20 @@ class JobConsumer:
 
     def _record(self, record: SQSRecord) -> None:
         try:
-            opened = self._open(record.body)
+            message = self._message(record.body)
+            opened = self.stores.open(message.store_hash)
         except NeverValid as verdict:
-            logger.error("job message dead-lettered", extra={"reason": str(verdict), "message_id": record.message_id})
-            dead_letter(
-                self.sqs,
-                dlq_url=self.dlq_url,
-                body=record.body,
-                source_message_id=record.message_id,
-                reason=str(verdict),
-            )
+            dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
             return
         if opened is None:
             return  # a disabled store: nothing to do, already logged
-        message, settings, credentials = opened
-        client = self._client_for(settings, credentials)
+        settings, client = opened
         assert self._context is not None
         run = self.runner.run(message, self.step_factory(settings, client), self._context)
         if self.on_run is not None:
             self.on_run(run)
 
-    def _open(self, body: str) -> tuple[JobMessage, StoreSettings, StoreCredentials] | None:
-        """The message, its store's settings and credentials; None for a disabled store."""
+    def _message(self, body: str) -> JobMessage:
         try:
             message = JobMessage.model_validate_json(body)
         except ValidationError as error:
@@ -111,28 +142,7 @@ class JobConsumer:
             raise NeverValid(f"not a job message (invalid: {fields})") from None
         if message.job != self.job:
             raise NeverValid(f"a {message.job} message on the {self.job} queue")
-        try:
-            settings = self.registry.get(message.store_hash)
-        except (UnknownStoreError, InvalidSettingsError) as error:
-            raise NeverValid(str(error)) from None
-        if not settings.enabled:
-            logger.info("store is disabled; job skipped", extra={"store_hash": message.store_hash, "job": self.job})
-            return None
-        try:
-            credentials = self.credentials.get(message.store_hash)
-        except CredentialsError as error:
-            raise NeverValid(str(error)) from None
-        return message, settings, credentials
-
-    def _client_for(self, settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
-        """One pooled client per store for the container's life; a rotated token gets a new one."""
-        token = credentials.access_token  # SecretStr compares by value without exposing it
-        cached = self._clients.get(settings.store_hash)
-        if cached is None or cached[0] != token:
-            if cached is not None:
-                cached[1].close()
-            self._clients[settings.store_hash] = (token, self.client_factory(settings, credentials))
-        return self._clients[settings.store_hash][1]
+        return message
 
 
 def build_job_consumer(
@@ -154,14 +164,16 @@ def build_job_consumer(
     calls = CallCounter()
     return JobConsumer(
         job=job,
-        registry=StoreRegistry(table),
-        credentials=CredentialStore(client=session.client("secretsmanager")),
+        stores=StoreClients(
+            registry=StoreRegistry(table),
+            credentials=CredentialStore(client=session.client("secretsmanager")),
+            client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock, counter=calls),
+        ),
         runner=JobRunner(
             state=JobState(table), queue=queue, clock=clock, margin_seconds=config.deadline_margin_seconds
         ),
         sqs=sqs,
         dlq_url=config.job_dlq_urls[job],
-        client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock, counter=calls),
         step_factory=step_factory,
         on_run=on_run,
         calls=calls,
