@@ -228,6 +228,7 @@ class LocalStack:
         # Where the local HTTP API takes webhook deliveries (WebhookBaseUrl in AWS), and the CA it uses.
         env["BCSYNC_WEBHOOK_URL"] = f"{self.http_api.url}/webhooks"
         env["BCSYNC_LOCAL_CA_BUNDLE"] = str(self.http_api.ca_path)
+        env["BCSYNC_SHIPMENTS_DLQ_URL"] = self.physical["ShipmentsInboundDLQ"]["Ref"]
         for job, logical in JOB_QUEUES.items():
             env[f"BCSYNC_{job.upper()}_QUEUE_URL"] = self.physical[logical]["Ref"]
             env[f"BCSYNC_{job.upper()}_DLQ_URL"] = self.physical[f"{logical}DLQ"]["Ref"]
@@ -549,6 +550,7 @@ class LocalStack:
             except InvocationCut:
                 report.cut += 1
                 failed_ids = {record["messageId"] for record in records}
+                self.expire_in_progress_leases()
             except Exception:  # Lambda's answer to a handler that raises: the whole batch comes back
                 logger.warning("handler raised; the batch returns to the queue", exc_info=True)
                 report.errors += 1
@@ -563,6 +565,21 @@ class LocalStack:
                     report.delivered += 1
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
         return report
+
+    def expire_in_progress_leases(self) -> None:
+        """A cut invocation's deadline passes before its batch comes back, as it does in AWS (the
+        visibility timeout is 6 x the function's): Powertools idempotency's in-progress records,
+        whose lease is that deadline on the wall clock, expire with it."""
+        table = self.resource("dynamodb").Table(str(self.outputs()["IdempotencyTableName"]))
+        scan: dict[str, Any] = {"FilterExpression": "#status = :in_progress",
+                                "ExpressionAttributeNames": {"#status": "status"},
+                                "ExpressionAttributeValues": {":in_progress": "INPROGRESS"}}  # fmt: skip
+        for item in table.scan(**scan).get("Items", []):
+            table.update_item(
+                Key={"id": item["id"]},
+                UpdateExpression="SET in_progress_expiration = :past",
+                ExpressionAttributeValues={":past": 0},
+            )
 
     @staticmethod
     def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:

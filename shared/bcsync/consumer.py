@@ -28,6 +28,7 @@ from .state import InvalidSettingsError, JobRun, JobState, StoreRegistry, Unknow
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_sqs import SQSClient
 
@@ -90,6 +91,12 @@ class StoreClients:
                 cached[1].close()
             self._clients[settings.store_hash] = (token, self.client_factory(settings, credentials))
         return self._clients[settings.store_hash][1]
+
+
+def flag_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
+    """Powertools idempotency's `response_hook`: called only when it returns a stored result instead
+    of running again, so the caller can count duplicates."""
+    return {**response, "duplicate": True} if isinstance(response, dict) else response
 
 
 def dead_letter_never_valid(sqs: Any, dlq_url: str, record: SQSRecord, verdict: NeverValid) -> None:

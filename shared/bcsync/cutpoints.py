@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 AFTER_OUTBOX_PENDING = "after-outbox-pending"
 AFTER_PUBLISH = "after-publish"
+BEFORE_SHIPMENT_POST = "before-shipment-post"  # the shipment record says posting; nothing sent yet
+AFTER_SHIPMENT_POST = "after-shipment-post"  # BigCommerce has the shipment; our record still says posting
 
 _hook: Callable[[str], None] | None = None
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 BATCH_GET_KEYS = 100
+SHIPMENT_PREFIX = "shipment#"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,21 @@ class OrderRecord:
     reason: str = ""
     # order_product_id → {sku, quantity, order_address_id}: what the tracking writeback resolves against
     lines: list[dict[str, Any]] = field(default_factory=list)
+    # warehouse shipment id → {order_product_id: quantity} bcsync wrote back (one attribute each: idempotent)
+    shipments: dict[str, dict[int, int]] = field(default_factory=dict)
+    warehouse_status: str = ""  # acknowledged | rejected | backordered, as the warehouse last said
+    warehouse_reason: str = ""
+
+    def line(self, order_product_id: int) -> dict[str, Any] | None:
+        return next((line for line in self.lines if line["order_product_id"] == order_product_id), None)
+
+    def unshipped(self, order_product_id: int, *, besides: str | None = None) -> int:
+        """What is left to ship of a line, counting every shipment written back but `besides`."""
+        line = self.line(order_product_id)
+        if line is None:
+            return 0
+        shipped = sum(q.get(order_product_id, 0) for wsid, q in self.shipments.items() if wsid != besides)
+        return int(line["quantity"]) - shipped
 
 
 def _is_conditional_failure(error: ClientError) -> bool:
@@ -79,28 +95,49 @@ class OrderState:
             values: dict[str, Any] = {":zero": 0}
         else:
             condition, values = "version = :expected", {":expected": replaces_version}
+        fields = {
+            "order_id": record.order_id,
+            "version": record.version,
+            "content_hash": record.content_hash,
+            "detail_type": record.detail_type,
+            "state": record.state,
+            "reason": record.reason,
+            "lines": json.dumps(record.lines, separators=(",", ":")),
+            "updated_at": now_iso(),
+            "expires_at": int(time.time()) + self._retention_seconds,
+        }
+        # An update, not a put: what the writeback and the warehouse recorded on the order stays.
         try:
-            self._table.put_item(
-                Item={
-                    **self._key(record.order_id),
-                    "order_id": record.order_id,
-                    "version": record.version,
-                    "content_hash": record.content_hash,
-                    "detail_type": record.detail_type,
-                    "state": record.state,
-                    "reason": record.reason,
-                    "lines": json.dumps(record.lines, separators=(",", ":")),
-                    "updated_at": now_iso(),
-                    "expires_at": int(time.time()) + self._retention_seconds,
-                },
+            self._table.update_item(
+                Key=self._key(record.order_id),
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
                 ConditionExpression=condition,
-                ExpressionAttributeValues=values,
+                ExpressionAttributeNames={f"#{name}": name for name in fields},
+                ExpressionAttributeValues=values | {f":{name}": value for name, value in fields.items()},
             )
         except ClientError as error:
             if _is_conditional_failure(error):
                 return False
             raise
         return True
+
+    def record_shipment(self, order_id: int, warehouse_shipment_id: str, quantities: dict[int, int]) -> None:
+        """One attribute per warehouse shipment: writing it twice counts it once, and two shipments of
+        one order written at once do not overwrite each other."""
+        self._table.update_item(
+            Key=self._key(order_id),
+            UpdateExpression="SET #shipment = :quantities",
+            ExpressionAttributeNames={"#shipment": f"{SHIPMENT_PREFIX}{warehouse_shipment_id}"},
+            ExpressionAttributeValues={":quantities": json.dumps({str(k): v for k, v in quantities.items()})},
+        )
+
+    def set_warehouse_status(self, order_id: int, status: str, reason: str = "") -> None:
+        self._table.update_item(
+            Key=self._key(order_id),
+            UpdateExpression="SET warehouse_status = :status, warehouse_reason = :reason, updated_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":status": status, ":reason": reason, ":now": now_iso()},
+        )
 
     @staticmethod
     def _record(item: dict[str, Any]) -> OrderRecord:
@@ -112,6 +149,13 @@ class OrderState:
             state=str(item.get("state", "released")),
             reason=str(item.get("reason", "")),
             lines=json.loads(str(item.get("lines") or "[]")),
+            shipments={
+                name.removeprefix(SHIPMENT_PREFIX): {int(k): int(v) for k, v in json.loads(str(value)).items()}
+                for name, value in item.items()
+                if name.startswith(SHIPMENT_PREFIX)
+            },
+            warehouse_status=str(item.get("warehouse_status", "")),
+            warehouse_reason=str(item.get("warehouse_reason", "")),
         )
 
     # --- the scan cursor ------------------------------------------------------------------------

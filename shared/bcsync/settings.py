@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bigcommerce_client import validate_store_hash
+
+from .carriers import valid_carrier
 
 JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback"]
 JOBS: tuple[JobName, ...] = get_args(JobName)
@@ -34,6 +36,7 @@ class RuntimeConfig(BaseModel):
     order_retention_days: int = Field(default=90, ge=1)
     job_queue_urls: dict[str, str] = Field(default_factory=dict)
     job_dlq_urls: dict[str, str] = Field(default_factory=dict)
+    shipments_dlq_url: str = ""  # where the tracking writeback moves messages that can never succeed
     # Invocations this close to their deadline checkpoint and re-queue instead of starting more work.
     deadline_margin_seconds: float = Field(default=20.0, ge=0)
     # Webhook deliveries within this many seconds of the first one share one job run.
@@ -51,6 +54,7 @@ class RuntimeConfig(BaseModel):
             "order_retention_days": "BCSYNC_ORDER_RETENTION_DAYS",
             "deadline_margin_seconds": "BCSYNC_DEADLINE_MARGIN_SECONDS",
             "webhook_debounce_seconds": "BCSYNC_WEBHOOK_DEBOUNCE_SECONDS",
+            "shipments_dlq_url": "BCSYNC_SHIPMENTS_DLQ_URL",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if env.get(var)}
         for field, suffix in (("job_queue_urls", "QUEUE_URL"), ("job_dlq_urls", "DLQ_URL")):
@@ -90,6 +94,19 @@ class StoreSettings(BaseModel):
     default_ship_option: str = Field(default="STANDARD", min_length=1)
     order_page_size: int = Field(default=250, ge=1, le=250)
     order_overlap_seconds: int = Field(default=120, ge=0, le=86_400)
+    awaiting_shipment_on_ack: bool = False  # move the order to Awaiting Shipment (9) when the warehouse acknowledges
+    # tracking writeback
+    carrier_map: dict[str, str] = Field(default_factory=dict)  # warehouse carrier name → BigCommerce tracking_carrier
+    complete_orders: bool = False  # Completed (10) instead of Shipped once every line is shipped (one call more)
+    pickup_to_awaiting_pickup: bool = True  # a pickup "shipment" moves the order to Awaiting Pickup (8)
+
+    @field_validator("carrier_map")
+    @classmethod
+    def _known_carriers(cls, carrier_map: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(value for value in carrier_map.values() if not valid_carrier(value))
+        if unknown:
+            raise ValueError(f"not BigCommerce tracking_carrier values: {', '.join(unknown)}")
+        return carrier_map
 
 
 def describe_validation_error(store_hash: str, error: ValidationError) -> str:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bigcommerce_client import Clock, validate_store_hash
 
+from .consumer import flag_duplicate
 from .credentials import CredentialsError
 from .jobs import JobMessage, JobQueue
 from .settings import JobName
@@ -30,7 +31,6 @@ from .state import JobState
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from .credentials import CredentialStore
@@ -100,11 +100,6 @@ def _reject(status: int, reason: RejectReason) -> Verdict:
     return Verdict(status=status, outcome="rejected", reason=reason)
 
 
-def _flag_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
-    """Powertools calls this only when it returns a stored result instead of running again."""
-    return {**response, "duplicate": True} if isinstance(response, dict) else response
-
-
 class WebhookReceiver:
     def __init__(
         self,
@@ -131,7 +126,7 @@ class WebhookReceiver:
         self._idempotency = IdempotencyConfig(
             event_key_jmespath="[store_hash, scope, hash, created_at]",
             expires_after_seconds=DUPLICATE_WINDOW_SECONDS,
-            response_hook=_flag_duplicate,
+            response_hook=flag_duplicate,
         )
         self._route_once: Callable[..., dict[str, Any]] = idempotent_function(
             data_keyword_argument="delivery", persistence_store=persistence, config=self._idempotency

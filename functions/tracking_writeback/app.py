@@ -1,0 +1,35 @@
+"""Tracking writeback: each warehouse shipment becomes exactly one BigCommerce shipment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bcsync.settings import RuntimeConfig
+from bcsync.tracking_writeback import build_shipments_consumer
+from bigcommerce_client import PROCESS_CLOCK
+
+logger = Logger(service="tracking_writeback")
+tracer = Tracer(service="tracking_writeback")
+metrics = Metrics(namespace="bcsync", service="tracking_writeback")
+
+
+def _report(figures: dict[str, int]) -> None:
+    """One structured line and the metrics per batch, with the same figures."""
+    logger.info("tracking writeback batch", extra=figures)
+    for figure, value in figures.items():
+        unit = MetricUnit.Seconds if figure.endswith("_seconds") else MetricUnit.Count
+        metrics.add_metric(name=figure, unit=unit, value=value)
+
+
+CONSUMER = build_shipments_consumer(config=RuntimeConfig.from_env(), clock=PROCESS_CLOCK, on_figures=_report)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return CONSUMER.handle(event, context)

@@ -1,0 +1,248 @@
+"""Tracking writeback as deployed: ShipmentsInbound → the real handler → the sandbox's shipments."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from bcsync import cutpoints
+from bcsync.cli import main as bcsync_cli
+from bcsync.settings import StoreSettings
+from bcsync.state import StoreRegistry
+from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order, seed_catalog
+from bigcommerce_sandbox.store import ORDER_STATUSES
+from local_runtime import LocalStack
+from tests.aws import drain
+from tests.conftest import KNOWN_TOKENS
+
+World = tuple[LocalStack, Sandbox]
+STORE = "trk111"
+SHIPPED, PARTIALLY_SHIPPED, COMPLETED, AWAITING_PICKUP = 2, 3, 10, 8
+
+
+def _world(world: World, **settings: Any) -> SandboxStore:
+    stack, sandbox = world
+    token = f"tok-{STORE}-tw"
+    KNOWN_TOKENS.add(token)
+    store = sandbox.add_store(STORE, token=token)
+    seed_catalog(store, products=6, variants_per_product=2)
+    assert bcsync_cli(["stores", "connect", STORE, "--no-webhooks"], stdin=io.StringIO(token), out=io.StringIO()) == 0
+    if settings:
+        registry = StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]))
+        registry.put(StoreSettings.model_validate(registry.get(STORE).model_dump() | settings))
+    return store
+
+
+def _order(world: World, store: SandboxStore, quantities: list[int], **options: Any) -> int:
+    """An order the warehouse has: created in the sandbox and imported by the real order import."""
+    stack, _ = world
+    sellable = [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
+    order_id = add_order(store, lines=[(*sellable[n], q) for n, q in enumerate(quantities)], **options)
+    importer = stack.load_handler("OrderImportFunction")
+    importer({"action": "tick"}, stack.context("OrderImportFunction"))
+    stack.deliver_sqs("OrderImportJobs", importer)
+    drain(stack, "WarehouseOutbound")
+    return order_id
+
+
+def _shipment(order_id: int, shipment_id: str, lines: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "Shipment Confirmed", "schema_version": 1, "store_hash": STORE, "order_id": order_id,
+        "warehouse_shipment_id": shipment_id, "tracking_number": f"1Z{shipment_id}", "carrier": "UPS",
+        "service": "Ground", "lines": lines, **fields,
+    }  # fmt: skip
+
+
+def _send(world: World, *messages: dict[str, Any], **delivery: Any) -> Any:
+    stack, _ = world
+    sqs, url = stack.client("sqs"), stack.physical["ShipmentsInbound"]["Ref"]
+    for message in messages:
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(message))
+    return stack.deliver_sqs("ShipmentsInbound", stack.load_handler("TrackingWritebackFunction"), **delivery)
+
+
+def _lines(store: SandboxStore, order_id: int) -> list[dict[str, Any]]:
+    return store.order_products[order_id]
+
+
+def _calls(sandbox: Sandbox, since: int) -> list[str]:
+    exchanges = sandbox.recorder.exchanges[since:]  # type: ignore[attr-defined]
+    return [f"{e.method} {e.api_path}" for e in exchanges if e.store_hash == STORE]
+
+
+def _mark(sandbox: Sandbox) -> int:
+    return len(sandbox.recorder.exchanges)  # type: ignore[attr-defined]
+
+
+def test_three_lines_in_two_packages_are_two_shipments_and_the_order_ends_shipped(local_world: World) -> None:
+    _, sandbox = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1, 2, 1])
+    a, b, c = (line["id"] for line in _lines(store, order_id))
+    before = _mark(sandbox)
+
+    report = _send(
+        local_world,
+        _shipment(order_id, "WH-1", [{"order_product_id": a, "quantity": 1}, {"order_product_id": b, "quantity": 2}]),
+        _shipment(order_id, "WH-2", [{"order_product_id": c, "quantity": 1}], carrier="FedEx"),
+    )
+
+    assert report.failed == 0
+    shipments = store.shipments[order_id]
+    assert sorted(s["tracking_number"] for s in shipments) == ["1ZWH-1", "1ZWH-2"]
+    assert sorted(s["tracking_carrier"] for s in shipments) == ["fedex", "ups"]
+    assert all("[bcsync shipment WH-" in s["comments"] for s in shipments)
+    assert store.orders[order_id]["status_id"] == SHIPPED
+    assert _calls(sandbox, before) == [f"POST /v2/orders/{order_id}/shipments"] * 2  # one call per shipment
+
+
+def test_one_of_three_lines_leaves_the_order_partially_shipped(local_world: World) -> None:
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1, 1, 1])
+    first = _lines(store, order_id)[0]
+
+    _send(local_world, _shipment(order_id, "WH-P", [{"sku": first["sku"], "quantity": 1}]))  # by SKU
+
+    assert [s["items"][0]["order_product_id"] for s in store.shipments[order_id]] == [first["id"]]
+    assert store.orders[order_id]["status_id"] == PARTIALLY_SHIPPED
+
+
+def test_every_message_delivered_twice_still_makes_exactly_two_shipments(local_world: World) -> None:
+    _, sandbox = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1, 1])
+    a, b = (line["id"] for line in _lines(store, order_id))
+    before = _mark(sandbox)
+
+    messages = [
+        _shipment(order_id, "WH-A", [{"order_product_id": a, "quantity": 1}]),
+        _shipment(order_id, "WH-B", [{"order_product_id": b, "quantity": 1}]),
+    ]
+    report = _send(local_world, *messages, *messages, reorder=True, seed=5)  # each one delivered twice
+
+    assert report.delivered == 4 and report.failed == 0
+    assert len(store.shipments[order_id]) == 2
+    assert _calls(sandbox, before).count(f"POST /v2/orders/{order_id}/shipments") == 2
+
+
+def test_a_connection_dropped_after_bigcommerce_created_the_shipment_still_leaves_exactly_one(
+    local_world: World,
+) -> None:
+    _, sandbox = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [2])
+    (line,) = _lines(store, order_id)
+    sandbox.faults[STORE].queue(Fault.DROP_AFTER, path=r"/shipments$", method="POST")
+    before = _mark(sandbox)
+
+    report = _send(local_world, _shipment(order_id, "WH-D", [{"order_product_id": line["id"], "quantity": 2}]))
+
+    assert report.failed == 1 and report.delivered == 1  # failed once, then the retry found it
+    assert len(store.shipments[order_id]) == 1
+    assert _calls(sandbox, before) == [
+        f"POST /v2/orders/{order_id}/shipments",  # created, answer lost
+        f"GET /v2/orders/{order_id}/shipments",  # the retry looks for our marker first
+    ]
+
+
+@pytest.mark.parametrize("point", [cutpoints.BEFORE_SHIPMENT_POST, cutpoints.AFTER_SHIPMENT_POST])
+def test_an_invocation_that_dies_around_the_post_never_doubles_the_shipment(local_world: World, point: str) -> None:
+    stack, _ = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    message = _shipment(order_id, "WH-C", [{"order_product_id": line["id"], "quantity": 1}])
+
+    with stack.cut_at(point) as hits:
+        report = _send(local_world, message)
+
+    assert hits == [point] and report.cut == 1 and report.delivered == 1
+    assert len(store.shipments[order_id]) == 1
+
+
+def test_the_completed_option_costs_one_more_call_and_ends_completed(local_world: World) -> None:
+    _, sandbox = local_world
+    store = _world(local_world, complete_orders=True)
+    order_id = _order(local_world, store, [1, 1])
+    a, b = (line["id"] for line in _lines(store, order_id))
+
+    _send(local_world, _shipment(order_id, "WH-1", [{"order_product_id": a, "quantity": 1}]))
+    assert store.orders[order_id]["status_id"] == PARTIALLY_SHIPPED  # not complete yet: no extra call
+    before = _mark(sandbox)
+    _send(local_world, _shipment(order_id, "WH-2", [{"order_product_id": b, "quantity": 1}]))
+
+    assert _calls(sandbox, before) == [f"POST /v2/orders/{order_id}/shipments", f"PUT /v2/orders/{order_id}"]
+    assert store.orders[order_id]["status_id"] == COMPLETED
+
+
+def test_an_unknown_carrier_goes_without_one_but_with_its_tracking_link(local_world: World) -> None:
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    link = "https://track.acme.example/1ZWH-U"
+
+    _send(local_world, _shipment(order_id, "WH-U", [{"order_product_id": line["id"], "quantity": 1}],
+                                 carrier="Acme Freight", tracking_link=link))  # fmt: skip
+
+    (shipment,) = store.shipments[order_id]
+    assert (shipment["tracking_carrier"], shipment["tracking_link"]) == ("", link)
+
+
+def test_a_pickup_moves_the_order_to_awaiting_pickup_without_a_shipment(local_world: World) -> None:
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1], pickup=True)
+    (line,) = _lines(store, order_id)
+
+    _send(local_world, _shipment(order_id, "WH-K", [{"order_product_id": line["id"], "quantity": 1}], pickup=True))
+
+    assert store.shipments[order_id] == [] and store.orders[order_id]["status_id"] == AWAITING_PICKUP
+
+
+def test_messages_that_can_never_succeed_are_dead_lettered_with_a_reason_and_the_rest_is_written(
+    local_world: World,
+) -> None:
+    stack, _ = local_world
+    store = _world(local_world)
+    good = _order(local_world, store, [1])
+    other = _order(local_world, store, [3])
+    cancelled = _order(local_world, store, [1])
+    store.set_order_status(cancelled, 5)
+    stack.clock.advance(600)  # type: ignore[attr-defined]
+    _order(local_world, store, [1])  # the import that sees the cancellation
+    (good_line,) = _lines(store, good)
+    (other_line,) = _lines(store, other)
+    bad = {
+        "unknown order": _shipment(999_999, "WH-X1", [{"order_product_id": 1, "quantity": 1}]),
+        "line not on the order": _shipment(good, "WH-X2", [{"order_product_id": other_line["id"], "quantity": 1}]),
+        "over quantity": _shipment(other, "WH-X3", [{"order_product_id": other_line["id"], "quantity": 4}]),
+        "cancelled order": _shipment(cancelled, "WH-X4", [{"order_product_id": _lines(store, cancelled)[0]["id"], "quantity": 1}]),
+        "no tracking number": _shipment(other, "WH-X5", [{"order_product_id": other_line["id"], "quantity": 1}], tracking_number=""),
+        "malformed": {"type": "Shipment Confirmed", "store_hash": STORE, "order_id": "soon"},
+    }  # fmt: skip
+
+    report = _send(
+        local_world, *bad.values(), _shipment(good, "WH-OK", [{"order_product_id": good_line["id"], "quantity": 1}])
+    )
+
+    assert report.failed == 0 and report.delivered == 7
+    assert len(store.shipments[good]) == 1 and store.shipments[other] == [] and store.shipments[cancelled] == []
+    sqs, dlq = stack.client("sqs"), stack.physical["ShipmentsInboundDLQ"]["Ref"]
+    reasons = {}
+    while batch := sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+        "Messages", []
+    ):
+        for message in batch:
+            reasons[json.loads(message["Body"]).get("warehouse_shipment_id", "malformed")] = message[
+                "MessageAttributes"
+            ]["bcsync-error"]["StringValue"]
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+    assert reasons["WH-X1"].startswith("order 999999 is not one bcsync sent")
+    assert "is not on order" in reasons["WH-X2"]
+    assert "4 shipped, 3 left to ship" in reasons["WH-X3"]
+    assert "was cancelled" in reasons["WH-X4"]
+    assert "no tracking number" in reasons["WH-X5"]
+    assert reasons["malformed"].startswith("not a shipments message")
+    assert ORDER_STATUSES[store.orders[good]["status_id"]] == "Shipped"
