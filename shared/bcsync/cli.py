@@ -24,8 +24,9 @@ from bigcommerce_client import BigCommerceClient, BigCommerceError
 
 from .connect import ConnectError, check_scopes, check_store
 from .credentials import CredentialsError, CredentialStore, StoreCredentials
+from .order_state import OrderState
 from .settings import JOBS, StoreSettings, describe_validation_error
-from .state import InvalidSettingsError, JobState, StoreRegistry, UnknownStoreError
+from .state import InvalidSettingsError, JobState, ProblemLog, StoreRegistry, UnknownStoreError
 from .webhook_registration import ensure_hooks, remove_hooks, webhook_destination
 
 if TYPE_CHECKING:
@@ -169,8 +170,38 @@ def cmd_show(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     for job in JOBS:
         run = JobState(table).last_run(args.store_hash, job)
         jobs[job] = run.model_dump(exclude={"store_hash", "job"}) if run else None
-    report = {"settings": settings.model_dump(), "credentials": credentials_state, "last_runs": jobs}
+    report = {"settings": settings.model_dump(mode="json"), "credentials": credentials_state, "last_runs": jobs}
     print(json.dumps(report, indent=2), file=out)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    """Per store: each job's last run, the order cursor, and the problems an operator must see."""
+    table = _state_table(args)
+    registry, jobs_state = StoreRegistry(table), JobState(table)
+    stores = [registry.get(args.store_hash)] if args.store_hash else registry.list()
+    if not stores:
+        print("No stores connected. Run `bcsync stores connect STORE_HASH`.", file=out)
+    for settings in stores:
+        print(
+            f"{settings.store_hash} ({settings.name or 'unnamed'}){'' if settings.enabled else ' - disabled'}", file=out
+        )
+        for job in JOBS:
+            run = jobs_state.last_run(settings.store_hash, job)
+            if run is None:
+                print(f"  {job:<19} never ran", file=out)
+                continue
+            figures = ", ".join(f"{name} {value}" for name, value in sorted(run.figures.items()))
+            print(
+                f"  {job:<19} {run.outcome} at {run.finished_at or run.started_at}: {figures or 'nothing to do'}",
+                file=out,
+            )
+            for problem in run.problems[:5]:
+                print(f"    ! {problem}", file=out)
+        cursor = OrderState(table, settings.store_hash).cursor()
+        print(f"  orders modified up to {cursor.isoformat() if cursor else '(not yet scanned)'} are imported", file=out)
+        for logged in ProblemLog(table, settings.store_hash).list():
+            print(f"  ! {logged['kind']} {logged['subject']}: {logged['text']} ({logged['at']})", file=out)
     return 0
 
 
@@ -224,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub = stores.add_parser(name, help=text)
         sub.add_argument("store_hash")
         sub.set_defaults(handler=handler)
+    status = groups.add_parser("status", help="last run of each job, order cursor, problems, warehouse rejections")
+    status.add_argument("store_hash", nargs="?", help="one store (default: every store)")
+    status.set_defaults(handler=cmd_status)
     return parser
 
 

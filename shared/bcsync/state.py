@@ -236,3 +236,36 @@ class Outbox:
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":published": self.PUBLISHED, ":now": now_iso()},
         )
+
+
+class ProblemLog:
+    """What an operator must see for a store (`bcsync status`): one item per problem, newest text wins,
+    kept 30 days. One partition per store, read with one query."""
+
+    RETENTION_SECONDS = 30 * 86_400
+
+    def __init__(self, table: Table, store_hash: str) -> None:
+        self._table = table
+        self._pk = f"STORE#{store_hash}#PROBLEMS"
+
+    def add(self, kind: str, subject: str, text: str) -> None:
+        self._table.put_item(
+            Item={
+                "pk": self._pk,
+                "sk": f"{kind}#{subject}",
+                "kind": kind,
+                "subject": subject,
+                "text": text[:1000],
+                "at": now_iso(),
+                "expires_at": int(time.time()) + self.RETENTION_SECONDS,
+            }
+        )
+
+    def clear(self, kind: str, subject: str) -> None:
+        self._table.delete_item(Key={"pk": self._pk, "sk": f"{kind}#{subject}"})
+
+    def list(self) -> list[dict[str, str]]:
+        items = self._table.query(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": self._pk}, ConsistentRead=True
+        ).get("Items", [])
+        return [{name: str(item[name]) for name in ("kind", "subject", "text", "at")} for item in items]

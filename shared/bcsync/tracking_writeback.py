@@ -41,7 +41,7 @@ from .inbound import (
 )
 from .order_state import OrderRecord, OrderState
 from .settings import ConfigurationError, RuntimeConfig, StoreSettings
-from .state import StoreRegistry, now_iso
+from .state import ProblemLog, StoreRegistry, now_iso
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -109,6 +109,7 @@ class Writeback:
     client: BigCommerceClient
     orders: OrderState
     log: ShipmentLog
+    problems: ProblemLog
     count: Callable[[str], None]
 
     @property
@@ -228,6 +229,7 @@ class Writeback:
         if isinstance(message, OrderRejected):
             status, reason = "rejected", message.reason
             self.count("warehouse_rejections")
+            self.problems.add("warehouse_rejection", str(record.order_id), message.reason)
             logger.warning(
                 "warehouse rejected an order", extra={"store_hash": self.store_hash, "order_id": record.order_id}
             )
@@ -299,6 +301,7 @@ class ShipmentsConsumer:
                 client=client,
                 orders=OrderState(self.table, settings.store_hash, retention_days=self.retention_days),
                 log=ShipmentLog(self.table, settings.store_hash),
+                problems=ProblemLog(self.table, settings.store_hash),
                 count=self.count,
             )
             if isinstance(message, ShipmentConfirmed):

@@ -246,3 +246,25 @@ def test_messages_that_can_never_succeed_are_dead_lettered_with_a_reason_and_the
     assert "no tracking number" in reasons["WH-X5"]
     assert reasons["malformed"].startswith("not a shipments message")
     assert ORDER_STATUSES[store.orders[good]["status_id"]] == "Shipped"
+
+
+def test_acknowledgement_and_rejection_are_recorded_and_shown_by_status(local_world: World) -> None:
+    store = _world(local_world, awaiting_shipment_on_ack=True)
+    acknowledged = _order(local_world, store, [1])
+    rejected = _order(local_world, store, [1])
+    envelope = {"schema_version": 1, "store_hash": STORE}
+
+    report = _send(
+        local_world,
+        {**envelope, "type": "Order Acknowledged", "order_id": acknowledged},
+        {**envelope, "type": "Order Rejected", "order_id": rejected, "reason": "SKU blocked: hazmat"},
+    )
+
+    assert report.failed == 0
+    assert store.orders[acknowledged]["status_id"] == 9  # Awaiting Shipment, the store's option
+    assert store.orders[rejected]["status_id"] == 11  # untouched
+    out = io.StringIO()
+    assert bcsync_cli(["status", STORE], out=out) == 0
+    text = out.getvalue()
+    assert f"warehouse_rejection {rejected}: SKU blocked: hazmat" in text
+    assert "order_import" in text and "orders_released" in text
