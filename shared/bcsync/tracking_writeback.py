@@ -275,16 +275,17 @@ class ShipmentsConsumer:
         self.figures: dict[str, int] = {}
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        self.figures = {}
+        self.figures = {"shipments_written": 0}
         calls_before = self.calls.total()
         self._idempotency.register_lambda_context(context)
-        response = process_partial_response(
-            event=event, record_handler=self._record, processor=self._processor, context=context
-        )
-        self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
-        if self.on_figures is not None:
-            self.on_figures(dict(self.figures))
-        return response  # type: ignore[return-value]  # a TypedDict of that dict
+        try:
+            return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
+                event=event, record_handler=self._record, processor=self._processor, context=context
+            )
+        finally:  # a batch whose every record failed is reported too
+            self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
+            if self.on_figures is not None:
+                self.on_figures(dict(self.figures))
 
     def count(self, figure: str, amount: int = 1) -> None:
         self.figures[figure] = self.figures.get(figure, 0) + amount

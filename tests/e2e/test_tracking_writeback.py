@@ -268,3 +268,25 @@ def test_acknowledgement_and_rejection_are_recorded_and_shown_by_status(local_wo
     text = out.getvalue()
     assert f"warehouse_rejection {rejected}: SKU blocked: hazmat" in text
     assert "order_import" in text and "orders_released" in text
+
+
+def test_an_order_to_two_addresses_ships_as_one_shipment_per_address(local_world: World) -> None:
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1, 1, 1, 1], addresses=2)
+    by_address: dict[int, list[int]] = {}
+    for line in _lines(store, order_id):
+        by_address.setdefault(line["order_address_id"], []).append(line["id"])
+    first, second = by_address.values()
+
+    mixed = [{"order_product_id": first[0], "quantity": 1}, {"order_product_id": second[0], "quantity": 1}]
+    _send(local_world, _shipment(order_id, "WH-MX", mixed))  # one package to two addresses: refused
+    assert store.shipments[order_id] == []
+    dead = drain(local_world[0], "ShipmentsInboundDLQ")
+    assert [message["warehouse_shipment_id"] for message in dead] == ["WH-MX"]
+    _send(local_world, _shipment(order_id, "WH-M1", [{"order_product_id": i, "quantity": 1} for i in first]))
+    assert store.orders[order_id]["status_id"] == PARTIALLY_SHIPPED
+    _send(local_world, _shipment(order_id, "WH-M2", [{"order_product_id": i, "quantity": 1} for i in second]))
+
+    shipments = store.shipments[order_id]
+    assert sorted(s["order_address_id"] for s in shipments) == sorted(by_address)
+    assert store.orders[order_id]["status_id"] == SHIPPED
