@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bcsync.events import EventPublisher
 from bcsync.job_function import JobFunction, powertools_reports
 from bcsync.order_import import order_import_steps
-from bcsync.order_state import OrderState
+from bcsync.order_state import HeldOrders, OrderState
 from bcsync.settings import RuntimeConfig
 from bigcommerce_client import PROCESS_CLOCK
 
@@ -29,6 +29,7 @@ FUNCTION = JobFunction(
     config=CONFIG,
     step_factory=order_import_steps(
         state_for=lambda store: OrderState(_TABLE, store, retention_days=CONFIG.order_retention_days),
+        held_for=lambda store: HeldOrders(_TABLE, store),
         publisher=_PUBLISHER,
         clock=PROCESS_CLOCK,
     ),

@@ -20,7 +20,7 @@ from bigcommerce_client.models import Order, OrderProduct
 
 from .events import DetailType, EventPublisher, OutboundEvent, order_key
 from .jobs import Continue, JobContext, JobStep
-from .order_state import OrderRecord, OrderState
+from .order_state import HeldOrders, OrderRecord, OrderState
 from .orders import Skip, WarehouseOrder, build_warehouse_order
 from .settings import StoreSettings
 
@@ -37,6 +37,7 @@ class OrderImport:
     clock: Clock
     page_size: int
     overlap: timedelta
+    held: HeldOrders
 
     @property
     def store_hash(self) -> str:
@@ -45,6 +46,7 @@ class OrderImport:
     def step(self, context: JobContext) -> Continue | None:
         checkpoint = dict(context.checkpoint or {})
         if not checkpoint:
+            self._release_due(context)
             now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
             cursor = self.state.cursor()
             since = cursor - self.overlap if cursor else (self.settings.order_start_date or EPOCH)
@@ -86,6 +88,9 @@ class OrderImport:
             record = records.get(order.id)
             released = record is not None and record.version > 0
             if not released and not self._eligible(order):
+                if record is not None and record.state == "held":  # left the release statuses while held
+                    self.held.withdraw(order.id)
+                    self._skip(order, record, Skip(f"status {order.status_id} before its release"), context)
                 continue
             built = build_warehouse_order(
                 order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
@@ -101,28 +106,15 @@ class OrderImport:
                 unchanged.add(event.idempotency_key)
                 events.append(event)
                 continue
+            if not released and self._hold(order, built, record, context):
+                continue
             version = record.version + 1 if record is not None and released else 1
             detail_type: DetailType = (
                 "Order Ready" if version == 1 else "Order Cancelled" if built.cancelled else "Order Updated"
             )
-            new = OrderRecord(
-                order_id=order.id,
-                version=version,
-                content_hash=content_hash,
-                detail_type=detail_type,
-                state="cancelled" if built.cancelled else "released",
-                lines=[
-                    {
-                        "order_product_id": line.order_product_id,
-                        "sku": line.sku,
-                        "quantity": line.quantity,
-                        "order_address_id": shipment.order_address_id,
-                    }
-                    for shipment in built.shipments
-                    for line in shipment.lines
-                ],
-            )
-            if not self.state.put(new, replaces_version=record.version if record else None):
+            if not self.state.put(
+                _record(built, version, detail_type), replaces_version=record.version if record else None
+            ):
                 context.count("orders_taken_by_another_run")  # it publishes this version, not us
                 continue
             events.append(self._event(built, version, detail_type))
@@ -130,6 +122,39 @@ class OrderImport:
         if events:
             result = self.publisher.publish(events)
             context.count("orders_republished", len(unchanged.intersection(result.published)))
+
+    def _release_at(self, created: datetime | None) -> datetime:
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        due = max((created or now) + timedelta(minutes=self.settings.hold_minutes), now)
+        return self.settings.business_hours.next_open(due) if self.settings.business_hours else due
+
+    def _hold(self, order: Order, built: WarehouseOrder, record: OrderRecord | None, context: JobContext) -> bool:
+        """True when the order waits (hold window, business hours): recorded as held, the cursor moves on."""
+        if not self.settings.hold_minutes and self.settings.business_hours is None:
+            return False
+        release_at = self._release_at(order.date_created)
+        if release_at <= datetime.fromtimestamp(self.clock.now(), tz=UTC):
+            return False
+        held = OrderRecord(order_id=order.id, version=0, state="held", reason=f"held until {release_at.isoformat()}")
+        if self.state.put(held, replaces_version=0):
+            self.held.hold(order.id, release_at, built.model_dump_json())
+            context.count("orders_held")
+        return True
+
+    def _release_due(self, context: JobContext) -> None:
+        """Held orders whose time has come go out from their snapshot: no BigCommerce call."""
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        events: list[OutboundEvent] = []
+        for held in self.held.all():
+            if held.release_at > now:
+                continue
+            built = WarehouseOrder.model_validate_json(held.snapshot)
+            if self.state.put(_record(built, 1, "Order Ready"), replaces_version=0):
+                events.append(self._event(built, 1, "Order Ready"))
+                self._count_release(built, "Order Ready", context)
+            self.held.withdraw(held.order_id)
+        if events:
+            self.publisher.publish(events)
 
     def _eligible(self, order: Order) -> bool:
         if order.status_id not in self.settings.release_statuses:
@@ -184,6 +209,26 @@ class OrderImport:
             context.figures["import_lag_max_seconds"] = max(context.figures.get("import_lag_max_seconds", 0), lag)
 
 
+def _record(built: WarehouseOrder, version: int, detail_type: DetailType) -> OrderRecord:
+    return OrderRecord(
+        order_id=built.order_id,
+        version=version,
+        content_hash=built.content_hash(),
+        detail_type=detail_type,
+        state="cancelled" if built.cancelled else "released",
+        lines=[
+            {
+                "order_product_id": line.order_product_id,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "order_address_id": shipment.order_address_id,
+            }
+            for shipment in built.shipments
+            for line in shipment.lines
+        ],
+    )
+
+
 def _batches(orders: Iterator[Order], size: int) -> Iterator[list[Order]]:
     batch: list[Order] = []
     for order in orders:
@@ -198,6 +243,7 @@ def _batches(orders: Iterator[Order], size: int) -> Iterator[list[Order]]:
 def order_import_steps(
     *,
     state_for: Callable[[str], OrderState],
+    held_for: Callable[[str], HeldOrders],
     publisher: EventPublisher,
     clock: Clock,
     page_size: int | None = None,
@@ -209,6 +255,7 @@ def order_import_steps(
             settings=settings,
             client=client,
             state=state_for(settings.store_hash),
+            held=held_for(settings.store_hash),
             publisher=publisher,
             clock=clock,
             page_size=page_size or settings.order_page_size,

@@ -172,3 +172,53 @@ class OrderState:
         self._table.put_item(
             Item={**self._cursor_key(), "modified_until": modified_until.isoformat(), "updated_at": now_iso()}
         )
+
+
+@dataclass(frozen=True)
+class HeldOrder:
+    order_id: int
+    release_at: datetime
+    snapshot: str  # the warehouse order (JSON) as last read: released as is unless the order changes
+
+
+class HeldOrders:
+    """A store's held orders in one partition, so each run's sweep is one query. The snapshot makes the
+    release free of BigCommerce calls: an order that changes meanwhile is read again by the scan,
+    which refreshes (or withdraws) its snapshot."""
+
+    def __init__(self, table: Table, store_hash: str) -> None:
+        self._table = table
+        self._pk = f"STORE#{store_hash}#HELD"
+
+    def hold(self, order_id: int, release_at: datetime, snapshot: str) -> None:
+        self._table.put_item(
+            Item={
+                "pk": self._pk,
+                "sk": f"ORDER#{order_id}",
+                "order_id": order_id,
+                "release_at": release_at.isoformat(),
+                "snapshot": snapshot,
+            }
+        )
+
+    def withdraw(self, order_id: int) -> None:
+        self._table.delete_item(Key={"pk": self._pk, "sk": f"ORDER#{order_id}"})
+
+    def all(self) -> list[HeldOrder]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": self._pk},
+            "ConsistentRead": True,
+        }
+        held: list[HeldOrder] = []
+        while True:
+            page = self._table.query(**kwargs)
+            held += [
+                HeldOrder(
+                    int(str(item["order_id"])), datetime.fromisoformat(str(item["release_at"])), str(item["snapshot"])
+                )
+                for item in page.get("Items", [])
+            ]
+            if "LastEvaluatedKey" not in page:
+                return held
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -68,6 +69,46 @@ class RuntimeConfig(BaseModel):
             raise ConfigurationError(f"bcsync is not configured: missing or invalid {fields}") from None
 
 
+class BusinessHours(BaseModel):
+    """When the warehouse takes orders: held orders are released at the next opening."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = "UTC"
+    opens: time = time(9, 0)
+    closes: time = time(17, 0)
+    weekdays: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), min_length=1)  # Monday = 0
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
+    @field_validator("weekdays")
+    @classmethod
+    def _days(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if not all(0 <= day <= 6 for day in days):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return days
+
+    def next_open(self, moment: datetime) -> datetime:
+        """`moment` itself when the warehouse is open then, else its next opening (UTC)."""
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        for offset in range(8):
+            day = (local + timedelta(days=offset)).date()
+            if day.weekday() not in self.weekdays:
+                continue
+            opening = datetime.combine(day, self.opens, tzinfo=local.tzinfo)
+            closing = datetime.combine(day, self.closes, tzinfo=local.tzinfo)
+            if local < closing:
+                return max(local, opening).astimezone(UTC)
+        raise ValueError("business hours never open")  # unreachable: weekdays has at least one day
+
+
 class StoreSettings(BaseModel):
     """The one settings model per store (DESIGN.md). Each job's issue adds its fields, with defaults."""
 
@@ -94,6 +135,8 @@ class StoreSettings(BaseModel):
     default_ship_option: str = Field(default="STANDARD", min_length=1)
     order_page_size: int = Field(default=250, ge=1, le=250)
     order_overlap_seconds: int = Field(default=120, ge=0, le=86_400)
+    hold_minutes: int = Field(default=0, ge=0, le=10_080)  # hold a paid order this long before releasing it
+    business_hours: BusinessHours | None = None  # release held orders only while the warehouse is open
     awaiting_shipment_on_ack: bool = False  # move the order to Awaiting Shipment (9) when the warehouse acknowledges
     # tracking writeback
     carrier_map: dict[str, str] = Field(default_factory=dict)  # warehouse carrier name → BigCommerce tracking_carrier

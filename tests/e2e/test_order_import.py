@@ -12,6 +12,8 @@ import pytest
 
 from bcsync.cli import main as bcsync_cli
 from bcsync.order_state import OrderState
+from bcsync.settings import StoreSettings
+from bcsync.state import StoreRegistry
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import LocalStack
@@ -179,3 +181,54 @@ def test_orders_edited_during_a_scan_are_neither_skipped_nor_duplicated(
     assert updated == Counter(already_read)  # read before the edit: its new content is version 2
     final = {(e["detail"]["data"]["order_id"]): e["detail"]["data"]["customer_message"] for e in events}
     assert all(final[order_id] == "edited mid-scan" for order_id in already_read + not_yet_read)
+
+
+def _configure(stack: LocalStack, store_hash: str, **settings: Any) -> None:
+    registry = StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]))
+    registry.put(StoreSettings.model_validate(registry.get(store_hash).model_dump() | settings))
+
+
+def test_a_hold_window_holds_orders_then_releases_their_latest_content_with_no_extra_call(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    store = _connect(local_world, "ord555")
+    _configure(stack, "ord555", hold_minutes=30)
+    lines = _sellable(store)
+    kept, edited, cancelled = (add_order(store, lines=[(*lines[n], 1)]) for n in range(3))
+
+    assert _import(stack) == []  # all three held; the cursor moved on
+    clock.advance(10 * 60)
+    store.orders[edited]["customer_message"] = "gate code 4411"
+    store.touch_order(edited)
+    store.set_order_status(cancelled, 5)
+    assert _import(stack) == []  # still inside the window: the edit refreshes, the cancellation withdraws
+    clock.advance(21 * 60)
+    calls_before = _order_calls(sandbox, "ord555")
+
+    released = _import(stack)
+
+    assert {e["detail"]["data"]["order_id"]: e["detail-type"] for e in released} == {
+        kept: "Order Ready",
+        edited: "Order Ready",
+    }
+    assert (
+        next(e for e in released if e["detail"]["data"]["order_id"] == edited)["detail"]["data"]["customer_message"]
+        == "gate code 4411"
+    )
+    assert _order_calls(sandbox, "ord555") - calls_before == 1  # the scan's one page; the release costs none
+
+
+def test_business_hours_release_at_the_next_opening(local_world: World, clock: VirtualClock) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord666")
+    # The clock starts on a Tuesday at 22:13 UTC: after hours.
+    _configure(stack, "ord666", business_hours={"timezone": "UTC", "opens": "09:00", "closes": "17:00"})
+    order_id = add_order(store, lines=[(*_sellable(store)[0], 1)])
+
+    assert _import(stack) == []
+    clock.advance(10 * 3600 + 40 * 60)  # Wednesday 08:53
+    assert _import(stack) == []
+    clock.advance(10 * 60)  # 09:03
+
+    assert [e["detail"]["data"]["order_id"] for e in _import(stack)] == [order_id]
