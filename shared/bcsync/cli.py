@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
@@ -24,8 +25,9 @@ from bigcommerce_client import BigCommerceClient, BigCommerceError
 
 from .connect import ConnectError, check_scopes, check_store
 from .credentials import CredentialsError, CredentialStore, StoreCredentials
+from .jobs import JobMessage
 from .order_state import OrderState
-from .settings import JOBS, StoreSettings, describe_validation_error
+from .settings import JOBS, JobName, StoreSettings, describe_validation_error
 from .state import InvalidSettingsError, JobState, ProblemLog, StoreRegistry, UnknownStoreError
 from .webhook_registration import ensure_hooks, remove_hooks, webhook_destination
 
@@ -205,6 +207,57 @@ def cmd_status(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     return 0
 
 
+def _queue_job(args: argparse.Namespace, job: JobName, options: dict[str, Any], out: TextIO) -> int:
+    """Queue an on-demand run: it shares the store's pace and failure handling with scheduled ones."""
+    StoreRegistry(_state_table(args)).get(args.store_hash)  # a clear error for a store not connected
+    variable = f"BCSYNC_{job.upper()}_QUEUE_URL"
+    url = os.environ.get(variable) or _stack_output(
+        args.stack, f"{''.join(w.title() for w in job.split('_'))}JobsQueueUrl"
+    )
+    if not url:
+        raise CliError(f"cannot find the {job} queue: set {variable} or deploy stack {args.stack}")
+    message = JobMessage(job=job, store_hash=args.store_hash, trigger="manual", options=options)
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody=message.model_dump_json())
+    print(
+        f"Queued {job.replace('_', ' ')} for {args.store_hash}; `bcsync status {args.store_hash}` shows the run.",
+        file=out,
+    )
+    return 0
+
+
+def _order_ids(text: str) -> list[int]:
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"order ids are whole numbers separated by commas, not {text!r}") from None
+    if not ids or any(order_id <= 0 for order_id in ids):
+        raise argparse.ArgumentTypeError(f"order ids are positive whole numbers, not {text!r}")
+    return ids
+
+
+def _since(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--since takes an ISO date or time (2026-11-20T08:00:00Z), not {text!r}"
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def cmd_orders_fetch(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    options: dict[str, Any] = {"order_ids": args.ids} if args.ids else {"since": args.since}
+    return _queue_job(args, "order_import", options, out)
+
+
+def cmd_orders_resend(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    return _queue_job(args, "order_import", {"resend_ids": args.ids}, out)
+
+
+def cmd_products_sync(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    return _queue_job(args, "product_sync", {"mode": "full" if args.full else "delta"}, out)
+
+
 def cmd_disable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     settings = StoreRegistry(_state_table(args)).set_enabled(args.store_hash, False)
     print(f"Store {args.store_hash} disabled: no job runs for it until `bcsync stores enable`.", file=out)
@@ -255,6 +308,26 @@ def build_parser() -> argparse.ArgumentParser:
         sub = stores.add_parser(name, help=text)
         sub.add_argument("store_hash")
         sub.set_defaults(handler=handler)
+    orders = groups.add_parser("orders", help="fetch or resend orders on demand").add_subparsers(
+        dest="command", required=True
+    )
+    fetch = orders.add_parser("fetch", help="import now: the named orders, or every order changed since a time")
+    fetch.add_argument("store_hash")
+    which = fetch.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ids", type=_order_ids, help="order ids, comma-separated")
+    which.add_argument("--since", type=_since, help="every order modified since (ISO 8601)")
+    fetch.set_defaults(handler=cmd_orders_fetch)
+    resend = orders.add_parser("resend", help="send orders the warehouse lost again, under their current version")
+    resend.add_argument("store_hash")
+    resend.add_argument("--ids", type=_order_ids, required=True, help="order ids, comma-separated")
+    resend.set_defaults(handler=cmd_orders_resend)
+    products = groups.add_parser("products", help="sync products on demand").add_subparsers(
+        dest="command", required=True
+    )
+    sync = products.add_parser("sync", help="a delta sync now (--full: the whole catalog)")
+    sync.add_argument("store_hash")
+    sync.add_argument("--full", action="store_true")
+    sync.set_defaults(handler=cmd_products_sync)
     status = groups.add_parser("status", help="last run of each job, order cursor, problems, warehouse rejections")
     status.add_argument("store_hash", nargs="?", help="one store (default: every store)")
     status.set_defaults(handler=cmd_status)

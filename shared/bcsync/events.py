@@ -99,11 +99,12 @@ class EventPublisher:
             bucket=config.payload_bucket,
         )
 
-    def publish(self, batch: Sequence[OutboundEvent]) -> PublishResult:
+    def publish(self, batch: Sequence[OutboundEvent], *, resend: bool = False) -> PublishResult:
+        """`resend`: send again keys already published (an operator's resend: the warehouse lost them)."""
         result = PublishResult()
         to_send: list[tuple[OutboundEvent, dict[str, Any]]] = []
         for event in batch:
-            if not self._outbox.mark_pending(event.idempotency_key, event.detail_type):
+            if not self._outbox.mark_pending(event.idempotency_key, event.detail_type, force=resend):
                 result.already_published.append(event.idempotency_key)
                 continue
             entry, claim_checked = self._entry(event)

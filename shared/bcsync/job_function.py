@@ -15,7 +15,7 @@ import boto3
 from bigcommerce_client import SYSTEM_CLOCK, Clock
 
 from .consumer import StepFactory, build_job_consumer
-from .jobs import FanOutResult, JobQueue, fan_out
+from .jobs import FanOutResult, JobMessage, JobQueue, fan_out
 from .settings import JobName, RuntimeConfig
 from .state import JobRun, StoreRegistry
 
@@ -52,6 +52,17 @@ class JobFunction:
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if "Records" in event:
             return self._consumer.handle(event, context)
+        if event.get("action") == "run":
+            # An on-demand run for one store (`bcsync orders fetch`, or an EventBridge rule of the user's):
+            # queued like any job message, so it shares the store's pace and failure handling.
+            message = JobMessage(
+                job=self.job,
+                store_hash=event.get("store_hash", ""),
+                trigger="manual",
+                options=event.get("options") or {},
+            )
+            self._queue.send(message)
+            return {"queued": [message.store_hash], "problems": []}
         if event.get("action") == "tick":
             options = {key: value for key, value in event.items() if key != "action"}
             result = fan_out(self.job, self._registry, self._queue, options=options)

@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from bigcommerce_client import BigCommerceClient, Clock
+from bigcommerce_client import BigCommerceClient, Clock, NotFoundError
 from bigcommerce_client.models import Order, OrderProduct
 
 from .events import DetailType, EventPublisher, OutboundEvent, order_key
@@ -44,6 +44,11 @@ class OrderImport:
         return self.settings.store_hash
 
     def step(self, context: JobContext) -> Continue | None:
+        options = context.message.options
+        if "order_ids" in options or "resend_ids" in options or "since" in options:
+            context.leaves_checkpoint = True  # an operator's fetch runs beside the scan, not instead of it
+            self._manual(options, context)
+            return None
         checkpoint = dict(context.checkpoint or {})
         if not checkpoint:
             self._release_due(context)
@@ -76,6 +81,54 @@ class OrderImport:
             checkpoint = {**checkpoint, "backlog": backlog[1:], "since": start.isoformat()}
         self.state.set_cursor(until)
         return None
+
+    # --- an operator's fetch ------------------------------------------------------------------------
+
+    def _manual(self, options: dict[str, Any], context: JobContext) -> None:
+        """`bcsync orders fetch --ids` / `--since` and `orders resend --ids`. Fetching by id costs one call
+        per order (the operator named them); `--since` is the usual scan over a window, cursor untouched."""
+        if "since" in options:
+            until = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+            orders = self.client.iter_orders(
+                modified_since=datetime.fromisoformat(str(options["since"])), until=until, limit=self.page_size
+            )
+            for batch in _batches(orders, self.page_size):
+                self._process(batch, context)
+                if context.time_is_short():
+                    last = batch[-1].date_modified
+                    context.problems.append(f"fetch stopped early: run it again with --since {last}")
+                    return
+            return
+        resend = "resend_ids" in options
+        for order_id in [int(order_id) for order_id in options.get("resend_ids" if resend else "order_ids", [])]:
+            try:
+                order = self.client.get_order(order_id, include_line_items=True)
+            except NotFoundError:
+                context.problems.append(f"order {order_id}: not in the store")
+                continue
+            if resend:
+                self._resend(order, context)
+            else:
+                self._process([order], context)
+
+    def _resend(self, order: Order, context: JobContext) -> None:
+        record = self.state.get(order.id)
+        if record is None or record.version == 0:
+            context.problems.append(f"order {order.id}: never sent, nothing to resend (fetch it instead)")
+            return
+        built = build_warehouse_order(
+            order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
+        )
+        if isinstance(built, Skip):
+            context.problems.append(f"order {order.id}: {built.reason}")
+            return
+        if built.content_hash() != record.content_hash:
+            self._process([order], context)  # it changed: that is a new version, not a resend
+            return
+        self.publisher.publish(
+            [self._event(built, record.version, cast("DetailType", record.detail_type))], resend=True
+        )
+        context.count("orders_resent")
 
     # --- one page ----------------------------------------------------------------------------------
 

@@ -208,8 +208,13 @@ class Outbox:
         item = self._table.get_item(Key=self._key(idempotency_key), ConsistentRead=True).get("Item")
         return str(item["state"]) if item else None
 
-    def mark_pending(self, idempotency_key: str, detail_type: str) -> bool:
-        """False when the key was already published: nothing to do."""
+    def mark_pending(self, idempotency_key: str, detail_type: str, *, force: bool = False) -> bool:
+        """False when the key was already published: nothing to do (unless `force`: send it again)."""
+        condition: dict[str, Any] = {} if force else {
+            "ConditionExpression": "attribute_not_exists(pk) OR #state <> :published",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": {":published": self.PUBLISHED},
+        }  # fmt: skip
         try:
             self._table.put_item(
                 Item={
@@ -219,9 +224,7 @@ class Outbox:
                     "updated_at": now_iso(),
                     "expires_at": int(time.time()) + self._retention_seconds,
                 },
-                ConditionExpression="attribute_not_exists(pk) OR #state <> :published",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={":published": self.PUBLISHED},
+                **condition,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

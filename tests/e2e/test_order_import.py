@@ -232,3 +232,48 @@ def test_business_hours_release_at_the_next_opening(local_world: World, clock: V
     clock.advance(10 * 60)  # 09:03
 
     assert [e["detail"]["data"]["order_id"] for e in _import(stack)] == [order_id]
+
+
+def test_an_operator_fetches_orders_the_scan_cannot_see_and_resends_one_the_warehouse_lost(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    store = _connect(local_world, "ord777")
+    _import(stack)  # the cursor is now
+    lines = _sellable(store)
+    by_id, by_time = (add_order(store, lines=[(*lines[n], 1)], at=clock.now() - 86_400 + n) for n in range(2))
+    assert _import(stack) == []  # modified before the cursor: the scan never sees them
+    handler = stack.load_handler("OrderImportFunction")
+
+    def run(*argv: str) -> list[dict[str, Any]]:
+        out = io.StringIO()
+        assert bcsync_cli([*argv], out=out) == 0, out.getvalue()
+        assert stack.deliver_sqs("OrderImportJobs", handler).failed == 0
+        return drain(stack, "WarehouseOutbound")
+
+    fetched = run("orders", "fetch", "ord777", "--ids", str(by_id))
+    since = run("orders", "fetch", "ord777", "--since", "2000-01-01")
+    resent = run("orders", "resend", "ord777", "--ids", str(by_id))
+
+    assert [e["detail"]["data"]["order_id"] for e in fetched] == [by_id]
+    assert [e["detail"]["data"]["order_id"] for e in since] == [by_time]  # by_id is already out: not again
+    assert [e["detail"]["idempotency_key"] for e in resent] == [fetched[0]["detail"]["idempotency_key"]]
+    with pytest.raises(SystemExit) as refused:  # argparse's answer to a bad argument: exit 2, one line
+        bcsync_cli(["orders", "fetch", "ord777", "--ids", "12,x"], out=io.StringIO())
+    assert refused.value.code == 2
+
+
+def test_a_fetch_event_queues_a_run_for_one_store(local_world: World) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord888")
+    order_id = add_order(store, lines=[(*_sellable(store)[0], 1)])
+    handler = stack.load_handler("OrderImportFunction")
+
+    answer = handler(
+        {"action": "run", "store_hash": "ord888", "options": {"order_ids": [order_id]}},
+        stack.context("OrderImportFunction"),
+    )
+    stack.deliver_sqs("OrderImportJobs", handler)
+
+    assert answer == {"queued": ["ord888"], "problems": []}
+    assert [e["detail"]["data"]["order_id"] for e in drain(stack, "WarehouseOutbound")] == [order_id]
