@@ -237,7 +237,7 @@ def test_business_hours_release_at_the_next_opening(local_world: World, clock: V
 def test_an_operator_fetches_orders_the_scan_cannot_see_and_resends_one_the_warehouse_lost(
     local_world: World, clock: VirtualClock
 ) -> None:
-    stack, sandbox = local_world
+    stack, _ = local_world
     store = _connect(local_world, "ord777")
     _import(stack)  # the cursor is now
     lines = _sellable(store)
