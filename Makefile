@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv lint typecheck test test-unit contract sandbox demo validate build clean
+.PHONY: help venv lint typecheck test test-unit contract sandbox demo bench validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP) ## mypy --strict
-	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox local/local_runtime tests
+	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox local/local_runtime tests bench
 	@# Every function's module is `app`, as Lambda imports it: one mypy run each.
 	for app in functions/*/app.py; do $(VENV)/bin/mypy "$$app" || exit 1; done
 
@@ -57,6 +57,9 @@ sandbox: $(STAMP) ## run the BigCommerce sandbox on 127.0.0.1 (see --help)
 
 demo: $(STAMP) $(SAM_STAMP) ## bcsync on the local runtime and sandbox (no AWS account, no network)
 	$(PY) -m local_runtime.demo
+
+bench: $(STAMP) $(SAM_STAMP) ## BigCommerce calls against their floor and handler memory (minutes; BENCH_SCALE=0.1 for a quick run)
+	$(PY) bench/run.py
 
 $(SAM_STAMP): requirements-sam.txt | python313
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)

@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="STORE_HASH:TOKEN[:QUOTA], repeatable (default: demo123:demo-token:150)",
     )
     parser.add_argument("--products", type=int, default=40, help="products seeded per store")
+    parser.add_argument("--variants", type=int, default=4, help="variants per seeded product")
     parser.add_argument("--orders", type=int, default=30, help="orders seeded per store")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every response")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that meet a random fault")
@@ -67,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for store_hash, token, quota in args.stores or [("demo123", "demo-token", 150)]:
         store = sandbox.add_store(store_hash, token=token, quota=quota)
-        seed_catalog(store, products=args.products)
-        seed_orders(store, orders=args.orders)
+        seed_catalog(store, products=args.products, variants_per_product=args.variants)
+        if args.orders:
+            seed_orders(store, orders=args.orders)
         sandbox.faults[store_hash] = FaultPlan(rate=args.fault_rate, kinds=kinds)
     sandbox.start()
     print(json.dumps({"url": sandbox.url, "stores": sorted(sandbox.stores)}), flush=True)

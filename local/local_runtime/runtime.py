@@ -140,7 +140,15 @@ def _free_port() -> int:
 class LocalStack:
     """One moto server on 127.0.0.1 holding the stack; `reset()` gives a test a fresh one."""
 
-    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, parameters: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        parameters: dict[str, str] | None = None,
+        moto_endpoint: str | None = None,
+    ) -> None:
+        """`moto_endpoint`: a moto server already running (in another process, e.g. for benchmarks that
+        measure the handlers' memory alone); by default one is started in this process."""
         self.clock = clock
         self.template = expanded_template()
         self._deployed_template = self.template
@@ -149,8 +157,10 @@ class LocalStack:
         }
         self.parameters = self.defaults | (parameters or {})
         self.port = _free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.endpoint = moto_endpoint or f"http://127.0.0.1:{self.port}"
+        self._server = (
+            None if moto_endpoint else ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        )
         self.session = boto3.session.Session(
             aws_access_key_id=MOTO_CREDENTIAL,
             aws_secret_access_key=MOTO_CREDENTIAL,
@@ -168,14 +178,16 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call drowns everything
-        self._server.start()
+        if self._server is not None:
+            self._server.start()
         self.create_resources()
         self.http_api.start()
         return self
 
     def stop(self) -> None:
         self.http_api.stop()
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
         shutil.rmtree(self._tls_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalStack:

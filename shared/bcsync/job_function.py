@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from bigcommerce_client import SYSTEM_CLOCK, Clock
+from bigcommerce_client import SYSTEM_CLOCK, CallCounter, Clock
 
 from .consumer import StepFactory, build_job_consumer
 from .jobs import FanOutResult, JobMessage, JobQueue, fan_out
@@ -48,6 +48,11 @@ class JobFunction:
         )
         self._registry = StoreRegistry(session.resource("dynamodb").Table(self.config.state_table))
         self._queue = JobQueue(session.client("sqs"), self.config.job_queue_urls[self.job])
+
+    @property
+    def calls(self) -> CallCounter:
+        """Every BigCommerce call this function's clients made (reports and benchmarks)."""
+        return self._consumer.calls
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if "Records" in event:

@@ -1,0 +1,200 @@
+"""`make bench`: BigCommerce calls against their floor, and the handlers' memory, on the local runtime.
+
+Not part of `make test`: the full sizes take minutes. `BENCH_SCALE=0.1 make bench` runs a tenth.
+Results go to bench/results.json and are printed as a table (docs/performance.md quotes them).
+
+- order import: 10,000 paid orders (one a second, as a busy store's traffic), Standard-plan quota
+  (150 requests / 30 s), 80 ms per call, on the compressed clock; everything in this process.
+- product sync: 10,000 products x 3 variants; moto and the sandbox run in processes of their own, so the
+  peak RSS measured is this process's: the handler, its clients, and the local runtime's SQS loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bcsync.cli import main as bcsync_cli
+from bigcommerce_client import VirtualClock
+from bigcommerce_sandbox import Exchange, Sandbox, add_order, seed_catalog
+from local_runtime import LocalStack
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+TOKEN = "bench-token-0000"  # noqa: S105 - the sandbox's, never a real store's
+
+
+def _connect(store_hash: str) -> None:
+    out = io.StringIO()
+    if bcsync_cli(["stores", "connect", store_hash, "--no-webhooks"], stdin=io.StringIO(TOKEN), out=out) != 0:
+        raise SystemExit(f"bench: connecting {store_hash} failed: {out.getvalue()}")
+
+
+def _drain_count(stack: LocalStack, logical: str) -> tuple[int, int]:
+    """(messages, distinct idempotency keys) on a queue, deleting them."""
+    sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
+    total, keys = 0, set()
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            total += 1
+            keys.add(json.loads(message["Body"])["detail"]["idempotency_key"])
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)]
+        )
+    return total, len(keys)
+
+
+def _run_job(stack: LocalStack, function: str, queue: str, event: dict[str, Any]) -> None:
+    handler = stack.load_handler(function)
+    with contextlib.redirect_stdout(io.StringIO()):  # the handlers' JSON logs and EMF lines
+        handler(event, stack.context(function))
+        report = stack.deliver_sqs(queue, handler, max_invocations=10_000)
+    if report.failed or report.errors:
+        raise SystemExit(f"bench: {function} failed: {report}")
+
+
+def bench_order_import() -> dict[str, Any]:
+    orders = int(10_000 * SCALE)
+    clock = VirtualClock()
+    with LocalStack(clock=clock) as stack, Sandbox(clock=clock, latency_seconds=0.08) as sandbox, stack.environ():
+        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
+        store = sandbox.add_store("bench01", token=TOKEN, quota=150)
+        seed_catalog(store, products=50, variants_per_product=2)
+        _connect("bench01")
+        sellable = [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
+        for n in range(orders):
+            add_order(store, lines=[(*sellable[n % len(sellable)], 1)], at=clock.now() - orders + n)
+        exchanges: list[Exchange] = []
+        sandbox.observers.append(exchanges.append)
+        started, simulated = time.monotonic(), clock.now()
+        _run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
+        wall = time.monotonic() - started
+        calls = sum(1 for e in exchanges if (e.method, e.api_path) == ("GET", "/v2/orders"))
+        events, keys = _drain_count(stack, "WarehouseOutbound")
+        rerun_before = len(exchanges)
+        clock.advance(600)
+        _run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
+        rerun_events, _ = _drain_count(stack, "WarehouseOutbound")
+    floor = orders // 250 + 1
+    return {
+        "orders": orders,
+        "calls": calls,
+        "floor": floor,
+        "ratio": round(calls / floor, 3),
+        "target_ratio": 1.25,
+        "events": events,
+        "distinct_keys": keys,
+        "rerun_calls": len(exchanges) - rerun_before,
+        "rerun_events": rerun_events,
+        "simulated_seconds": round(clock.now() - simulated, 1),
+        "wall_seconds": round(wall, 1),
+        "too_many_requests": sum(1 for e in exchanges if e.status == 429),
+    }
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _process(argv: list[str], ready: str | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A helper process; yields it and its first line of output when `ready` is None, else waits for a port."""
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # noqa: S603
+    try:
+        first = ""
+        if ready is None:
+            assert child.stdout is not None
+            first = child.stdout.readline()
+        else:
+            host, port = ready.rsplit(":", 1)
+            for _ in range(200):
+                with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.2):
+                    break
+                time.sleep(0.05)
+        yield child, first
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def bench_product_sync() -> dict[str, Any]:
+    products = int(10_000 * SCALE)
+    moto_port = _free_port()
+    moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)]
+    sandbox_argv = [
+        sys.executable, "-m", "bigcommerce_sandbox", "--store", f"bench02:{TOKEN}:150", "--products", str(products),
+        "--variants", "3", "--orders", "0", "--latency-ms", "80",
+    ]  # fmt: skip
+    with _process(moto, ready=f"127.0.0.1:{moto_port}"), _process(sandbox_argv) as (_, line):
+        sandbox_url = json.loads(line)["url"]
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with LocalStack(moto_endpoint=f"http://127.0.0.1:{moto_port}") as stack, stack.environ():
+            os.environ["BIGCOMMERCE_API_URL"] = sandbox_url
+            _connect("bench02")
+            started = time.monotonic()
+            _run_job(stack, "ProductSyncFunction", "ProductSyncJobs", {"action": "tick", "mode": "full"})
+            wall = time.monotonic() - started
+            events, keys = _drain_count(stack, "WarehouseOutbound")
+            function = sys.modules["bcsync_local_ProductSyncFunction"].FUNCTION
+            calls = function.calls.by_endpoint("bench02")
+    pages = -(-products // 250)
+    floor = pages + 1 + 1 + 1  # product pages + brand page + category page + store info
+    total = sum(calls.values())
+    return {
+        "products": products,
+        "variants": products * 3,  # hidden products' variants included; they are not synced
+        "calls": total,
+        "calls_by_endpoint": calls,
+        "floor": floor,
+        "ratio": round(total / floor, 3),
+        "target_ratio": 1.1,
+        "events": events,
+        "distinct_keys": keys,
+        "wall_seconds": round(wall, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_before_mb": round(rss_before / 1024, 1),
+        "target_rss_mb": 256,
+    }
+
+
+def main() -> int:
+    orders, products = bench_order_import(), bench_product_sync()
+    results = {"scale": SCALE, "order_import": orders, "product_sync": products}
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    rows = [
+        ("figure", "measured", "floor", "target"),
+        (f"calls to import {orders['orders']:,} orders", orders["calls"], orders["floor"], "<= 1.25 x floor"),
+        ("  the same, run again (nothing new)", orders["rerun_calls"], 1, "1, 0 events"),
+        (f"calls for a full sync of {products['variants']:,} variants", products["calls"], products["floor"],
+         "<= 1.1 x floor"),
+        ("peak RSS of that sync's process (MB)", products["peak_rss_mb"], "-", "<= 256"),
+    ]  # fmt: skip
+    for row in rows:
+        print(f"{row[0]:<46} {row[1]!s:>9} {row[2]!s:>6}  {row[3]}")
+    print(f"(written to {RESULTS.relative_to(ROOT)})")
+    failed = (
+        orders["ratio"] > 1.25
+        or orders["rerun_events"] != 0
+        or orders["distinct_keys"] != orders["orders"]
+        or products["ratio"] > 1.1
+        or products["distinct_keys"] != products["events"]
+        or products["events"] == 0
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
