@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from bcsync import cutpoints
 from bcsync.settings import JobName
@@ -158,9 +157,12 @@ class LocalStack:
         self.parameters = self.defaults | (parameters or {})
         self.port = _free_port()
         self.endpoint = moto_endpoint or f"http://127.0.0.1:{self.port}"
-        self._server = (
-            None if moto_endpoint else ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        )
+        self._server: Any = None
+        if moto_endpoint is None:
+            from moto.server import ThreadedMotoServer  # moto is heavy: only a process that serves it imports it
+
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
         self.session = boto3.session.Session(
             aws_access_key_id=MOTO_CREDENTIAL,
             aws_secret_access_key=MOTO_CREDENTIAL,
@@ -171,6 +173,7 @@ class LocalStack:
         self.not_emulated: dict[str, str] = {}  # logical id → reason
         self.skipped_by_condition: set[str] = set()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._modules: dict[str, Any] = {}
         self._tls_dir = Path(tempfile.mkdtemp(prefix="bcsync-local-tls-"))
         self.http_api = LocalHttpApi(routes_of(self.template), self._invoke_for_api, tls_dir=self._tls_dir)
 
@@ -489,7 +492,13 @@ class LocalStack:
             spec.loader.exec_module(module)
         handler = getattr(module, attribute)
         self._handlers[function] = handler
+        self._modules[function] = module
         return handler  # type: ignore[no-any-return]
+
+    def function_module(self, function: str) -> Any:
+        """The module of a function's loaded handler (its module-level objects: clients, counters)."""
+        self.load_handler(function)
+        return self._modules[function]
 
     def function_timeout(self, function: str) -> float:
         properties = self.template["Resources"][function]["Properties"]
