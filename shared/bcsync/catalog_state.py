@@ -7,13 +7,14 @@ disappeared from an id range are found in the same query. Unchanged SKUs are nev
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
-from .state import now_iso
+from .state import batch_get, now_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -44,6 +45,13 @@ class CatalogState:
     def __init__(self, table: Table, store_hash: str) -> None:
         self._table = table
         self._pk = f"STORE#{store_hash}#CATALOG"
+        # SKU → the variant that holds it: two variants sharing a SKU on different pages (or runs) are
+        # found by reading this, never silently merged.
+        self._skus_pk = f"STORE#{store_hash}#SKUS"
+
+    def sku_owners(self, skus: set[str]) -> dict[str, tuple[int, int]]:
+        items = batch_get(self._table, [{"pk": self._skus_pk, "sk": sku} for sku in sorted(skus)])
+        return {str(item["sk"]): (int(item["product_id"]), int(item["variant_id"])) for item in items}
 
     def in_product_range(self, first_product_id: int, last_product_id: int) -> dict[tuple[int, int], CatalogRecord]:
         """Every row whose product id is in [first, last]: one query (paged by DynamoDB at 1 MB)."""
@@ -97,6 +105,16 @@ class CatalogState:
                 "updated_at": now_iso(),
             }
         )
+        owner = {"product_id": record.product_id, "variant_id": record.variant_id}
+        if not record.archived:
+            self._table.put_item(Item={"pk": self._skus_pk, "sk": record.sku, **owner})
+            return
+        with contextlib.suppress(self._table.meta.client.exceptions.ConditionalCheckFailedException):
+            self._table.delete_item(  # the SKU is free again, unless another variant holds it by now
+                Key={"pk": self._skus_pk, "sk": record.sku},
+                ConditionExpression="product_id = :product_id AND variant_id = :variant_id",
+                ExpressionAttributeValues={":product_id": record.product_id, ":variant_id": record.variant_id},
+            )
 
     @staticmethod
     def _record(item: dict[str, Any]) -> CatalogRecord:

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from .state import now_iso
+from .state import batch_get, now_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-BATCH_GET_KEYS = 100
 SHIPMENT_PREFIX = "shipment#"
 
 
@@ -67,21 +66,8 @@ class OrderState:
         return {"pk": f"STORE#{self._store_hash}#ORDER#{order_id}", "sk": "ORDER"}
 
     def get_many(self, order_ids: list[int]) -> dict[int, OrderRecord]:
-        """One BatchGetItem per 100 orders, unprocessed keys retried."""
-        found: dict[int, OrderRecord] = {}
-        client = self._table.meta.client
-        unique = sorted(set(order_ids))
-        for start in range(0, len(unique), BATCH_GET_KEYS):
-            # The table's client serializes and deserializes attribute values itself (boto3's resource layer).
-            keys: list[dict[str, Any]] = [self._key(order_id) for order_id in unique[start : start + BATCH_GET_KEYS]]
-            request: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table.name, []):
-                    record = self._record(item)
-                    found[record.order_id] = record
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        items = batch_get(self._table, [self._key(order_id) for order_id in sorted(set(order_ids))])
+        return {record.order_id: record for record in map(self._record, items)}
 
     def get(self, order_id: int) -> OrderRecord | None:
         item = self._table.get_item(Key=self._key(order_id), ConsistentRead=True).get("Item")

@@ -140,7 +140,7 @@ class ProductSync:
         outcome = PageOutcome()
         store_hash = self.settings.store_hash
         seen: set[tuple[int, int]] = set()
-        owners: dict[str, tuple[int, int]] = {}
+        mapped: list[WarehouseSku] = []
         for product in products:
             if self.skip_hidden and not product.is_visible:
                 continue  # its rows, if any, are archived below as not seen
@@ -153,18 +153,21 @@ class ProductSync:
                 dimension_unit=dimension_unit,
             )
             outcome.problems += problems
-            for sku in skus:
-                key = (sku.product_id, sku.variant_id or 0)
-                owner = owners.get(sku.sku)
-                if owner is not None and owner != key:
-                    outcome.problems.append(
-                        f"SKU {sku.sku}: shared by product {owner[0]} variant {owner[1]} and product "
-                        f"{key[0]} variant {key[1]}; only the first is synced"
-                    )
-                    continue
-                owners[sku.sku] = key
-                seen.add(key)
-                self._upsert(sku, existing.get(key), outcome, store_hash)
+            mapped += skus
+        # Who holds each SKU this page would take anew (unchanged rows hold theirs already).
+        owners = self.catalog.sku_owners({sku.sku for sku in mapped if _takes_anew(sku, existing)})
+        for sku in mapped:
+            key = (sku.product_id, sku.variant_id or 0)
+            owner = owners.get(sku.sku)
+            if owner is not None and owner != key:
+                outcome.problems.append(
+                    f"SKU {sku.sku}: shared by product {owner[0]} variant {owner[1]} and product "
+                    f"{key[0]} variant {key[1]}; only the first is synced"
+                )
+                continue
+            owners[sku.sku] = key
+            seen.add(key)
+            self._upsert(sku, existing.get(key), outcome, store_hash)
         # A full sync owns the whole id range, so anything unseen there is gone; a delta only knows
         # about the products it read (a variant removed, a product hidden).
         on_page = {product.id for product in products}
@@ -210,6 +213,11 @@ class ProductSync:
             )
         )
         outcome.archived += 1
+
+
+def _takes_anew(sku: WarehouseSku, existing: dict[tuple[int, int], CatalogRecord]) -> bool:
+    record = existing.get((sku.product_id, sku.variant_id or 0))
+    return record is None or record.archived or record.sku != sku.sku
 
 
 def product_sync_steps(

@@ -36,6 +36,22 @@ def now_iso() -> str:
     return datetime.now(tz=UTC).isoformat(timespec="seconds")
 
 
+BATCH_GET_KEYS = 100
+
+
+def batch_get(table: Table, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every item of `keys` that exists: BatchGetItem by 100, unprocessed keys retried, consistent."""
+    client = table.meta.client  # a resource's client: it (de)serializes attribute values itself
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        request: dict[str, Any] = {table.name: {"Keys": keys[start : start + BATCH_GET_KEYS], "ConsistentRead": True}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            found += response.get("Responses", {}).get(table.name, [])
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
 class StoreRegistry:
     def __init__(self, table: Table) -> None:
         self._table = table

@@ -194,3 +194,26 @@ def test_a_run_cut_mid_way_resumes_with_nothing_lost_and_each_key_once_after_ded
     raw_duplicates = len(keys) - len(set(keys))
     assert raw_duplicates <= max_raw_duplicates
     assert (raw_duplicates > 0) == (max_raw_duplicates > 0)
+
+
+def test_two_variants_sharing_a_sku_on_different_pages_are_reported_and_never_merged(
+    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    store, consumer = _world(stack, sandbox, clock, products=30, variants=1, page_size=10)  # three pages
+    visible = [p for p in sorted(store.products.values(), key=lambda p: p["id"]) if p["is_visible"]]
+    first, last = visible[0], visible[-1]
+    last["variants"][0]["sku"] = first["variants"][0]["sku"] = "TWIN-1"
+
+    figures = _run(stack, consumer, "full")
+
+    twins = [e["detail"]["data"] for e in _events(stack) if e["detail"]["data"].get("sku") == "TWIN-1"]
+    assert [(t["product_id"], t["variant_id"]) for t in twins] == [(first["id"], first["variants"][0]["id"])]
+    run = JobState(stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"])).last_run(
+        STORE, "product_sync"
+    )
+    assert run is not None and any(p.startswith("SKU TWIN-1: shared by product") for p in run.problems)
+    assert figures["sku_problems"] >= 1
+    clock.advance(3600)  # and the next full sync still holds the first, still reports the second
+    _run(stack, consumer, "full")
+    assert [e for e in _events(stack) if e["detail"]["data"].get("sku") == "TWIN-1"] == []
