@@ -8,6 +8,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bcsync.catalog_state import CatalogState
 from bcsync.events import EventPublisher
 from bcsync.job_function import JobFunction, powertools_reports
 from bcsync.order_import import order_import_steps
@@ -30,6 +31,7 @@ FUNCTION = JobFunction(
     step_factory=order_import_steps(
         state_for=lambda store: OrderState(_TABLE, store, retention_days=CONFIG.order_retention_days),
         held_for=lambda store: HeldOrders(_TABLE, store),
+        catalog_for=lambda store: CatalogState(_TABLE, store),
         publisher=_PUBLISHER,
         clock=PROCESS_CLOCK,
     ),

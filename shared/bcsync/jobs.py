@@ -140,6 +140,15 @@ def fan_out(
     return result
 
 
+MAX_PROBLEMS_KEPT = 100  # a run record is one DynamoDB item (400 KB at most)
+
+
+def _capped(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_PROBLEMS_KEPT:
+        return problems
+    return [*problems[:MAX_PROBLEMS_KEPT], f"... and {len(problems) - MAX_PROBLEMS_KEPT} more"]
+
+
 class JobRunner:
     """Runs one job message for one store: checkpoint in, run record out, continuation when cut short."""
 
@@ -166,7 +175,7 @@ class JobRunner:
             delay = max((error.retry_at or self._clock.now()) - self._clock.now(), 1.0)
             outcome = Continue(checkpoint=context.checkpoint or {}, delay_seconds=delay)
             context.problems.append(f"API budget spent; resuming at {error.retry_at_text()}")
-        run.figures, run.problems = context.figures, context.problems
+        run.figures, run.problems = context.figures, _capped(context.problems)
         run.finished_at = now_iso()
         if outcome is None:
             if not context.leaves_checkpoint:

@@ -18,6 +18,7 @@ from typing import Any, cast
 from bigcommerce_client import BigCommerceClient, Clock, NotFoundError
 from bigcommerce_client.models import Order, OrderProduct
 
+from .catalog_state import CatalogState
 from .events import DetailType, EventPublisher, OutboundEvent, order_key
 from .jobs import Continue, JobContext, JobStep
 from .order_state import HeldOrders, OrderRecord, OrderState
@@ -38,6 +39,7 @@ class OrderImport:
     page_size: int
     overlap: timedelta
     held: HeldOrders
+    catalog: CatalogState
 
     @property
     def store_hash(self) -> str:
@@ -134,6 +136,16 @@ class OrderImport:
 
     def _process(self, batch: list[Order], context: JobContext) -> None:
         records = self.state.get_many([order.id for order in batch])
+        builds = {
+            order.id: build_warehouse_order(
+                order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
+            )
+            for order in batch
+            if (records.get(order.id) is not None and records[order.id].version > 0) or self._eligible(order)
+        }
+        # One catalog read per page: which line SKUs product sync has sent the warehouse.
+        line_skus = {line.sku for built in builds.values() if not isinstance(built, Skip) for line in built.lines()}
+        known_skus = set(self.catalog.sku_owners(line_skus)) if line_skus else set()
         events: list[OutboundEvent] = []
         unchanged: set[str] = set()
         for order in batch:
@@ -145,12 +157,11 @@ class OrderImport:
                     self.held.withdraw(order.id)
                     self._skip(order, record, Skip(f"status {order.status_id} before its release"), context)
                 continue
-            built = build_warehouse_order(
-                order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
-            )
+            built = builds[order.id]
             if isinstance(built, Skip):
                 self._skip(order, record, built, context)
                 continue
+            built = built.with_catalog(known_skus)
             content_hash = built.content_hash()
             if record is not None and released and record.content_hash == content_hash:
                 # Unchanged: offer its current version again. The outbox makes that a no-op once published,
@@ -257,6 +268,10 @@ class OrderImport:
         fallback = sum(1 for line in built.lines() if line.sku_is_fallback)
         if fallback:
             context.count("lines_without_sku", fallback)
+        unknown = [line.sku for line in built.lines() if line.sku_in_catalog is False]
+        if unknown:
+            context.count("lines_sku_not_in_catalog", len(unknown))
+            context.problems.append(f"order {built.order_id}: SKU {', '.join(unknown[:5])} not sent by product sync")
         if detail_type == "Order Ready" and built.date_created is not None:
             lag = int(self.clock.now() - built.date_created.timestamp())
             context.figures["import_lag_max_seconds"] = max(context.figures.get("import_lag_max_seconds", 0), lag)
@@ -297,6 +312,7 @@ def order_import_steps(
     *,
     state_for: Callable[[str], OrderState],
     held_for: Callable[[str], HeldOrders],
+    catalog_for: Callable[[str], CatalogState],
     publisher: EventPublisher,
     clock: Clock,
     page_size: int | None = None,
@@ -309,6 +325,7 @@ def order_import_steps(
             client=client,
             state=state_for(settings.store_hash),
             held=held_for(settings.store_hash),
+            catalog=catalog_for(settings.store_hash),
             publisher=publisher,
             clock=clock,
             page_size=page_size or settings.order_page_size,

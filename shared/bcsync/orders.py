@@ -31,6 +31,9 @@ class WarehouseLine(BaseModel):
     order_product_id: int
     sku: str
     sku_is_fallback: bool = Field(description="the line has no SKU in BigCommerce: the product-sync fallback key")
+    sku_in_catalog: bool | None = Field(
+        default=None, description="False: product sync never sent this SKU (the warehouse may not know it)"
+    )
     name: str
     quantity: int = Field(description="ordered minus refunded")
     product_id: int
@@ -82,12 +85,27 @@ class WarehouseOrder(BaseModel):
         relevant = self.model_dump(
             mode="json",
             include={"shipments", "customer_message", "staff_notes", "cancelled", "billing_address", "custom_fields"},
+            exclude={"shipments": {"__all__": {"lines": {"__all__": {"sku_in_catalog"}}}}},  # the catalog's news
         )
         encoded = json.dumps(relevant, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(encoded).hexdigest()[:32]
 
     def lines(self) -> list[WarehouseLine]:
         return [line for shipment in self.shipments for line in shipment.lines]
+
+    def with_catalog(self, known_skus: set[str]) -> WarehouseOrder:
+        """Each line flagged with whether product sync has sent its SKU to the warehouse."""
+        shipments = [
+            shipment.model_copy(
+                update={
+                    "lines": [
+                        line.model_copy(update={"sku_in_catalog": line.sku in known_skus}) for line in shipment.lines
+                    ]
+                }
+            )
+            for shipment in self.shipments
+        ]
+        return self.model_copy(update={"shipments": shipments})
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from bcsync.cli import main as bcsync_cli
 from bcsync.order_state import OrderState
 from bcsync.settings import StoreSettings
-from bcsync.state import StoreRegistry
+from bcsync.state import JobState, StoreRegistry
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import LocalStack
@@ -277,3 +277,24 @@ def test_a_fetch_event_queues_a_run_for_one_store(local_world: World) -> None:
 
     assert answer == {"queued": ["ord888"], "problems": []}
     assert [e["detail"]["data"]["order_id"] for e in drain(stack, "WarehouseOutbound")] == [order_id]
+
+
+def test_a_line_whose_sku_product_sync_never_sent_is_flagged(local_world: World) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord999")
+    sync = stack.load_handler("ProductSyncFunction")
+    sync({"action": "tick", "mode": "full"}, stack.context("ProductSyncFunction"))
+    stack.deliver_sqs("ProductSyncJobs", sync)
+    drain(stack, "WarehouseOutbound")
+    synced = next((p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"] and v["sku"])
+    hidden = next((p, v) for p in store.products.values() for v in p["variants"] if not p["is_visible"] and v["sku"])
+    order_id = add_order(store, lines=[(*synced, 1), (*hidden, 1)])
+
+    (event,) = _import(stack)
+
+    flags = {line["sku"]: line["sku_in_catalog"] for line in event["detail"]["data"]["shipments"][0]["lines"]}
+    assert flags == {synced[1]["sku"]: True, hidden[1]["sku"]: False}
+    table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+    run = JobState(table).last_run("ord999", "order_import")
+    assert run is not None and run.figures["lines_sku_not_in_catalog"] == 1
+    assert f"order {order_id}: SKU {hidden[1]['sku']} not sent by product sync" in run.problems

@@ -85,3 +85,10 @@ def test_digital_only_is_skipped_by_rule_and_no_address_is_a_problem() -> None:
 def test_a_fully_refunded_line_is_not_sent() -> None:
     built = _build(_order(lines=[_line(1), _line(2, sku="CAP", quantity=1, refunded=1)]))
     assert [line.sku for line in built.lines()] == ["TEE-L"]
+
+
+def test_the_catalog_flag_tells_the_warehouse_without_making_a_new_version() -> None:
+    built = _build(_order(lines=[_line(1), _line(2, sku="CAP")]))
+    flagged = built.with_catalog({"TEE-L"})
+    assert [(line.sku, line.sku_in_catalog) for line in flagged.lines()] == [("TEE-L", True), ("CAP", False)]
+    assert flagged.content_hash() == built.content_hash()
