@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from .catalog import ArchivedSku, WarehouseSku
 from .inbound import SHIPMENTS_INBOUND, STOCK_INBOUND
+from .orders import WarehouseOrder
 
 
 class EventDetail(BaseModel):
@@ -32,6 +33,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "event-detail": EventDetail,
         "product-upserted.data": WarehouseSku,
         "product-archived.data": ArchivedSku,
+        "order.data": WarehouseOrder,
         "shipments-inbound": SHIPMENTS_INBOUND,
         "stock-inbound": STOCK_INBOUND,
     }
