@@ -1,0 +1,68 @@
+"""events/: one sample per trigger per function (`sam local invoke -e`), each accepted by its real handler."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bcsync.cli import main as bcsync_cli
+from bcsync.credentials import CredentialStore
+from bigcommerce_sandbox import Sandbox, seed_catalog
+from local_runtime import LocalStack
+from tests.conftest import KNOWN_TOKENS
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+SAMPLES = sorted(EVENTS.glob("*/*.json"))
+
+
+def _function_of(stack: LocalStack, folder: str) -> str:
+    return next(
+        logical
+        for logical, spec in stack.template["Resources"].items()
+        if spec["Type"] == "AWS::Lambda::Function"
+        and spec["Properties"].get("Code", {}).get("S3Key") == f"functions/{folder}"
+    )
+
+
+def test_every_function_has_a_sample_for_each_of_its_triggers(local_stack: LocalStack) -> None:
+    folders = {path.parent.name for path in SAMPLES}
+    for folder in folders:
+        function = _function_of(local_stack, folder)
+        inputs = [
+            json.loads(target["Input"])
+            for spec in local_stack.template["Resources"].values()
+            if spec["Type"] == "AWS::Events::Rule"
+            for target in spec["Properties"].get("Targets", [])
+            if target.get("Arn") == {"Fn::GetAtt": [function, "Arn"]} and "Input" in target
+        ]
+        samples = [json.loads(path.read_text()) for path in SAMPLES if path.parent.name == folder]
+        assert all(schedule_input in samples for schedule_input in inputs), f"{folder}: a schedule has no sample"
+    functions = {spec["Properties"]["Code"]["S3Key"].split("/")[-1] for spec in local_stack.template["Resources"].values()
+                 if spec["Type"] == "AWS::Lambda::Function"}  # fmt: skip
+    assert functions == folders
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalStack, Sandbox], sample: Path) -> None:
+    stack, sandbox = local_world
+    KNOWN_TOKENS.add("demo-token-events")
+    seed_catalog(sandbox.add_store("demo123", token="demo-token-events"), products=3, variants_per_product=1)
+    assert bcsync_cli(["stores", "connect", "demo123"], stdin=io.StringIO("demo-token-events"), out=io.StringIO()) == 0
+    event: dict[str, Any] = json.loads(sample.read_text())
+    if "requestContext" in event:  # the store's real webhook secret, as BigCommerce would send it
+        secret = CredentialStore(client=stack.client("secretsmanager")).get("demo123").webhook_secret
+        event["headers"]["x-bcsync-webhook-secret"] = secret.get_secret_value()
+    function = _function_of(stack, sample.parent.name)
+
+    answer = stack.load_handler(function)(event, stack.context(function))
+
+    if "Records" in event:
+        assert answer == {"batchItemFailures": []}
+    elif "requestContext" in event:
+        assert answer["statusCode"] == 200 and json.loads(answer["body"])["outcome"] == "accepted"
+    else:
+        assert answer.get("problems") == []
