@@ -137,7 +137,12 @@ class JobConsumer:
             return  # a disabled store: nothing to do, already logged
         settings, client = opened
         assert self._context is not None
-        run = self.runner.run(message, self.step_factory(settings, client), self._context)
+        run = self.runner.run(
+            message,
+            self.step_factory(settings, client),
+            self._context,
+            count_calls=lambda: self.calls.total(settings.store_hash),
+        )
         if self.on_run is not None:
             self.on_run(run)
 

@@ -89,7 +89,8 @@ def powertools_reports(job: JobName, logger: Logger, metrics: Metrics) -> dict[s
             extra={"store_hash": run.store_hash, "outcome": run.outcome, "problems": run.problems[:20], **run.figures},
         )
         for figure, value in run.figures.items():
-            metrics.add_metric(name=figure, unit=MetricUnit.Count, value=value)
+            unit = MetricUnit.Seconds if figure.endswith("_seconds") else MetricUnit.Count
+            metrics.add_metric(name=figure, unit=unit, value=value)
         metrics.add_metric(name="problems", unit=MetricUnit.Count, value=len(run.problems))
 
     def on_tick(result: FanOutResult) -> None:

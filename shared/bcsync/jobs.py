@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -158,8 +159,12 @@ class JobRunner:
         self._clock = clock
         self._margin = margin_seconds
 
-    def run(self, message: JobMessage, step: JobStep, deadline: Deadline) -> JobRun:
+    def run(
+        self, message: JobMessage, step: JobStep, deadline: Deadline, *, count_calls: Callable[[], int] | None = None
+    ) -> JobRun:
+        """`count_calls`: the store's BigCommerce calls so far; the run records how many it made."""
         run = JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso())
+        calls_before, started = (count_calls() if count_calls else 0), time.monotonic()
         context = JobContext(
             message=message,
             checkpoint=self._state.load_checkpoint(message.store_hash, message.job),
@@ -176,6 +181,9 @@ class JobRunner:
             outcome = Continue(checkpoint=context.checkpoint or {}, delay_seconds=delay)
             context.problems.append(f"API budget spent; resuming at {error.retry_at_text()}")
         run.figures, run.problems = context.figures, _capped(context.problems)
+        if count_calls is not None:
+            run.figures["bigcommerce_calls"] = count_calls() - calls_before
+            run.figures["duration_seconds"] = round(time.monotonic() - started)
         run.finished_at = now_iso()
         if outcome is None:
             if not context.leaves_checkpoint:
