@@ -20,11 +20,13 @@ SAMPLES = sorted(EVENTS.glob("*/*.json"))
 
 
 def _function_of(stack: LocalStack, folder: str) -> str:
-    return next(
-        logical
-        for logical, spec in stack.template["Resources"].items()
-        if spec["Type"] == "AWS::Lambda::Function"
-        and spec["Properties"].get("Code", {}).get("S3Key") == f"functions/{folder}"
+    return str(
+        next(
+            logical
+            for logical, spec in stack.template["Resources"].items()
+            if spec["Type"] == "AWS::Lambda::Function"
+            and spec["Properties"].get("Code", {}).get("S3Key") == f"functions/{folder}"
+        )
     )
 
 
