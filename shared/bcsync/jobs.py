@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bcsync.jobs")
 MAX_SQS_DELAY_SECONDS = 900
 SEND_BATCH = 10
+LEASE_RETRY_SECONDS = 30  # a deferred message comes back after this
 
 
 Trigger = Literal["schedule", "webhook", "manual", "continuation"]
@@ -162,7 +164,31 @@ class JobRunner:
     def run(
         self, message: JobMessage, step: JobStep, deadline: Deadline, *, count_calls: Callable[[], int] | None = None
     ) -> JobRun:
-        """`count_calls`: the store's BigCommerce calls so far; the run records how many it made."""
+        """`count_calls`: the store's BigCommerce calls so far; the run records how many it made.
+
+        One run per store and job at a time: a message that arrives while another invocation runs the
+        same store's job (a webhook and a tick together, an SQS duplicate) comes back after a short delay
+        instead of running beside it, so two runs never read, version and publish the same things at once.
+        """
+        holder = str(uuid.uuid4())
+        lease_until = self._clock.now() + deadline.get_remaining_time_in_millis() / 1000
+        if not self._state.acquire_lease(
+            message.store_hash, message.job, holder, until=lease_until, now=self._clock.now()
+        ):
+            self._queue.send(message, delay_seconds=LEASE_RETRY_SECONDS)
+            logger.info(
+                "job already running for this store; message deferred",
+                extra={"store_hash": message.store_hash, "job": message.job},
+            )
+            return JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso(), outcome="deferred")
+        try:
+            return self._run(message, step, deadline, count_calls)
+        finally:
+            self._state.release_lease(message.store_hash, message.job, holder)
+
+    def _run(
+        self, message: JobMessage, step: JobStep, deadline: Deadline, count_calls: Callable[[], int] | None
+    ) -> JobRun:
         run = JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso())
         calls_before, started = (count_calls() if count_calls else 0), time.monotonic()
         context = JobContext(

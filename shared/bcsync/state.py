@@ -6,6 +6,7 @@ except the registry, which is a handful of rows read together.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -180,6 +181,35 @@ class JobState:
 
     def clear_checkpoint(self, store_hash: str, job: str) -> None:
         self._table.delete_item(Key={"pk": self._pk(store_hash, job), "sk": "CHECKPOINT"})
+
+    def acquire_lease(self, store_hash: str, job: str, holder: str, *, until: float, now: float) -> bool:
+        """True when `holder` now runs this store's job (no lease, or an expired one: its holder died)."""
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": self._pk(store_hash, job),
+                    "sk": "LEASE",
+                    "holder": holder,
+                    "until": Decimal(str(round(until, 3))),
+                    "expires_at": int(until) + 86_400,
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now",
+                ExpressionAttributeNames={"#until": "until"},
+                ExpressionAttributeValues={":now": Decimal(str(round(now, 3)))},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_lease(self, store_hash: str, job: str, holder: str) -> None:
+        with contextlib.suppress(self._table.meta.client.exceptions.ConditionalCheckFailedException):
+            self._table.delete_item(
+                Key={"pk": self._pk(store_hash, job), "sk": "LEASE"},
+                ConditionExpression="holder = :holder",
+                ExpressionAttributeValues={":holder": holder},
+            )
 
     def mark_due(self, store_hash: str, job: str, *, now: float, debounce_seconds: float) -> bool:
         """True when this call opened a debounce window (the caller queues one job message for it);

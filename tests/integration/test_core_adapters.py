@@ -218,6 +218,36 @@ def test_a_step_beside_a_paused_scan_leaves_the_scan_its_checkpoint(table: Any) 
     assert state.load_checkpoint("aaa111", "product_sync") is None  # and cleared once the scan is done
 
 
+def test_a_second_run_of_one_stores_job_waits_for_the_first_instead_of_running_beside_it(table: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    runner = JobRunner(state=JobState(table), queue=JobQueue(sqs, url), clock=VirtualClock())
+    deadline = FakeDeadline(remaining_ms=60_000)
+    message = JobMessage(job="order_import", store_hash="aaa111", trigger="webhook")
+    ran: list[str] = []
+    beside: list[str] = []
+
+    def second(context: JobContext) -> Continue | None:
+        ran.append("second")
+        return None
+
+    def first(context: JobContext) -> Continue | None:
+        ran.append("first")
+        # A webhook's message for the same store arrives while this run is still going.
+        beside.append(runner.run(message, second, deadline).outcome)
+        other_store = runner.run(message.model_copy(update={"store_hash": "bbb222"}), second, deadline)
+        beside.append(other_store.outcome)
+        return None
+
+    assert runner.run(message, first, deadline).outcome == "done"
+
+    assert ran == ["first", "second"] and beside == ["deferred", "done"]  # another store is never held up
+    waiting = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert waiting["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"  # it comes back in 30 s
+    assert runner.run(message, second, deadline).outcome == "done"  # and then runs: the lease was released
+    assert ran == ["first", "second", "second"]
+
+
 def test_a_spent_api_budget_requeues_with_a_delay_instead_of_sleeping(table: Any) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
