@@ -79,6 +79,19 @@ class InvocationCut(BaseException):
     """
 
 
+def _forget_powertools_loggers() -> None:
+    """Powertools configures a `logging` logger once per process (it marks it `init`) and writes to the
+    stdout of that moment; each local import of a handler stands for a new process."""
+    for logger_name in list(logging.root.manager.loggerDict):
+        configured = logging.getLogger(logger_name)
+        if getattr(configured, "init", False):
+            for handler in list(configured.handlers):
+                configured.removeHandler(handler)
+            for mark in ("init", "powertools_handler"):
+                if hasattr(configured, mark):
+                    delattr(configured, mark)
+
+
 def expanded_template(*, template: Path = TEMPLATE, target: Path = EXPANDED) -> dict[str, Any]:
     """template.yaml through the SAM translator (run by the aws-sam-cli venv), cached in build/."""
     if not target.exists() or target.stat().st_mtime < template.stat().st_mtime:
@@ -488,6 +501,7 @@ class LocalStack:
             raise RuntimeError(f"{function}: cannot import {source}")
         module = importlib.util.module_from_spec(spec)
         PROCESS_CLOCK.use(self.clock)  # the handlers' time is the runtime's
+        _forget_powertools_loggers()  # a new process: Logger binds to today's stdout, not a past import's
         with self.environ():
             spec.loader.exec_module(module)
         handler = getattr(module, attribute)
