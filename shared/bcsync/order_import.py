@@ -68,6 +68,7 @@ class OrderImport:
                 until=until,
                 limit=self.page_size,
                 status_id=backlog[0] if backlog else None,
+                on_unreadable=lambda row, error: self._unreadable(row, error, context),
             )
             for batch in _batches(orders, self.page_size):
                 self._process(batch, context)
@@ -219,6 +220,16 @@ class OrderImport:
             self.held.withdraw(held.order_id)
         if events:
             self.publisher.publish(events)
+
+    def _unreadable(self, row: Any, error: Exception, context: JobContext) -> None:
+        """An order BigCommerce sent that bcsync cannot read (an unparseable date, a missing field): its
+        reason is recorded and shown; the scan goes on. It is read again when it changes."""
+        order_id = row.get("id") if isinstance(row, dict) else None
+        context.count("orders_unreadable")
+        context.problems.append(f"order {order_id}: unreadable: {error}")
+        if isinstance(order_id, int) and order_id > 0 and self.state.get(order_id) is None:
+            record = OrderRecord(order_id=order_id, version=0, state="skipped", reason=f"unreadable: {error}"[:500])
+            self.state.put(record, replaces_version=0)
 
     def _eligible(self, order: Order) -> bool:
         if order.status_id not in self.settings.release_statuses:

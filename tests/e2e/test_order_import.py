@@ -298,3 +298,21 @@ def test_a_line_whose_sku_product_sync_never_sent_is_flagged(local_world: World)
     run = JobState(table).last_run("ord999", "order_import")
     assert run is not None and run.figures["lines_sku_not_in_catalog"] == 1
     assert f"order {order_id}: SKU {hidden[1]['sku']} not sent by product sync" in run.problems
+
+
+def test_an_order_bcsync_cannot_read_is_recorded_with_its_reason_and_the_rest_imports(local_world: World) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord010")
+    lines = _sellable(store)
+    good = [add_order(store, lines=[(*lines[n], 1)]) for n in range(3)]
+    broken = add_order(store, lines=[(*lines[0], 1)])
+    store.orders[broken]["date_created"] = "the 31st of Smarch"  # a date no parser reads
+
+    events = _import(stack)
+
+    assert sorted(e["detail"]["data"]["order_id"] for e in events) == sorted(good)
+    table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+    record = OrderState(table, "ord010").get(broken)
+    assert record is not None and record.state == "skipped" and "date_created" in record.reason
+    run = JobState(table).last_run("ord010", "order_import")
+    assert run is not None and run.figures["orders_unreadable"] == 1 and run.outcome == "done"

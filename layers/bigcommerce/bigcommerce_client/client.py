@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
@@ -336,6 +336,7 @@ class BigCommerceClient:
         limit: int = MAX_PAGE_SIZE,
         include_line_items: bool = True,
         status_id: int | None = None,
+        on_unreadable: Callable[[Any, MalformedResponseError], None] | None = None,
     ) -> Iterator[Order]:
         """Every order modified at or after `modified_since`, oldest change first, by keyset.
 
@@ -358,7 +359,14 @@ class BigCommerceClient:
         while True:
             params = base | {"min_date_modified": _iso(cursor), "page": page, "limit": limit}
             rows = self.get("/v2/orders", params) or []
-            orders = [self._parse(Order, row, "/v2/orders") for row in rows]
+            orders = []
+            for row in rows:
+                try:
+                    orders.append(self._parse(Order, row, "/v2/orders"))
+                except MalformedResponseError as error:
+                    if on_unreadable is None:
+                        raise
+                    on_unreadable(row, error)  # one bad order is the caller's to record; the scan goes on
             for order in orders:
                 if order.date_modified == cursor and order.id in seen_at_cursor:
                     continue
@@ -367,7 +375,7 @@ class BigCommerceClient:
                 yield order
             if len(rows) < limit:
                 return
-            last = orders[-1].date_modified
+            last = orders[-1].date_modified if orders else None
             if last is None:
                 raise MalformedResponseError(
                     "an order without date_modified",
