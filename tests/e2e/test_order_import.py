@@ -77,7 +77,9 @@ def test_the_open_backlog_imports_at_the_call_floor_and_a_rerun_publishes_nothin
     assert _order_calls(sandbox, "ord111") - calls_before <= 3
 
 
-def test_what_the_warehouse_receives_for_each_kind_of_order(local_world: World, clock: VirtualClock) -> None:
+def test_what_the_warehouse_receives_for_each_kind_of_order(
+    local_world: World, clock: VirtualClock, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     stack, _ = local_world
     store = _connect(local_world, "ord222")
     lines = _sellable(store)
@@ -124,6 +126,11 @@ def test_what_the_warehouse_receives_for_each_kind_of_order(local_world: World, 
     ]
     clock.advance(600)
     assert _import(stack) == []
+    # Orders hold personal data; none of it reaches a log line.
+    logged = capsys.readouterr().out + caplog.text
+    personal = {a[field] for rows in store.shipping_addresses.values() for a in rows for field in ("email", "street_1")}
+    personal |= {o["billing_address"]["email"] for o in store.orders.values()}
+    assert personal and not [value for value in personal if value and value in logged]
 
 
 @pytest.fixture
