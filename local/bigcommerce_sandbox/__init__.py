@@ -1,7 +1,7 @@
 """A local BigCommerce over HTTP for tests, the demo and benchmarks. Never deployed."""
 
 from .faults import TRANSIENT_FAULTS, Fault, FaultPlan
-from .seed import add_order, add_product, seed_catalog, seed_orders
+from .seed import add_order, add_product, seed_catalog, seed_orders, seed_variants
 from .server import Exchange, Sandbox
 from .store import ALL_SCOPES, ORDER_STATUSES, SandboxStore
 
@@ -18,4 +18,5 @@ __all__ = [
     "add_product",
     "seed_catalog",
     "seed_orders",
+    "seed_variants",
 ]

@@ -13,7 +13,7 @@ from bigcommerce_client.clock import SYSTEM_CLOCK, Clock, ScaledClock
 
 from .contract import specs_dir
 from .faults import Fault, FaultPlan
-from .seed import seed_catalog, seed_orders
+from .seed import seed_catalog, seed_orders, seed_variants
 from .server import Sandbox
 from .tls import loopback_tls_context
 
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--products", type=int, default=40, help="products seeded per store")
     parser.add_argument("--variants", type=int, default=4, help="variants per seeded product")
+    parser.add_argument(
+        "--uniform", action="store_true", help="every product visible, with --variants variants, each with a SKU"
+    )
     parser.add_argument("--orders", type=int, default=30, help="orders seeded per store")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every response")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that meet a random fault")
@@ -68,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for store_hash, token, quota in args.stores or [("demo123", "demo-token", 150)]:
         store = sandbox.add_store(store_hash, token=token, quota=quota)
-        seed_catalog(store, products=args.products, variants_per_product=args.variants)
+        if args.uniform:
+            seed_variants(store, products=args.products, variants_per_product=args.variants)
+        else:
+            seed_catalog(store, products=args.products, variants_per_product=args.variants)
         if args.orders:
             seed_orders(store, orders=args.orders)
         sandbox.faults[store_hash] = FaultPlan(rate=args.fault_rate, kinds=kinds)

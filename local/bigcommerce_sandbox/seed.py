@@ -18,36 +18,7 @@ def seed_catalog(store: SandboxStore, *, products: int = 40, seed: int = 7, vari
     """
     rng = random.Random(seed)
     with store.lock:
-        if 2 not in store.locations:
-            store.add_location(2, "WH-EAST", "East warehouse")
-        for brand_id, name in enumerate(("Acme", "Globex", "Initech"), start=1):
-            store.brands[brand_id] = {
-                "id": brand_id,
-                "name": name,
-                "page_title": name,
-                "meta_keywords": [],
-                "meta_description": "",
-                "search_keywords": "",
-                "image_url": "",
-                "custom_url": {"url": f"/{name.lower()}/", "is_customized": False},
-            }
-        tree = [
-            (10, 0, "Apparel"),
-            (11, 10, "Shirts"),
-            (12, 11, "T-Shirts"),
-            (20, 0, "Home"),
-            (21, 20, "Kitchen"),
-        ]
-        for category_id, parent_id, name in tree:
-            store.categories[category_id] = {
-                "category_id": category_id,
-                "parent_id": parent_id,
-                "tree_id": 1,
-                "name": name,
-                "is_visible": True,
-                "sort_order": 0,
-                "url": {"path": f"/{name.lower()}/", "is_customized": False},
-            }
+        _seed_taxonomy(store)
         for index in range(products):
             add_product(store, rng, index, variants=0 if index % 3 == 2 else variants_per_product)
         bundle_id = store.next_id()
@@ -61,6 +32,49 @@ def seed_catalog(store: SandboxStore, *, products: int = 40, seed: int = 7, vari
             hidden=False,
             rng=rng,
         )
+
+
+def _seed_taxonomy(store: SandboxStore) -> None:
+    """A second location, three brands and a category tree (the products point at them)."""
+    if 2 not in store.locations:
+        store.add_location(2, "WH-EAST", "East warehouse")
+    for brand_id, name in enumerate(("Acme", "Globex", "Initech"), start=1):
+        store.brands[brand_id] = {
+            "id": brand_id,
+            "name": name,
+            "page_title": name,
+            "meta_keywords": [],
+            "meta_description": "",
+            "search_keywords": "",
+            "image_url": "",
+            "custom_url": {"url": f"/{name.lower()}/", "is_customized": False},
+        }
+    tree = [
+        (10, 0, "Apparel"),
+        (11, 10, "Shirts"),
+        (12, 11, "T-Shirts"),
+        (20, 0, "Home"),
+        (21, 20, "Kitchen"),
+    ]
+    for category_id, parent_id, name in tree:
+        store.categories[category_id] = {
+            "category_id": category_id,
+            "parent_id": parent_id,
+            "tree_id": 1,
+            "name": name,
+            "is_visible": True,
+            "sort_order": 0,
+            "url": {"path": f"/{name.lower()}/", "is_customized": False},
+        }
+
+
+def seed_variants(store: SandboxStore, *, products: int, variants_per_product: int, seed: int = 3) -> list[int]:
+    """Plain visible products whose every variant has a SKU and variant-level stock (stock at scale).
+    Returns the product ids."""
+    rng = random.Random(seed)
+    with store.lock:
+        _seed_taxonomy(store)
+        return [add_product(store, rng, 0, variants=variants_per_product) for _ in range(products)]
 
 
 def add_product(store: SandboxStore, rng: random.Random, index: int, *, variants: int) -> int:

@@ -128,6 +128,7 @@ class SandboxStore:
     locations: dict[int, dict[str, Any]] = field(default_factory=dict)
     # (location_id, "variant"|"product", id) → quantity
     inventory: dict[tuple[int, str, int], int] = field(default_factory=dict)
+    _variants_by_id: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False)
     hooks: dict[int, dict[str, Any]] = field(default_factory=dict)
     webhooks: WebhookOutbox = field(default_factory=WebhookOutbox)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -229,11 +230,15 @@ class SandboxStore:
         return body
 
     def variant_by_id(self, variant_id: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        for product in self.products.values():
-            for variant in product["variants"]:
-                if variant["id"] == variant_id:
-                    return product, variant
-        return None
+        """An index, rebuilt when a hit is stale or a miss may be new: tests edit products directly."""
+        hit = self._variants_by_id.get(variant_id)
+        if hit is None or not self._still_listed(*hit):
+            self._variants_by_id = {v["id"]: (p, v) for p in self.products.values() for v in p["variants"]}
+            hit = self._variants_by_id.get(variant_id)
+        return hit
+
+    def _still_listed(self, product: dict[str, Any], variant: dict[str, Any]) -> bool:
+        return self.products.get(product["id"]) is product and any(v is variant for v in product["variants"])
 
     def variant_by_sku(self, sku: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         for product in self.products.values():

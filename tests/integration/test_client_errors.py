@@ -85,9 +85,9 @@ def test_a_transient_fault_on_a_read_is_retried_transparently(
 
 
 def test_a_slow_answer_is_a_timeout_then_a_retry(make_store: StoreFactory, sandbox: Sandbox) -> None:
-    _, client = make_store(read_timeout=0.2)
+    _, client = make_store(read_timeout=1.0)  # real seconds: wide of a loaded machine and of the fault
     plan = sandbox.faults["abc123"]
-    plan.slow_seconds = 0.5
+    plan.slow_seconds = 2.5
     plan.queue(Fault.SLOW)
     assert client.get_store_info()["id"] == "abc123"
     assert client.counter.total() == 2
@@ -134,3 +134,15 @@ def test_the_api_url_comes_from_the_environment(
     client = BigCommerceClient(store_hash="abc123", access_token="token-abc123-5ecret")
     assert client.base_url == f"{sandbox.url}/stores/abc123"
     assert client.get_store_info()["id"] == "abc123"
+
+
+@pytest.mark.parametrize("fault", [Fault.RATE_LIMIT, Fault.RATE_LIMIT_BARE])
+def test_each_429_is_counted_for_its_store(make_store: StoreFactory, sandbox: Sandbox, fault: Fault) -> None:
+    store, client = make_store()
+    seed_catalog(store, products=3)
+    sandbox.faults["abc123"].queue(fault, times=2)
+
+    assert len(list(client.iter_products())) == 4  # three and the bundle, after two retries
+
+    assert client.counter.rate_limited("abc123") == 2
+    assert client.counter.rate_limited("other1") == 0

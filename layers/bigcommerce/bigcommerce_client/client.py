@@ -259,6 +259,7 @@ class BigCommerceClient:
                 **where,
             )
         if status == 429:
+            self.counter.record_rate_limited(self.store_hash)
             retry_after = rate.reset_ms / 1000 if rate else None
             raise RateLimitedError(
                 f"BigCommerce is rate limiting store {self.store_hash}",

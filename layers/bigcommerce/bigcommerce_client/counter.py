@@ -1,4 +1,5 @@
-"""Counts every HTTP request sent to BigCommerce, per store and endpoint (retries included)."""
+"""Counts every HTTP request sent to BigCommerce, per store and endpoint (retries included), and the
+429s among them: the store's quota is shared with its other apps, so each one is worth seeing."""
 
 from __future__ import annotations
 
@@ -17,7 +18,18 @@ def endpoint_of(method: str, api_path: str) -> str:
 class CallCounter:
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._rate_limited: Counter[str] = Counter()
         self._lock = threading.Lock()
+
+    def record_rate_limited(self, store_hash: str) -> None:
+        with self._lock:
+            self._rate_limited[store_hash] += 1
+
+    def rate_limited(self, store_hash: str | None = None) -> int:
+        with self._lock:
+            if store_hash is None:
+                return sum(self._rate_limited.values())
+            return self._rate_limited[store_hash]
 
     def record(self, store_hash: str, endpoint: str) -> None:
         with self._lock:
@@ -37,3 +49,4 @@ class CallCounter:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._rate_limited.clear()
