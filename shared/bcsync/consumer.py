@@ -41,10 +41,13 @@ class NeverValid(Exception):  # noqa: N818 - a verdict on the message, not a fau
     """This message cannot succeed however often it is retried."""
 
 
-def default_client_factory(*, api_url: str | None, clock: Clock, counter: CallCounter | None = None) -> ClientFactory:
+def default_client_factory(
+    *, api_url: str | None, clock: Clock, counter: CallCounter | None = None, read_timeout: float = 20.0
+) -> ClientFactory:
     def build(settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
         return BigCommerceClient(
             counter=counter,
+            read_timeout=read_timeout,
             store_hash=settings.store_hash,
             access_token=credentials.access_token,
             api_url=api_url,
@@ -54,6 +57,16 @@ def default_client_factory(*, api_url: str | None, clock: Clock, counter: CallCo
         )
 
     return build
+
+
+def client_factory_for(config: RuntimeConfig, *, clock: Clock, counter: CallCounter | None = None) -> ClientFactory:
+    """The client factory of a function, from its runtime configuration."""
+    return default_client_factory(
+        api_url=config.bigcommerce_api_url,
+        clock=clock,
+        counter=counter,
+        read_timeout=config.bigcommerce_read_timeout_seconds,
+    )
 
 
 @dataclass
@@ -126,6 +139,11 @@ class JobConsumer:
             event=event, record_handler=self._record, processor=self._processor, context=context
         )
 
+    def process(self, record: SQSRecord, context: LambdaContext) -> None:
+        """One record of a batch another processor holds (a function fed by more than one queue)."""
+        self._context = context
+        self._record(record)
+
     def _record(self, record: SQSRecord) -> None:
         try:
             message = self._message(record.body)
@@ -142,6 +160,7 @@ class JobConsumer:
             self.step_factory(settings, client),
             self._context,
             count_calls=lambda: self.calls.total(settings.store_hash),
+            count_rate_limited=lambda: self.calls.rate_limited(settings.store_hash),
         )
         if self.on_run is not None:
             self.on_run(run)
@@ -179,7 +198,7 @@ def build_job_consumer(
         stores=StoreClients(
             registry=StoreRegistry(table),
             credentials=CredentialStore(client=session.client("secretsmanager")),
-            client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock, counter=calls),
+            client_factory=client_factory_for(config, clock=clock, counter=calls),
         ),
         runner=JobRunner(
             state=JobState(table), queue=queue, clock=clock, margin_seconds=config.deadline_margin_seconds

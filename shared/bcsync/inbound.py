@@ -8,10 +8,9 @@ through `batchItemFailures` and SQS redrive dead-letters them after maxReceiveCo
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from .settings import StoreHash
 
@@ -79,19 +78,31 @@ ShipmentsInboundMessage = Annotated[
 ]
 
 
+# Quantities are whole numbers as JSON has them: "5" or 5.0 is a warehouse bug to report, not to guess at.
+Quantity = Annotated[int, Field(strict=True, ge=0)]
+
+
 class StockItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     sku: str = Field(min_length=1, max_length=255)
     location: str = Field(min_length=1, max_length=100)
-    fulfillable: int = Field(ge=0)
-    exception: int = Field(default=0, ge=0)
+    fulfillable: Quantity
+    exception: Quantity = 0
 
 
-class StockLevel(InboundModel):
+class StockLevelHeader(InboundModel):
+    """A `Stock Level` message but its items, which are read one by one: a bad item is reported, and
+    never stops the others."""
+
     type: Literal["Stock Level"]
-    as_of: datetime
+    as_of: AwareDatetime
+    # full: every SKU at the locations the message names; a SKU stored for such a location and missing
+    # from the message has nothing there any more. delta: only the SKUs listed changed.
     mode: Literal["full", "delta"]
+
+
+class StockLevel(StockLevelHeader):
     items: list[StockItem] = Field(min_length=1)
 
 

@@ -14,10 +14,10 @@ import boto3
 
 from bigcommerce_client import SYSTEM_CLOCK, CallCounter, Clock
 
-from .consumer import StepFactory, build_job_consumer
+from .consumer import JobConsumer, StepFactory, build_job_consumer
 from .jobs import FanOutResult, JobMessage, JobQueue, fan_out
 from .settings import JobName, RuntimeConfig
-from .state import JobRun, StoreRegistry
+from .state import JobRun, JobState, StoreRegistry
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
@@ -46,8 +46,14 @@ class JobFunction:
             session=session,
             on_run=self.on_run,
         )
-        self._registry = StoreRegistry(session.resource("dynamodb").Table(self.config.state_table))
+        table = session.resource("dynamodb").Table(self.config.state_table)
+        self._registry = StoreRegistry(table)
+        self._turns = JobState(table)
         self._queue = JobQueue(session.client("sqs"), self.config.job_queue_urls[self.job])
+
+    @property
+    def consumer(self) -> JobConsumer:
+        return self._consumer
 
     @property
     def calls(self) -> CallCounter:
@@ -70,8 +76,18 @@ class JobFunction:
             return {"queued": [message.store_hash], "problems": []}
         if event.get("action") == "tick":
             options = {key: value for key, value in event.items() if key != "action"}
-            result = fan_out(self.job, self._registry, self._queue, options=options)
-            logger.info("schedule tick", extra={"job": self.job, "queued": result.queued, "problems": result.problems})
+            result = fan_out(
+                self.job, self._registry, self._queue, options=options, turns=self._turns, now=self.clock.now()
+            )
+            logger.info(
+                "schedule tick",
+                extra={
+                    "job": self.job,
+                    "queued": result.queued,
+                    "not_due": result.not_due,
+                    "problems": result.problems,
+                },
+            )
             if self.on_tick is not None:
                 self.on_tick(result)
             return {"queued": result.queued, "problems": result.problems}
@@ -98,3 +114,17 @@ def powertools_reports(job: JobName, logger: Logger, metrics: Metrics) -> dict[s
         metrics.add_metric(name="stores_with_problems", unit=MetricUnit.Count, value=len(result.problems))
 
     return {"on_run": on_run, "on_tick": on_tick}
+
+
+def powertools_batch_report(title: str, logger: Logger, metrics: Metrics) -> Callable[[dict[str, int]], None]:
+    """`on_figures` of a consumer of warehouse messages: one structured line and the metrics per batch,
+    with the same figures."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    def report(figures: dict[str, int]) -> None:
+        logger.info(title, extra=figures)
+        for figure, value in figures.items():
+            unit = MetricUnit.Seconds if figure.endswith("_seconds") else MetricUnit.Count
+            metrics.add_metric(name=figure, unit=unit, value=value)
+
+    return report

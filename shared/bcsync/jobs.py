@@ -32,7 +32,8 @@ SEND_BATCH = 10
 LEASE_RETRY_SECONDS = 30  # a deferred message comes back after this
 
 
-Trigger = Literal["schedule", "webhook", "manual", "continuation"]
+# "stock": a warehouse stock message made the inventory push due.
+Trigger = Literal["schedule", "webhook", "manual", "continuation", "stock"]
 
 
 class JobMessage(BaseModel):
@@ -95,6 +96,7 @@ JobStep = Callable[[JobContext], Continue | None]
 class FanOutResult:
     queued: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    not_due: list[str] = field(default_factory=list)  # their own interval has not passed since their last run
 
 
 class JobQueue:
@@ -119,6 +121,23 @@ class JobQueue:
         return refused
 
 
+def queue_when_due(
+    job_state: JobState, queue: JobQueue, message: JobMessage, *, now: float, debounce_seconds: float
+) -> bool:
+    """Open a debounce window on the store's job and queue `message` due at its end. False when a
+    window is already open: its message, due at the window's end, covers this change too."""
+    if not job_state.mark_due(message.store_hash, message.job, now=now, debounce_seconds=debounce_seconds):
+        return False
+    try:
+        queue.send(message, delay_seconds=debounce_seconds)
+    except Exception:
+        # No message means the window must not stay open: the next change (or the sender's retry of
+        # this one) opens a new one.
+        job_state.clear_due(message.store_hash, message.job)
+        raise
+    return True
+
+
 def fan_out(
     job: JobName,
     registry: StoreRegistry,
@@ -126,8 +145,11 @@ def fan_out(
     *,
     trigger: Trigger = "schedule",
     options: dict[str, Any] | None = None,
+    turns: JobState | None = None,
+    now: float | None = None,
 ) -> FanOutResult:
-    """One job message per enabled store; a store whose settings are broken is reported, not fatal."""
+    """One job message per enabled store; a store whose settings are broken is reported, not fatal.
+    With `turns`, a store whose own interval (`schedule_minutes`) has not passed is left for a later tick."""
     result = FanOutResult()
     messages = []
     for entry in registry.iter_valid(enabled_only=True):
@@ -135,12 +157,21 @@ def fan_out(
             result.problems.append(str(entry))
             logger.error("store skipped", extra={"job": job, "problem": str(entry)})
             continue
+        if not _its_turn(entry.store_hash, entry.schedule_minutes.get(job), job, turns, now):
+            result.not_due.append(entry.store_hash)
+            continue
         message = JobMessage(job=job, store_hash=entry.store_hash, trigger=trigger, options=dict(options or {}))
         messages.append(message)
     refused = set(queue.send_many(messages))
     result.queued = [m.store_hash for m in messages if m.store_hash not in refused]
     result.problems += [f"store {store_hash}: job message refused by SQS" for store_hash in sorted(refused)]
     return result
+
+
+def _its_turn(store_hash: str, minutes: int | None, job: JobName, turns: JobState | None, now: float | None) -> bool:
+    if turns is None or minutes is None or now is None:
+        return True
+    return turns.take_scheduled_turn(store_hash, job, now=now, every_seconds=minutes * 60)
 
 
 MAX_PROBLEMS_KEPT = 100  # a run record is one DynamoDB item (400 KB at most)
@@ -162,9 +193,16 @@ class JobRunner:
         self._margin = margin_seconds
 
     def run(
-        self, message: JobMessage, step: JobStep, deadline: Deadline, *, count_calls: Callable[[], int] | None = None
+        self,
+        message: JobMessage,
+        step: JobStep,
+        deadline: Deadline,
+        *,
+        count_calls: Callable[[], int] | None = None,
+        count_rate_limited: Callable[[], int] | None = None,
     ) -> JobRun:
-        """`count_calls`: the store's BigCommerce calls so far; the run records how many it made.
+        """`count_calls` / `count_rate_limited`: the store's BigCommerce calls and 429s so far; the run
+        records how many it made and met.
 
         One run per store and job at a time: a message that arrives while another invocation runs the
         same store's job (a webhook and a tick together, an SQS duplicate) comes back after a short delay
@@ -182,15 +220,21 @@ class JobRunner:
             )
             return JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso(), outcome="deferred")
         try:
-            return self._run(message, step, deadline, count_calls)
+            return self._run(message, step, deadline, count_calls, count_rate_limited)
         finally:
             self._state.release_lease(message.store_hash, message.job, holder)
 
     def _run(
-        self, message: JobMessage, step: JobStep, deadline: Deadline, count_calls: Callable[[], int] | None
+        self,
+        message: JobMessage,
+        step: JobStep,
+        deadline: Deadline,
+        count_calls: Callable[[], int] | None,
+        count_rate_limited: Callable[[], int] | None,
     ) -> JobRun:
         run = JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso())
         calls_before, started = (count_calls() if count_calls else 0), time.monotonic()
+        limited_before = count_rate_limited() if count_rate_limited else 0
         context = JobContext(
             message=message,
             checkpoint=self._state.load_checkpoint(message.store_hash, message.job),
@@ -210,6 +254,8 @@ class JobRunner:
         if count_calls is not None:
             run.figures["bigcommerce_calls"] = count_calls() - calls_before
             run.figures["duration_seconds"] = round(time.monotonic() - started)
+        if count_rate_limited is not None:
+            run.figures["bigcommerce_429s"] = count_rate_limited() - limited_before
         run.finished_at = now_iso()
         if outcome is None:
             if not context.leaves_checkpoint:

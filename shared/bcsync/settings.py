@@ -18,6 +18,8 @@ JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_wr
 JOBS: tuple[JobName, ...] = get_args(JobName)
 
 StoreHash = Annotated[str, AfterValidator(validate_store_hash)]
+# Order import's tick comes every minute, so each store can have its own interval; 5 minutes unless set.
+DEFAULT_SCHEDULE_MINUTES: dict[JobName, int] = {"order_import": 5}
 
 
 class ConfigurationError(Exception):
@@ -38,6 +40,9 @@ class RuntimeConfig(BaseModel):
     job_queue_urls: dict[str, str] = Field(default_factory=dict)
     job_dlq_urls: dict[str, str] = Field(default_factory=dict)
     shipments_dlq_url: str = ""  # where the tracking writeback moves messages that can never succeed
+    stock_dlq_url: str = ""  # where the inventory push moves stock messages that can never be read
+    # How long a BigCommerce answer may take before the call is retried (GET/PUT) or reported (POST).
+    bigcommerce_read_timeout_seconds: float = Field(default=20.0, gt=0, le=60)
     # Invocations this close to their deadline checkpoint and re-queue instead of starting more work.
     deadline_margin_seconds: float = Field(default=20.0, ge=0)
     # Webhook deliveries within this many seconds of the first one share one job run.
@@ -56,6 +61,8 @@ class RuntimeConfig(BaseModel):
             "deadline_margin_seconds": "BCSYNC_DEADLINE_MARGIN_SECONDS",
             "webhook_debounce_seconds": "BCSYNC_WEBHOOK_DEBOUNCE_SECONDS",
             "shipments_dlq_url": "BCSYNC_SHIPMENTS_DLQ_URL",
+            "stock_dlq_url": "BCSYNC_STOCK_DLQ_URL",
+            "bigcommerce_read_timeout_seconds": "BCSYNC_BIGCOMMERCE_READ_TIMEOUT_SECONDS",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if env.get(var)}
         for field, suffix in (("job_queue_urls", "QUEUE_URL"), ("job_dlq_urls", "DLQ_URL")):
@@ -117,6 +124,9 @@ class StoreSettings(BaseModel):
     store_hash: StoreHash
     name: str = ""
     enabled: bool = True
+    # Minutes between scheduled runs of a job for this store. A schedule tick that comes sooner skips the
+    # store; a value below the template's tick (order import: 1 minute, others 15) runs at every tick.
+    schedule_minutes: dict[JobName, int] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULE_MINUTES))
     api_reserve_ratio: float = Field(default=0.5, ge=0.0, lt=1.0)
     max_wait_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
     # webhooks: where `stores connect` registered this store's hooks (None: not registered, schedules only)
@@ -142,6 +152,41 @@ class StoreSettings(BaseModel):
     carrier_map: dict[str, str] = Field(default_factory=dict)  # warehouse carrier name → BigCommerce tracking_carrier
     complete_orders: bool = False  # Completed (10) instead of Shipped once every line is shipped (one call more)
     pickup_to_awaiting_pickup: bool = True  # a pickup "shipment" moves the order to Awaiting Pickup (8)
+    # inventory push
+    location_map: dict[str, int] = Field(default_factory=dict)  # warehouse location → BigCommerce location id
+    default_location_id: int = Field(default=1, gt=0)  # every warehouse location, when location_map is empty
+    safety_stock: int = Field(default=0, ge=0)  # a sellable quantity below this is pushed as 0
+    safety_stock_by_sku: dict[str, int] = Field(default_factory=dict)  # per SKU, instead of safety_stock
+    # Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the order
+    # yet (not released, or held): their quantities are subtracted from the warehouse's.
+    stock_committed_statuses: tuple[int, ...] = (1, 7, 8, 9, 11, 12, 13)
+
+    @field_validator("schedule_minutes")
+    @classmethod
+    def _intervals(cls, intervals: dict[JobName, int]) -> dict[JobName, int]:
+        bad = sorted(job for job, minutes in intervals.items() if not 1 <= minutes <= 1_440)
+        if bad:
+            raise ValueError(f"minutes between runs are 1 to 1440: {', '.join(bad)}")
+        return {**DEFAULT_SCHEDULE_MINUTES, **intervals}
+
+    @field_validator("location_map")
+    @classmethod
+    def _location_ids(cls, location_map: dict[str, int]) -> dict[str, int]:
+        bad = sorted(name for name, location_id in location_map.items() if location_id <= 0 or not name.strip())
+        if bad:
+            raise ValueError(f"location ids are positive and names are not blank: {', '.join(bad) or 'a blank name'}")
+        return location_map
+
+    @field_validator("safety_stock_by_sku")
+    @classmethod
+    def _thresholds(cls, thresholds: dict[str, int]) -> dict[str, int]:
+        negative = sorted(sku for sku, threshold in thresholds.items() if threshold < 0)
+        if negative:
+            raise ValueError(f"safety stock is 0 or more: {', '.join(negative)}")
+        return thresholds
+
+    def safety_stock_for(self, sku: str) -> int:
+        return self.safety_stock_by_sku.get(sku, self.safety_stock)
 
     @field_validator("carrier_map")
     @classmethod

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 REGISTRY_PK = "REGISTRY"
+SCHEDULE_SLACK_SECONDS = 30.0
 
 
 class UnknownStoreError(Exception):
@@ -51,6 +52,28 @@ def batch_get(table: Table, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
             found += response.get("Responses", {}).get(table.name, [])
             request = response.get("UnprocessedKeys") or {}
     return found
+
+
+def query_all(table: Table, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a query matches, page after page (DynamoDB stops each page at 1 MB)."""
+    while True:
+        page = table.query(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def partition(table: Table, pk: str, *, attributes: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Every item of one partition, read consistently; only `attributes` of each, when named."""
+    projection = {"ProjectionExpression": ", ".join(attributes)} if attributes else {}
+    return query_all(
+        table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": pk},
+        ConsistentRead=True,
+        **projection,
+    )
 
 
 class StoreRegistry:
@@ -103,16 +126,11 @@ class StoreRegistry:
         return settings
 
     def _query_all(self) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": REGISTRY_PK, ":prefix": "STORE#"},
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(
+            self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": REGISTRY_PK, ":prefix": "STORE#"},
+        )
 
     @staticmethod
     def _parse(store_hash: str, item: dict[str, Any]) -> StoreSettings:
@@ -223,6 +241,26 @@ class JobState:
                     ":due": Decimal(str(round(now + debounce_seconds, 3))),
                     ":now": Decimal(str(round(now, 3))),
                     ":expires": int(now + debounce_seconds) + 86_400,
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def take_scheduled_turn(self, store_hash: str, job: str, *, now: float, every_seconds: float) -> bool:
+        """True when the store's scheduled run of this job is due (and books the next one); a tick that
+        comes sooner gets False. Half a minute of slack keeps a 5-minute interval on 1-minute ticks from
+        slipping to 6."""
+        try:
+            self._table.update_item(
+                Key={"pk": self._pk(store_hash, job), "sk": "SCHEDULE"},
+                UpdateExpression="SET next_at = :next",
+                ConditionExpression="attribute_not_exists(next_at) OR next_at <= :now",
+                ExpressionAttributeValues={
+                    ":next": Decimal(str(round(now + every_seconds - SCHEDULE_SLACK_SECONDS, 3))),
+                    ":now": Decimal(str(round(now, 3))),
                 },
             )
         except ClientError as error:

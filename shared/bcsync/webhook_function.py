@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from bigcommerce_client import SYSTEM_CLOCK, Clock
 
-from .consumer import default_client_factory
+from .consumer import client_factory_for
 from .credentials import CredentialStore
 from .jobs import JobQueue
 from .settings import JobName, RuntimeConfig
@@ -52,7 +52,7 @@ class WebhookFunction:
             persistence=DynamoDBPersistenceLayer(table_name=self.config.idempotency_table, boto3_session=session),
             debounce_seconds=self.config.webhook_debounce_seconds,
         )
-        self._client_factory = default_client_factory(api_url=self.config.bigcommerce_api_url, clock=self.clock)
+        self._client_factory = client_factory_for(self.config, clock=self.clock)
         self.api = APIGatewayHttpResolver()
         self.api.post("/webhooks/<store_hash>")(self._receive)
 

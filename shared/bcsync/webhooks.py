@@ -25,7 +25,7 @@ from bigcommerce_client import Clock, validate_store_hash
 
 from .consumer import flag_duplicate
 from .credentials import CredentialsError
-from .jobs import JobMessage, JobQueue
+from .jobs import JobMessage, JobQueue, queue_when_due
 from .settings import JobName
 from .state import JobState
 
@@ -184,15 +184,9 @@ class WebhookReceiver:
             )
             self._queues[job].send(message)
             return {"action": "archive"}
-        if not self._job_state.mark_due(store_hash, job, now=self._clock.now(), debounce_seconds=self._debounce):
+        message = JobMessage(job=job, store_hash=store_hash, trigger="webhook")
+        if not queue_when_due(
+            self._job_state, self._queues[job], message, now=self._clock.now(), debounce_seconds=self._debounce
+        ):
             return {"action": "coalesced"}
-        try:
-            self._queues[job].send(
-                JobMessage(job=job, store_hash=store_hash, trigger="webhook"), delay_seconds=self._debounce
-            )
-        except Exception:
-            # No message means the window must not stay open: the next change (or BigCommerce's
-            # retry of this one, after our 5xx) opens a new one.
-            self._job_state.clear_due(store_hash, job)
-            raise
         return {"action": "queued"}

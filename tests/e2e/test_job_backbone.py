@@ -64,8 +64,13 @@ def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reas
     assert runs["aaa111"] is not None and figures["aaa111"] == {
         "products": 13,
         "bigcommerce_calls": 2,
+        "bigcommerce_429s": 0,
     }  # 12 + the bundle
-    assert runs["bbb222"] is not None and figures["bbb222"] == {"products": 26, "bigcommerce_calls": 3}  # pages of 10
+    assert runs["bbb222"] is not None and figures["bbb222"] == {
+        "products": 26,
+        "bigcommerce_calls": 3,
+        "bigcommerce_429s": 0,
+    }  # pages of 10
     assert runs["ccc333"] is None and runs["ddd444"] is None
     reasons = sorted(_dead_letter_reasons(stack))
     assert reasons == [
@@ -86,3 +91,24 @@ def _dead_letter_reasons(stack: LocalStack) -> list[str]:
             reasons.append(attributes[REASON_ATTRIBUTE]["StringValue"])
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return reasons
+
+
+def test_order_import_ticks_every_minute_and_each_store_runs_at_its_own_interval(
+    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+) -> None:
+    stack, _ = local_world
+    registry = StoreRegistry(stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"]))
+    registry.put(StoreSettings(store_hash="aaa111"))  # the default: every 5 minutes
+    registry.put(StoreSettings(store_hash="bbb222", schedule_minutes={"order_import": 1}))
+    registry.put(StoreSettings(store_hash="ccc333", schedule_minutes={"order_import": 2}))
+    tick = stack.load_handler("OrderImportFunction")
+    fired = stack.due_schedules(clock.now(), clock.now() + 600)
+    assert [rule for rule, _ in fired if rule.startswith("OrderImport")] == ["OrderImportFunctionScanTick"] * 10
+
+    queued: dict[str, int] = {}
+    for _ in range(10):  # ten minutes of ticks
+        for store_hash in tick({"action": "tick"}, stack.context("OrderImportFunction"))["queued"]:
+            queued[store_hash] = queued.get(store_hash, 0) + 1
+        clock.advance(60)
+
+    assert queued == {"aaa111": 2, "bbb222": 10, "ccc333": 5}

@@ -79,3 +79,14 @@ def test_runtime_config_names_the_missing_environment_variables() -> None:
         }
     )
     assert config.job_queue_urls == {"order_import": "https://sqs/jobs"}
+
+
+def test_a_schedule_interval_out_of_range_is_refused_with_its_field() -> None:
+    with pytest.raises(ValidationError, match=r"schedule_minutes[\s\S]*1 to 1440"):
+        StoreSettings(store_hash="aaa111", schedule_minutes={"order_import": 0})
+
+
+def test_a_store_setting_one_interval_keeps_the_order_import_default() -> None:
+    settings = StoreSettings(store_hash="aaa111", schedule_minutes={"product_sync": 60})
+
+    assert settings.schedule_minutes == {"order_import": 5, "product_sync": 60}
