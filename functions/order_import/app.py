@@ -14,6 +14,7 @@ from bcsync.job_function import JobFunction, powertools_reports
 from bcsync.order_import import order_import_steps
 from bcsync.order_state import HeldOrders, OrderState
 from bcsync.settings import RuntimeConfig
+from bcsync.stock_state import InFlightOrders
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="order_import")
@@ -32,6 +33,7 @@ FUNCTION = JobFunction(
         state_for=lambda store: OrderState(_TABLE, store, retention_days=CONFIG.order_retention_days),
         held_for=lambda store: HeldOrders(_TABLE, store),
         catalog_for=lambda store: CatalogState(_TABLE, store),
+        in_flight_for=lambda store: InFlightOrders(_TABLE, store, retention_days=CONFIG.order_retention_days),
         publisher=_PUBLISHER,
         clock=PROCESS_CLOCK,
     ),

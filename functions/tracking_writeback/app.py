@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bcsync.job_function import powertools_batch_report
 from bcsync.settings import RuntimeConfig
 from bcsync.tracking_writeback import build_shipments_consumer
 from bigcommerce_client import PROCESS_CLOCK
@@ -17,15 +17,11 @@ tracer = Tracer(service="tracking_writeback")
 metrics = Metrics(namespace="bcsync", service="tracking_writeback")
 
 
-def _report(figures: dict[str, int]) -> None:
-    """One structured line and the metrics per batch, with the same figures."""
-    logger.info("tracking writeback batch", extra=figures)
-    for figure, value in figures.items():
-        unit = MetricUnit.Seconds if figure.endswith("_seconds") else MetricUnit.Count
-        metrics.add_metric(name=figure, unit=unit, value=value)
-
-
-CONSUMER = build_shipments_consumer(config=RuntimeConfig.from_env(), clock=PROCESS_CLOCK, on_figures=_report)
+CONSUMER = build_shipments_consumer(
+    config=RuntimeConfig.from_env(),
+    clock=PROCESS_CLOCK,
+    on_figures=powertools_batch_report("tracking writeback batch", logger, metrics),
+)
 
 
 @logger.inject_lambda_context

@@ -8,13 +8,15 @@ disappeared from an id range are found in the same query. Unchanged SKUs are nev
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.conditions import Key
 
-from .state import batch_get, now_iso
+from .inventory import CatalogEntry, Tracking
+from .state import batch_get, now_iso, partition, query_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -32,6 +34,8 @@ class CatalogRecord:
     # Bumped by each archive: a SKU restored with the same content needs a new idempotency key,
     # or the warehouse would drop its return as a duplicate of its first upsert.
     generation: int = 0
+    # none | product | variant: how the inventory push keys this SKU's stock ("" on rows written before)
+    inventory_tracking: str = ""
 
     def content_key(self) -> str:
         return self.content_hash if self.generation == 0 else f"{self.content_hash}-g{self.generation}"
@@ -44,6 +48,7 @@ def _sort_key(product_id: int, variant_id: int) -> str:
 class CatalogState:
     def __init__(self, table: Table, store_hash: str) -> None:
         self._table = table
+        self.store_hash = store_hash
         self._pk = f"STORE#{store_hash}#CATALOG"
         # SKU → the variant that holds it: two variants sharing a SKU on different pages (or runs) are
         # found by reading this, never silently merged.
@@ -53,21 +58,34 @@ class CatalogState:
         items = batch_get(self._table, [{"pk": self._skus_pk, "sk": sku} for sku in sorted(skus)])
         return {str(item["sk"]): (int(item["product_id"]), int(item["variant_id"])) for item in items}
 
+    def index_version(self) -> str:
+        """Changes whenever the SKU index is written: a reader may keep the index until it does."""
+        item = self._table.get_item(Key={"pk": self._pk, "sk": "INDEX_VERSION"}, ConsistentRead=True).get("Item")
+        return str(item["version"]) if item else ""
+
+    def sku_index(self) -> dict[str, CatalogEntry]:
+        """Every SKU the warehouse holds for this store, with BigCommerce's ids and tracking mode."""
+        return {
+            str(item["sk"]): CatalogEntry(
+                product_id=int(item["product_id"]),
+                variant_id=int(item["variant_id"]),
+                tracking=cast("Tracking", str(item.get("inventory_tracking", ""))),
+            )
+            for item in partition(
+                self._table, self._skus_pk, attributes=("sk", "product_id", "variant_id", "inventory_tracking")
+            )
+        }
+
     def in_product_range(self, first_product_id: int, last_product_id: int) -> dict[tuple[int, int], CatalogRecord]:
         """Every row whose product id is in [first, last]: one query (paged by DynamoDB at 1 MB)."""
         condition = Key("pk").eq(self._pk) & Key("sk").between(
             _sort_key(first_product_id, 0), _sort_key(min(last_product_id, MAX_ID), MAX_ID)
         )
-        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
         found: dict[tuple[int, int], CatalogRecord] = {}
-        while True:
-            page = self._table.query(**kwargs)
-            for item in page.get("Items", []):
-                record = self._record(item)
-                found[(record.product_id, record.variant_id)] = record
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in query_all(self._table, KeyConditionExpression=condition, ConsistentRead=True):
+            record = self._record(item)
+            found[(record.product_id, record.variant_id)] = record
+        return found
 
     def for_products(self, product_ids: list[int]) -> dict[tuple[int, int], CatalogRecord]:
         """Rows of these products (a delta page): one query per contiguous run of ids is too many
@@ -92,29 +110,48 @@ class CatalogState:
         self._table.put_item(Item={"pk": self._pk, "sk": "CURSOR", "synced_until": synced_until.isoformat()})
 
     def put(self, record: CatalogRecord) -> None:
-        self._table.put_item(
-            Item={
-                "pk": self._pk,
-                "sk": _sort_key(record.product_id, record.variant_id),
-                "product_id": record.product_id,
-                "variant_id": record.variant_id,
-                "sku": record.sku,
-                "content_hash": record.content_hash,
-                "archived": record.archived,
-                "generation": record.generation,
-                "updated_at": now_iso(),
-            }
-        )
-        owner = {"product_id": record.product_id, "variant_id": record.variant_id}
-        if not record.archived:
-            self._table.put_item(Item={"pk": self._skus_pk, "sk": record.sku, **owner})
-            return
-        with contextlib.suppress(self._table.meta.client.exceptions.ConditionalCheckFailedException):
-            self._table.delete_item(  # the SKU is free again, unless another variant holds it by now
-                Key={"pk": self._skus_pk, "sk": record.sku},
-                ConditionExpression="product_id = :product_id AND variant_id = :variant_id",
-                ExpressionAttributeValues={":product_id": record.product_id, ":variant_id": record.variant_id},
-            )
+        self.put_many([record])
+
+    def put_many(self, records: list[CatalogRecord]) -> None:
+        """Catalog and SKU-index rows in batches of 25 (BatchWriteItem); an archived SKU's index row is
+        deleted on its own, with the condition that no other variant holds the SKU by now."""
+        archived = []
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for record in records:
+                batch.put_item(Item=self._row(record))
+                if record.archived:
+                    archived.append(record)
+                else:
+                    batch.put_item(Item={"pk": self._skus_pk, "sk": record.sku, **self._owner(record)})
+        for record in archived:
+            with contextlib.suppress(self._table.meta.client.exceptions.ConditionalCheckFailedException):
+                self._table.delete_item(  # the SKU is free again, unless another variant holds it by now
+                    Key={"pk": self._skus_pk, "sk": record.sku},
+                    ConditionExpression="product_id = :product_id AND variant_id = :variant_id",
+                    ExpressionAttributeValues={":product_id": record.product_id, ":variant_id": record.variant_id},
+                )
+        if records:  # after the rows: a reader that saw the old version reads the index again later
+            self._table.put_item(Item={"pk": self._pk, "sk": "INDEX_VERSION", "version": uuid.uuid4().hex})
+
+    def _row(self, record: CatalogRecord) -> dict[str, Any]:
+        return {
+            "pk": self._pk,
+            "sk": _sort_key(record.product_id, record.variant_id),
+            "sku": record.sku,
+            "content_hash": record.content_hash,
+            "archived": record.archived,
+            "generation": record.generation,
+            "updated_at": now_iso(),
+            **self._owner(record),
+        }
+
+    @staticmethod
+    def _owner(record: CatalogRecord) -> dict[str, Any]:
+        return {
+            "product_id": record.product_id,
+            "variant_id": record.variant_id,
+            "inventory_tracking": record.inventory_tracking,
+        }
 
     @staticmethod
     def _record(item: dict[str, Any]) -> CatalogRecord:
@@ -125,4 +162,5 @@ class CatalogState:
             content_hash=str(item["content_hash"]),
             archived=bool(item.get("archived", False)),
             generation=int(item.get("generation", 0)),
+            inventory_tracking=str(item.get("inventory_tracking", "")),
         )

@@ -24,6 +24,7 @@ from .jobs import Continue, JobContext, JobStep
 from .order_state import HeldOrders, OrderRecord, OrderState
 from .orders import Skip, WarehouseOrder, build_warehouse_order
 from .settings import StoreSettings
+from .stock_state import InFlightOrders
 
 logger = logging.getLogger("bcsync.order_import")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -40,6 +41,7 @@ class OrderImport:
     overlap: timedelta
     held: HeldOrders
     catalog: CatalogState
+    in_flight: InFlightOrders
 
     @property
     def store_hash(self) -> str:
@@ -137,13 +139,17 @@ class OrderImport:
 
     def _process(self, batch: list[Order], context: JobContext) -> None:
         records = self.state.get_many([order.id for order in batch])
+        committed = {order.id for order in batch if self._stock_taken_unreleased(order)}
         builds = {
             order.id: build_warehouse_order(
                 order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
             )
             for order in batch
-            if (records.get(order.id) is not None and records[order.id].version > 0) or self._eligible(order)
+            if (records.get(order.id) is not None and records[order.id].version > 0)
+            or self._eligible(order)
+            or order.id in committed
         }
+        in_flight = self.in_flight.existing([order.id for order in batch])
         # One catalog read per page: which line SKUs product sync has sent the warehouse.
         line_skus = {line.sku for built in builds.values() if not isinstance(built, Skip) for line in built.lines()}
         known_skus = set(self.catalog.sku_owners(line_skus)) if line_skus else set()
@@ -157,9 +163,16 @@ class OrderImport:
                 if record is not None and record.state == "held":  # left the release statuses while held
                     self.held.withdraw(order.id)
                     self._skip(order, record, Skip(f"status {order.status_id} before its release"), context)
+                unreleased = builds.get(order.id)
+                if isinstance(unreleased, WarehouseOrder):  # BigCommerce took its stock; the warehouse has not
+                    self.in_flight.hold(order.id, _skus(unreleased))
+                elif order.id in in_flight:
+                    self.in_flight.forget(order.id)
                 continue
             built = builds[order.id]
             if isinstance(built, Skip):
+                if order.id in in_flight:
+                    self.in_flight.forget(order.id)
                 self._skip(order, record, built, context)
                 continue
             built = built.with_catalog(known_skus)
@@ -184,6 +197,10 @@ class OrderImport:
                 continue
             events.append(self._event(built, version, detail_type))
             self._count_release(built, detail_type, context)
+            if built.cancelled:
+                self.in_flight.forget(order.id)
+            else:
+                self.in_flight.release(order.id, _skus(built), at=self.clock.now())
         if events:
             result = self.publisher.publish(events)
             context.count("orders_republished", len(unchanged.intersection(result.published)))
@@ -203,6 +220,7 @@ class OrderImport:
         held = OrderRecord(order_id=order.id, version=0, state="held", reason=f"held until {release_at.isoformat()}")
         if self.state.put(held, replaces_version=0):
             self.held.hold(order.id, release_at, built.model_dump_json())
+            self.in_flight.hold(order.id, _skus(built))
             context.count("orders_held")
         return True
 
@@ -217,6 +235,7 @@ class OrderImport:
             if self.state.put(_record(built, 1, "Order Ready"), replaces_version=0):
                 events.append(self._event(built, 1, "Order Ready"))
                 self._count_release(built, "Order Ready", context)
+                self.in_flight.release(built.order_id, _skus(built), at=self.clock.now())
             self.held.withdraw(held.order_id)
         if events:
             self.publisher.publish(events)
@@ -232,10 +251,20 @@ class OrderImport:
             self.state.put(record, replaces_version=0)
 
     def _eligible(self, order: Order) -> bool:
-        if order.status_id not in self.settings.release_statuses:
-            return False
+        return order.status_id in self.settings.release_statuses and self._from_start_date(order)
+
+    def _from_start_date(self, order: Order) -> bool:
         start = self.settings.order_start_date
         return not (start is not None and order.date_created is not None and order.date_created < start)
+
+    def _stock_taken_unreleased(self, order: Order) -> bool:
+        """BigCommerce has taken this order's stock, and bcsync does not release it in this status: the
+        inventory push must not sell that stock again."""
+        return (
+            order.status_id in self.settings.stock_committed_statuses
+            and order.status_id not in self.settings.release_statuses
+            and self._from_start_date(order)
+        )
 
     def _complete_lines(self, order: Order) -> dict[int, list[OrderProduct]] | None:
         """BigCommerce embeds 50 lines per consignment at most; the rest come from the order's lines."""
@@ -308,6 +337,15 @@ def _record(built: WarehouseOrder, version: int, detail_type: DetailType) -> Ord
     )
 
 
+def _skus(built: WarehouseOrder) -> dict[str, int]:
+    """The stock an order holds, per warehouse SKU."""
+    skus: dict[str, int] = {}
+    for line in built.lines():
+        if line.quantity > 0:
+            skus[line.sku] = skus.get(line.sku, 0) + line.quantity
+    return skus
+
+
 def _batches(orders: Iterator[Order], size: int) -> Iterator[list[Order]]:
     batch: list[Order] = []
     for order in orders:
@@ -324,6 +362,7 @@ def order_import_steps(
     state_for: Callable[[str], OrderState],
     held_for: Callable[[str], HeldOrders],
     catalog_for: Callable[[str], CatalogState],
+    in_flight_for: Callable[[str], InFlightOrders],
     publisher: EventPublisher,
     clock: Clock,
     page_size: int | None = None,
@@ -337,6 +376,7 @@ def order_import_steps(
             state=state_for(settings.store_hash),
             held=held_for(settings.store_hash),
             catalog=catalog_for(settings.store_hash),
+            in_flight=in_flight_for(settings.store_hash),
             publisher=publisher,
             clock=clock,
             page_size=page_size or settings.order_page_size,

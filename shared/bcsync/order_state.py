@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from .state import batch_get, now_iso
+from .state import batch_get, now_iso, partition
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -191,20 +191,9 @@ class HeldOrders:
         self._table.delete_item(Key={"pk": self._pk, "sk": f"ORDER#{order_id}"})
 
     def all(self) -> list[HeldOrder]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": self._pk},
-            "ConsistentRead": True,
-        }
-        held: list[HeldOrder] = []
-        while True:
-            page = self._table.query(**kwargs)
-            held += [
-                HeldOrder(
-                    int(str(item["order_id"])), datetime.fromisoformat(str(item["release_at"])), str(item["snapshot"])
-                )
-                for item in page.get("Items", [])
-            ]
-            if "LastEvaluatedKey" not in page:
-                return held
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            HeldOrder(
+                int(str(item["order_id"])), datetime.fromisoformat(str(item["release_at"])), str(item["snapshot"])
+            )
+            for item in partition(self._table, self._pk)
+        ]

@@ -10,6 +10,7 @@ the same idempotency key and never loses an event.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from bigcommerce_client import BigCommerceClient, Clock
-from bigcommerce_client.models import Product
+from bigcommerce_client.models import Category, Product
 
 from .catalog import ArchivedSku, CategoryPaths, CustomsMapping, WarehouseSku, map_product
 from .catalog_state import MAX_ID, CatalogRecord, CatalogState
@@ -28,6 +29,9 @@ from .settings import StoreSettings
 logger = logging.getLogger("bcsync.product_sync")
 Mode = Literal["full", "delta"]
 MAX_PROBLEM_LINES = 100
+# The checkpoint is one DynamoDB item (400 KB): a store whose brands and categories are larger reads
+# them again in each continuation instead.
+MAX_CHECKPOINT_LOOKUP_CHARS = 200_000
 _UNITS = {"LBS": "lb", "Ounces": "oz", "KGS": "kg", "Grams": "g", "Tonnes": "t", "Inches": "in", "Centimeters": "cm"}
 
 
@@ -71,11 +75,15 @@ class ProductSync:
                 "until": until.isoformat(),
                 "since": (since - self.delta_overlap).isoformat() if since else None,
             }
-        info = self.client.get_store_info()
-        weight_unit = _UNITS.get(str(info.get("weight_units", "")), str(info.get("weight_units", "")) or "lb")
-        dimension_unit = _UNITS.get(str(info.get("dimension_units", "")), str(info.get("dimension_units", "")) or "in")
-        brands = {brand.id: brand.name for brand in self.client.iter_brands()}
-        categories = CategoryPaths(self.client.iter_categories())
+        lookups = checkpoint.get("lookups") or self._lookups()
+        if "lookups" not in checkpoint and len(json.dumps(lookups)) <= MAX_CHECKPOINT_LOOKUP_CHARS:
+            checkpoint["lookups"] = lookups  # a continuation of this run reads them from here, not again
+        weight_unit, dimension_unit = lookups["weight_unit"], lookups["dimension_unit"]
+        brands = {int(brand_id): name for brand_id, name in lookups["brands"].items()}
+        categories = CategoryPaths(
+            Category(category_id=category_id, parent_id=parent_id, name=name)
+            for category_id, parent_id, name in lookups["categories"]
+        )
         while True:
             params: dict[str, Any] = {
                 "id:greater": checkpoint["last_id"],
@@ -99,8 +107,7 @@ class ProductSync:
             )
             if outcome.events:
                 self.publisher.publish(outcome.events)
-            for record in outcome.records:
-                self.catalog.put(record)
+            self.catalog.put_many(outcome.records)
             context.count("products", len(products))
             context.count("skus_upserted", outcome.upserted)
             context.count("skus_archived", outcome.archived)
@@ -116,6 +123,18 @@ class ProductSync:
             if context.time_is_short():
                 return Continue(checkpoint=checkpoint)
 
+    def _lookups(self) -> dict[str, Any]:
+        """What every page's mapping needs besides the products: units, brands, the category tree."""
+        info = self.client.get_store_info()
+        weight = str(info.get("weight_units", ""))
+        dimension = str(info.get("dimension_units", ""))
+        return {
+            "weight_unit": _UNITS.get(weight, weight or "lb"),
+            "dimension_unit": _UNITS.get(dimension, dimension or "in"),
+            "brands": {str(brand.id): brand.name for brand in self.client.iter_brands()},
+            "categories": [[c.category_id, c.parent_id, c.name] for c in self.client.iter_categories()],
+        }
+
     def archive_deleted(self, product_ids: list[int], context: JobContext) -> None:
         """`store/product/deleted` carries the id: archive its SKUs without a full sync (no API call)."""
         outcome = PageOutcome()
@@ -124,8 +143,7 @@ class ProductSync:
                 self._archive(record, outcome, self.settings.store_hash)
         if outcome.events:
             self.publisher.publish(outcome.events)
-        for record in outcome.records:
-            self.catalog.put(record)
+        self.catalog.put_many(outcome.records)
         context.count("skus_archived", outcome.archived)
 
     def _compare(
@@ -183,7 +201,9 @@ class ProductSync:
         if previous is not None and not previous.archived and previous.sku != sku.sku:
             self._archive(previous, outcome, store_hash)  # the variant's SKU was renamed
         generation = previous.generation if previous is not None else 0
-        record = CatalogRecord(sku.product_id, sku.variant_id or 0, sku.sku, content_hash, False, generation)
+        record = CatalogRecord(
+            sku.product_id, sku.variant_id or 0, sku.sku, content_hash, False, generation, sku.inventory_tracking
+        )
         outcome.events.append(
             OutboundEvent(
                 "Product Upserted",
@@ -209,7 +229,13 @@ class ProductSync:
         )
         outcome.records.append(
             CatalogRecord(
-                record.product_id, record.variant_id, record.sku, record.content_hash, True, record.generation + 1
+                record.product_id,
+                record.variant_id,
+                record.sku,
+                record.content_hash,
+                True,
+                record.generation + 1,
+                record.inventory_tracking,
             )
         )
         outcome.archived += 1

@@ -29,7 +29,7 @@ from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
 from . import cutpoints
 from .carriers import map_carrier
-from .consumer import NeverValid, StoreClients, dead_letter_never_valid, default_client_factory, flag_duplicate
+from .consumer import NeverValid, StoreClients, client_factory_for, dead_letter_never_valid, flag_duplicate
 from .credentials import CredentialStore
 from .inbound import (
     SHIPMENTS_INBOUND,
@@ -42,6 +42,7 @@ from .inbound import (
 from .order_state import OrderRecord, OrderState
 from .settings import ConfigurationError, RuntimeConfig, StoreSettings
 from .state import ProblemLog, StoreRegistry, now_iso
+from .stock_state import InFlightOrders
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -111,6 +112,8 @@ class Writeback:
     log: ShipmentLog
     problems: ProblemLog
     count: Callable[[str], None]
+    in_flight: InFlightOrders
+    clock: Clock
 
     @property
     def store_hash(self) -> str:
@@ -140,7 +143,7 @@ class Writeback:
         if state == "posting":  # an earlier attempt may have created it before it died
             found = self._find_ours(message)
             if found is not None:
-                self.orders.record_shipment(message.order_id, message.warehouse_shipment_id, quantities)
+                self._record_shipment(message, record, quantities)
                 self.log.done(message.warehouse_shipment_id, found)
                 self.count("duplicates_suppressed")
                 return {"action": "found", "bigcommerce_shipment_id": found}
@@ -164,12 +167,23 @@ class Writeback:
         except BigCommerceRefused as refused:
             raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
-        self.orders.record_shipment(message.order_id, message.warehouse_shipment_id, quantities)
+        self._record_shipment(message, record, quantities)
         self.log.done(message.warehouse_shipment_id, shipment.id)
         self.count("shipments_written")
         if self.settings.complete_orders and self._fully_shipped(message.order_id):
             self.client.update_order_status(message.order_id, COMPLETED)
         return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
+
+    def _record_shipment(self, message: ShipmentConfirmed, record: OrderRecord, quantities: dict[int, int]) -> None:
+        """On the order (what is left to ship) and on its stock in flight (the warehouse's next snapshot
+        counts what left the building)."""
+        self.orders.record_shipment(message.order_id, message.warehouse_shipment_id, quantities)
+        skus: dict[str, int] = {}
+        for order_product_id, quantity in quantities.items():
+            line = record.line(order_product_id)
+            if line is not None:
+                skus[str(line["sku"])] = skus.get(str(line["sku"]), 0) + quantity
+        self.in_flight.record_shipment(message.order_id, message.warehouse_shipment_id, skus, at=self.clock.now())
 
     def _order(self, order_id: int) -> OrderRecord:
         record = self.orders.get(order_id)
@@ -276,7 +290,7 @@ class ShipmentsConsumer:
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.figures = {"shipments_written": 0}
-        calls_before = self.calls.total()
+        calls_before, limited_before = self.calls.total(), self.calls.rate_limited()
         self._idempotency.register_lambda_context(context)
         try:
             return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
@@ -284,6 +298,7 @@ class ShipmentsConsumer:
             )
         finally:  # a batch whose every record failed is reported too
             self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
+            self.figures["bigcommerce_429s"] = self.calls.rate_limited() - limited_before
             if self.on_figures is not None:
                 self.on_figures(dict(self.figures))
 
@@ -304,6 +319,8 @@ class ShipmentsConsumer:
                 log=ShipmentLog(self.table, settings.store_hash),
                 problems=ProblemLog(self.table, settings.store_hash),
                 count=self.count,
+                in_flight=InFlightOrders(self.table, settings.store_hash, retention_days=self.retention_days),
+                clock=self.clock,
             )
             if isinstance(message, ShipmentConfirmed):
                 result = self._confirm_once(shipment=message.model_dump(mode="json"), writeback=writeback)
@@ -344,7 +361,7 @@ def build_shipments_consumer(
         stores=StoreClients(
             registry=StoreRegistry(table),
             credentials=CredentialStore(client=session.client("secretsmanager")),
-            client_factory=default_client_factory(api_url=config.bigcommerce_api_url, clock=clock, counter=calls),
+            client_factory=client_factory_for(config, clock=clock, counter=calls),
         ),
         table=table,
         sqs=session.client("sqs"),

@@ -217,3 +217,21 @@ def test_two_variants_sharing_a_sku_on_different_pages_are_reported_and_never_me
     clock.advance(3600)  # and the next full sync still holds the first, still reports the second
     _run(stack, consumer, "full")
     assert [e for e in _events(stack) if e["detail"]["data"].get("sku") == "TWIN-1"] == []
+
+
+def test_a_sync_continued_over_many_invocations_reads_brands_categories_and_units_once(
+    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every invocation is "near its deadline" after one page, so 151 products in pages of 50 take 4.
+    monkeypatch.setenv("BCSYNC_DEADLINE_MARGIN_SECONDS", "120")
+    stack, sandbox = local_world
+    _, consumer = _world(stack, sandbox, clock, products=150, page_size=50)
+
+    queue = JobQueue(stack.client("sqs"), stack.physical["ProductSyncJobs"]["Ref"])
+    queue.send(JobMessage(job="product_sync", store_hash=STORE, trigger="manual", options={"mode": "full"}))
+    report = stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
+
+    assert report.invocations == 4
+    calls = consumer.calls.by_endpoint(STORE)
+    assert calls.get("GET /v3/catalog/products") == 4
+    assert sum(calls.values()) == 4 + 1 + 1 + 1  # product pages + brands + categories + store info: the floor

@@ -10,13 +10,11 @@ import pytest
 
 from bcsync import cutpoints
 from bcsync.cli import main as bcsync_cli
-from bcsync.settings import StoreSettings
-from bcsync.state import StoreRegistry
-from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order, seed_catalog
+from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.store import ORDER_STATUSES
 from local_runtime import LocalStack
 from tests.aws import drain
-from tests.conftest import KNOWN_TOKENS
+from tests.stores import calls_since, connected_store, mark
 
 World = tuple[LocalStack, Sandbox]
 STORE = "trk111"
@@ -24,16 +22,7 @@ SHIPPED, PARTIALLY_SHIPPED, COMPLETED, AWAITING_PICKUP = 2, 3, 10, 8
 
 
 def _world(world: World, **settings: Any) -> SandboxStore:
-    stack, sandbox = world
-    token = f"tok-{STORE}-tw"
-    KNOWN_TOKENS.add(token)
-    store = sandbox.add_store(STORE, token=token)
-    seed_catalog(store, products=6, variants_per_product=2)
-    assert bcsync_cli(["stores", "connect", STORE, "--no-webhooks"], stdin=io.StringIO(token), out=io.StringIO()) == 0
-    if settings:
-        registry = StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]))
-        registry.put(StoreSettings.model_validate(registry.get(STORE).model_dump() | settings))
-    return store
+    return connected_store(world, STORE, f"tok-{STORE}-tw", products=6, **settings)
 
 
 def _order(world: World, store: SandboxStore, quantities: list[int], **options: Any) -> int:
@@ -42,6 +31,7 @@ def _order(world: World, store: SandboxStore, quantities: list[int], **options: 
     sellable = [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
     order_id = add_order(store, lines=[(*sellable[n], q) for n, q in enumerate(quantities)], **options)
     importer = stack.load_handler("OrderImportFunction")
+    stack.clock.advance(300)  # type: ignore[attr-defined]  # the store's 5-minute scan interval passes
     importer({"action": "tick"}, stack.context("OrderImportFunction"))
     stack.deliver_sqs("OrderImportJobs", importer)
     drain(stack, "WarehouseOutbound")
@@ -69,12 +59,10 @@ def _lines(store: SandboxStore, order_id: int) -> list[dict[str, Any]]:
 
 
 def _calls(sandbox: Sandbox, since: int) -> list[str]:
-    exchanges = sandbox.recorder.exchanges[since:]  # type: ignore[attr-defined]
-    return [f"{e.method} {e.api_path}" for e in exchanges if e.store_hash == STORE]
+    return calls_since(sandbox, STORE, since)
 
 
-def _mark(sandbox: Sandbox) -> int:
-    return len(sandbox.recorder.exchanges)  # type: ignore[attr-defined]
+_mark = mark
 
 
 def test_three_lines_in_two_packages_are_two_shipments_and_the_order_ends_shipped(local_world: World) -> None:
