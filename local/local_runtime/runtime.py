@@ -52,6 +52,7 @@ JOB_QUEUES: dict[JobName, str] = {
     "tracking_writeback": "TrackingWritebackJobs",
 }  # expand_template.py points CodeUri here
 REGION = "us-east-1"
+DUPLICATE_ATTRIBUTE = "local-runtime-duplicate"
 ACCOUNT = "123456789012"
 STACK = "bcsync-local"
 MOTO_CREDENTIAL = "local"
@@ -257,6 +258,11 @@ class LocalStack:
         env["BCSYNC_WEBHOOK_URL"] = f"{self.http_api.url}/webhooks"
         env["BCSYNC_LOCAL_CA_BUNDLE"] = str(self.http_api.ca_path)
         env["BCSYNC_SHIPMENTS_DLQ_URL"] = self.physical["ShipmentsInboundDLQ"]["Ref"]
+        env["BCSYNC_STOCK_DLQ_URL"] = self.physical["StockInboundDLQ"]["Ref"]
+        # Every queue by its logical name, as the stack's `<Name>QueueUrl` outputs give them (`bcsync dlq`).
+        env["BCSYNC_QUEUES"] = json.dumps(
+            {logical: spec["QueueUrl"] for logical, spec in sorted(self.physical.items()) if "QueueUrl" in spec}
+        )
         for job, logical in JOB_QUEUES.items():
             env[f"BCSYNC_{job.upper()}_QUEUE_URL"] = self.physical[logical]["Ref"]
             env[f"BCSYNC_{job.upper()}_DLQ_URL"] = self.physical[f"{logical}DLQ"]["Ref"]
@@ -446,8 +452,16 @@ class LocalStack:
     def _create_cloudwatch_alarm(self, logical: str, p: dict[str, Any]) -> dict[str, str]:
         name = p.get("AlarmName", f"{STACK}-{logical}")
         alarm = {key: value for key, value in p.items() if key != "AlarmName"}
+        if isinstance(alarm.get("Threshold"), str):  # a parameter's value: CloudFormation makes it a number
+            alarm["Threshold"] = float(alarm["Threshold"])
         self.client("cloudwatch").put_metric_alarm(AlarmName=name, **alarm)
         return {"Ref": name, "Arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"}
+
+    def _create_cloudwatch_dashboard(self, logical: str, p: dict[str, Any]) -> dict[str, str]:
+        name = p.get("DashboardName", f"{STACK}-{logical}")
+        json.loads(p["DashboardBody"])  # what CloudFormation would refuse: a body that is not JSON once substituted
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=p["DashboardBody"])
+        return {"Ref": name}
 
     def inventory(self) -> dict[str, set[str]]:
         """What exists in moto now, by type: for comparing with the template."""
@@ -476,19 +490,25 @@ class LocalStack:
                 for page in ("MetricAlarms",)
                 for alarm in self.client("cloudwatch").describe_alarms()[page]
             },
+            "AWS::CloudWatch::Dashboard": {
+                entry["DashboardName"] for entry in self.client("cloudwatch").list_dashboards()["DashboardEntries"]
+            },
         }
 
     # --- invocations ------------------------------------------------------------------------------
 
-    def load_handler(self, function: str) -> Callable[[dict[str, Any], Any], Any]:
+    def load_handler(self, function: str, *, container: int = 0) -> Callable[[dict[str, Any], Any], Any]:
         """The real handler of a function of the template, imported from its CodeUri and Handler.
 
         Each function's module is imported once per stack under its own name, as each Lambda
         function has its own process: module-level clients and configuration (cold start) are
         built then, inside `environ()`.
         """
-        if function in self._handlers:
-            return self._handlers[function]
+        # `container`: another warm Lambda container of the same function (its own module-level clients
+        # and state), for invocations that really run at the same time.
+        loaded = function if container == 0 else f"{function}#{container}"
+        if loaded in self._handlers:
+            return self._handlers[loaded]
         properties = self.template["Resources"][function]["Properties"]
         key = properties["Code"]["S3Key"] if "S3Key" in properties.get("Code", {}) else None
         bucket = properties.get("Code", {}).get("S3Bucket")
@@ -496,7 +516,7 @@ class LocalStack:
             raise RuntimeError(f"{function}: its code is not a local path of this repository")
         module_name, _, attribute = properties["Handler"].rpartition(".")
         source = REPO / key / (module_name.replace(".", "/") + ".py")
-        spec = importlib.util.spec_from_file_location(f"bcsync_local_{function}", source)
+        spec = importlib.util.spec_from_file_location(f"bcsync_local_{function}_{container}", source)
         if spec is None or spec.loader is None:
             raise RuntimeError(f"{function}: cannot import {source}")
         module = importlib.util.module_from_spec(spec)
@@ -505,8 +525,8 @@ class LocalStack:
         with self.environ():
             spec.loader.exec_module(module)
         handler = getattr(module, attribute)
-        self._handlers[function] = handler
-        self._modules[function] = module
+        self._handlers[loaded] = handler
+        self._modules[loaded] = module
         return handler  # type: ignore[no-any-return]
 
     def function_module(self, function: str) -> Any:
@@ -549,7 +569,7 @@ class LocalStack:
         *,
         batch_size: int = 10,
         timeout_seconds: float = 120.0,
-        duplicate_rate: float = 0.0,
+        duplicate_rate: float = 0.0,  # the share of messages delivered a second time (a copy is not copied)
         reorder: bool = False,
         seed: int = 0,
         max_invocations: int = 1000,
@@ -574,8 +594,14 @@ class LocalStack:
             if reorder:
                 rng.shuffle(records)
             for record in list(records):
+                if record["messageAttributes"].get(DUPLICATE_ATTRIBUTE):
+                    continue  # a copy is not copied again: each message is delivered at most twice
                 if duplicate_rate and rng.random() < duplicate_rate:
-                    sqs.send_message(QueueUrl=url, MessageBody=record["body"])  # delivered again, later
+                    sqs.send_message(  # delivered again, later
+                        QueueUrl=url,
+                        MessageBody=record["body"],
+                        MessageAttributes={DUPLICATE_ATTRIBUTE: {"DataType": "String", "StringValue": "1"}},
+                    )
                     report.duplicates_sent += 1
             report.invocations += 1
             failed_ids: set[str]

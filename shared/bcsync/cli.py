@@ -14,17 +14,20 @@ import json
 import os
 import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
-from bigcommerce_client import BigCommerceClient, BigCommerceError
+from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, BigCommerceError
 
 from .connect import ConnectError, check_scopes, check_store
 from .credentials import CredentialsError, CredentialStore, StoreCredentials
+from .inbound import REASON_ATTRIBUTE
+from .inventory_push import push_for
 from .jobs import JobMessage
 from .order_state import OrderState
 from .settings import JOBS, JobName, StoreSettings, describe_validation_error
@@ -258,6 +261,140 @@ def cmd_products_sync(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> 
     return _queue_job(args, "product_sync", {"mode": "full" if args.full else "delta"}, out)
 
 
+def cmd_inventory_push(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    if not args.dry_run:
+        return _queue_job(args, "inventory_push", {"drift": True} if args.drift else {}, out)
+    # A dry run is worked out here, from the stored state: no BigCommerce call, nothing written.
+    table = _state_table(args)
+    settings = StoreRegistry(table).get(args.store_hash)
+    client, _ = _store_client(settings)
+    with client:
+        plan = push_for(settings, client, table=table, clock=SYSTEM_CLOCK).plan(merge=False)
+    print(
+        f"{args.store_hash}: {len(plan.sellable.by_sku)} SKUs evaluated, {len(plan.changes)} items would change "
+        f"({plan.merged} stock messages waiting), {len(plan.sellable.problems)} SKUs with problems",
+        file=out,
+    )
+    for target, quantity in list(plan.changes.items())[: args.limit]:
+        was = plan.pushed.get(target.key())
+        skus = ", ".join(plan.sellable.skus_of(target))
+        print(
+            f"  SKU {skus}: {target.kind} {target.item_id} at location {target.location_id}: "
+            f"{'-' if was is None else was} → {quantity}",
+            file=out,
+        )
+    for sku, reason in sorted(plan.sellable.problems.items())[: args.limit]:
+        print(f"  ! SKU {sku}: {reason}", file=out)
+    return 0
+
+
+# Changed by their own commands, which do more than write the field (webhooks, the store's identity).
+NOT_CONFIGURABLE = {"store_hash": "it names the store", "enabled": "use `bcsync stores enable|disable`",
+                    "webhook_destination": "use `bcsync stores connect`"}  # fmt: skip
+
+
+def cmd_configure(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    """Settings from a YAML file and `--set FIELD=VALUE` flags (each value read as YAML: 30, [11, 9],
+    {UPS Ground: GROUND}), checked whole by the settings model before anything is saved."""
+    import yaml  # the operator's tool only: no Lambda imports it
+
+    changes: dict[str, Any] = {}
+    if args.file:
+        loaded = yaml.safe_load(Path(args.file).read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise CliError(f"{args.file}: a YAML mapping of setting names to values is needed")
+        changes.update(loaded)
+    for assignment in args.set or []:
+        name, sign, raw = assignment.partition("=")
+        if not sign or not name.strip():
+            raise CliError(f"--set takes FIELD=VALUE, not {assignment!r}")
+        changes[name.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+    if not changes:
+        raise CliError("nothing to change: give --set FIELD=VALUE or --file settings.yaml")
+    for name, why in NOT_CONFIGURABLE.items():
+        if name in changes:
+            raise CliError(f"{name} cannot be configured here: {why}")
+    changes = {name: _plain(value) for name, value in changes.items()}
+    registry = StoreRegistry(_state_table(args))
+    current = registry.get(args.store_hash)
+    try:
+        settings = StoreSettings.model_validate(current.model_dump(mode="json") | changes)
+    except ValidationError as error:
+        raise CliError(describe_validation_error(args.store_hash, error)) from None
+    before, after = current.model_dump(mode="json"), settings.model_dump(mode="json")
+    changed = [name for name in changes if before.get(name) != after.get(name)]
+    registry.put(settings)
+    for name in changed:
+        print(f"{args.store_hash}: {name}: {json.dumps(before.get(name))} → {json.dumps(after.get(name))}", file=out)
+    if not changed:
+        print(f"{args.store_hash}: already so; nothing changed", file=out)
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads 2026-11-20 as a date: settings take ISO text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _queues(args: argparse.Namespace) -> dict[str, str]:
+    """Every queue of the stack by name (`StockInbound`, `StockInboundDLQ`, ...)."""
+    if os.environ.get("BCSYNC_QUEUES"):
+        loaded = json.loads(os.environ["BCSYNC_QUEUES"])
+        return {str(name): str(url) for name, url in loaded.items()}
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs", [])
+    return {
+        str(o["OutputKey"]).removesuffix("QueueUrl"): str(o["OutputValue"])
+        for o in outputs
+        if str(o["OutputKey"]).endswith("QueueUrl")
+    }
+
+
+def cmd_dlq_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    queues, sqs = _queues(args), boto3.client("sqs")
+    dead = {name: url for name, url in sorted(queues.items()) if name.endswith("DLQ")}
+    if not dead:
+        raise CliError(f"no dead-letter queues found: deploy stack {args.stack} or set BCSYNC_QUEUES")
+    for name, url in dead.items():
+        depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        print(f"{name}: {depth['Attributes']['ApproximateNumberOfMessages']} messages", file=out)
+        if not args.show:
+            continue
+        # Looked at, not taken: each comes back at once (visibility 0).
+        seen = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(args.show, 10), VisibilityTimeout=0, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        for message in seen:
+            why = message.get("MessageAttributes", {}).get(REASON_ATTRIBUTE)
+            reason = str(why.get("StringValue", "")) if why else "(no reason)"
+            print(f"  - {reason}: {message['Body'][:160]}", file=out)
+    return 0
+
+
+def cmd_dlq_redrive(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    """Move dead letters back to their queue, once whatever made them fail is fixed."""
+    queues, sqs = _queues(args), boto3.client("sqs")
+    source = args.queue.removesuffix("DLQ")
+    if source not in queues or f"{source}DLQ" not in queues:
+        names = ", ".join(sorted(name for name in queues if f"{name}DLQ" in queues))
+        raise CliError(f"no queue {args.queue!r} with a dead-letter queue; one of: {names}")
+    moved = 0
+    while moved < args.limit:
+        batch = sqs.receive_message(
+            QueueUrl=queues[f"{source}DLQ"], MaxNumberOfMessages=min(10, args.limit - moved), VisibilityTimeout=60
+        ).get("Messages", [])
+        if not batch:
+            break
+        for message in batch:
+            sqs.send_message(QueueUrl=queues[source], MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=queues[f"{source}DLQ"], ReceiptHandle=message["ReceiptHandle"])
+        moved += len(batch)
+        print(f"  moved {moved} ...", file=out)
+    print(f"{moved} messages moved from {source}DLQ back to {source}", file=out)
+    return 0
+
+
 def cmd_disable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     settings = StoreRegistry(_state_table(args)).set_enabled(args.store_hash, False)
     print(f"Store {args.store_hash} disabled: no job runs for it until `bcsync stores enable`.", file=out)
@@ -308,6 +445,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub = stores.add_parser(name, help=text)
         sub.add_argument("store_hash")
         sub.set_defaults(handler=handler)
+    configure = stores.add_parser(
+        "configure", help="change a store's settings: --set FIELD=VALUE (a YAML value) and/or --file settings.yaml"
+    )
+    configure.add_argument("store_hash")
+    configure.add_argument("--set", action="append", metavar="FIELD=VALUE", help="e.g. hold_minutes=30 (repeatable)")
+    configure.add_argument("--file", help="a YAML mapping of settings, e.g. ship_option_map: {UPS Ground: GROUND}")
+    configure.set_defaults(handler=cmd_configure)
     orders = groups.add_parser("orders", help="fetch or resend orders on demand").add_subparsers(
         dest="command", required=True
     )
@@ -328,6 +472,25 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("store_hash")
     sync.add_argument("--full", action="store_true")
     sync.set_defaults(handler=cmd_products_sync)
+    inventory = groups.add_parser("inventory", help="push stock to BigCommerce on demand").add_subparsers(
+        dest="command", required=True
+    )
+    push = inventory.add_parser("push", help="push what differs now (--dry-run: only show it)")
+    push.add_argument("store_hash")
+    push.add_argument("--dry-run", action="store_true", help="show what would change; no call, nothing written")
+    push.add_argument("--drift", action="store_true", help="read BigCommerce's levels first and correct them too")
+    push.add_argument("--limit", type=int, default=50, help="lines of detail in a dry run (default 50)")
+    push.set_defaults(handler=cmd_inventory_push)
+    dlq = groups.add_parser("dlq", help="dead-letter queues: what is there and why; send it back").add_subparsers(
+        dest="command", required=True
+    )
+    listing = dlq.add_parser("list", help="each dead-letter queue's depth (--show N: N messages and their reasons)")
+    listing.add_argument("--show", type=int, default=0, metavar="N")
+    listing.set_defaults(handler=cmd_dlq_list)
+    redrive = dlq.add_parser("redrive", help="move a queue's dead letters back to it (e.g. StockInbound)")
+    redrive.add_argument("queue")
+    redrive.add_argument("--limit", type=int, default=10_000)
+    redrive.set_defaults(handler=cmd_dlq_redrive)
     status = groups.add_parser("status", help="last run of each job, order cursor, problems, warehouse rejections")
     status.add_argument("store_hash", nargs="?", help="one store (default: every store)")
     status.set_defaults(handler=cmd_status)
