@@ -1,0 +1,130 @@
+"""Generated warehouse messages through the real handlers: each is processed or dead-lettered with a reason,
+a bad one never fails the others in its batch, no exception leaves a handler."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bcsync.cli import main as bcsync_cli
+from bcsync.inbound import REASON_ATTRIBUTE
+from bcsync.state import StoreRegistry, UnknownStoreError
+from bcsync.stock_state import StockState
+from bigcommerce_sandbox import Sandbox
+from local_runtime import LocalStack
+from tests.conftest import KNOWN_TOKENS
+
+STORE = "fuzz111"
+# make fault: 1,000 generated messages per queue; make test: 200.
+BATCHES, PER_BATCH = (10 if float(os.environ.get("FAULT_SCALE", "0")) >= 1 else 2), 100
+
+SHIPMENT = {"type": "Shipment Confirmed", "schema_version": 1, "store_hash": STORE, "order_id": 1001,
+            "warehouse_shipment_id": "WH-1", "tracking_number": "1Z1", "carrier": "UPS", "service": "Ground",
+            "lines": [{"order_product_id": 5, "quantity": 1}], "order_address_id": 7}  # fmt: skip
+STOCK = {"type": "Stock Level", "schema_version": 1, "store_hash": STORE, "as_of": "2026-11-23T10:00:00Z",
+         "mode": "delta", "items": [{"sku": "A", "location": "MAIN", "fulfillable": 3, "exception": 0}]}  # fmt: skip
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10,
+)
+odd_values = json_values | st.just("x" * 100_000) | st.integers(max_value=-1) | st.just(2**70) | st.just(1.5)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, valid: dict[str, Any]) -> str:
+    """A valid message with one thing wrong: a field gone, null, of another type, huge; or cut short."""
+    message: dict[str, Any] = json.loads(json.dumps(valid))
+    target = message
+    rows = message.get("items") or message.get("lines")
+    if draw(st.booleans()) and isinstance(rows, list):
+        target = rows[0]
+    key = draw(st.sampled_from(sorted(target)))
+    action = draw(st.sampled_from(["delete", "null", "replace"]))
+    if action == "delete":
+        del target[key]
+    else:
+        target[key] = None if action == "null" else draw(odd_values)
+    text = json.dumps(message)
+    if draw(st.integers(0, 4)) == 0:
+        text = text[: draw(st.integers(0, len(text) - 1))]  # truncated JSON
+    return text
+
+
+def bodies(valid: dict[str, Any]) -> st.SearchStrategy[str]:
+    return st.one_of(mutated(valid), json_values.map(json.dumps), st.text(max_size=50))
+
+
+def _deliver(stack: LocalStack, queue: str, function: str, messages: list[str]) -> tuple[Any, list[dict[str, Any]]]:
+    sqs = stack.client("sqs")
+    for body in messages:
+        sqs.send_message(QueueUrl=stack.physical[queue]["Ref"], MessageBody=body or " ")
+    report = stack.deliver_sqs(queue, stack.load_handler(function))
+    dead: list[dict[str, Any]] = []
+    url = stack.physical[f"{queue}DLQ"]["Ref"]
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+        "Messages", []
+    ):
+        dead += batch
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for n, m in enumerate(batch)])  # fmt: skip
+    return report, dead
+
+
+def _connect(world: tuple[LocalStack, Sandbox]) -> None:
+    """Once per test: hypothesis runs every example in the same stack."""
+    stack, sandbox = world
+    try:
+        StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])).get(STORE)
+        return
+    except UnknownStoreError:
+        pass
+    KNOWN_TOKENS.add("tok-fuzz111-fz")
+    sandbox.add_store(STORE, token="tok-fuzz111-fz")
+    assert bcsync_cli(["stores", "connect", STORE, "--no-webhooks"], stdin=io.StringIO("tok-fuzz111-fz"),
+                      out=io.StringIO()) == 0  # fmt: skip
+
+
+FUZZ = settings(max_examples=BATCHES, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                       HealthCheck.data_too_large])  # fmt: skip
+
+
+@FUZZ
+@given(generated=st.lists(bodies(STOCK), min_size=PER_BATCH, max_size=PER_BATCH))
+def test_generated_stock_messages_are_kept_or_dead_lettered_and_a_good_one_beside_them_is_kept(
+    local_world: tuple[LocalStack, Sandbox], generated: list[str]
+) -> None:
+    stack, _ = local_world
+    _connect(local_world)
+    good = {**STOCK, "as_of": "2026-11-23T10:00:00.123456Z", "items": [{"sku": "KEEP-ME", "location": "MAIN",
+                                                                          "fulfillable": 7}]}  # fmt: skip
+    report, dead = _deliver(stack, "StockInbound", "InventoryPushFunction", [*generated, json.dumps(good)])
+
+    assert report.errors == 0 and report.failed == 0, report  # nothing raised, nothing retried
+    assert all(m["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"] for m in dead)
+    table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+    kept = [item for entry in StockState(table, STORE).inbox() for item in entry.items]
+    assert ("KEEP-ME", "MAIN", 7, 0) in kept
+
+
+@FUZZ
+@given(generated=st.lists(bodies(SHIPMENT), min_size=PER_BATCH, max_size=PER_BATCH))
+def test_generated_shipment_messages_are_dead_lettered_with_a_reason_and_none_raises(
+    local_world: tuple[LocalStack, Sandbox], generated: list[str]
+) -> None:
+    stack, _ = local_world
+    _connect(local_world)
+
+    report, dead = _deliver(stack, "ShipmentsInbound", "TrackingWritebackFunction", generated)
+
+    # No order was ever sent to the warehouse in this store: every message, readable or not, is refused.
+    assert report.errors == 0 and report.failed == 0, report
+    assert len(dead) == PER_BATCH
+    assert all(m["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"] for m in dead)
