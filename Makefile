@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv lint typecheck test test-unit contract sandbox demo bench validate build clean
+.PHONY: help venv lint typecheck test test-unit contract fault sandbox demo bench validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ test-unit: $(STAMP) ## only the unit tier (no network)
 
 contract: $(STAMP) ## only the contract tier
 	$(VENV)/bin/pytest -m contract $(PYTEST_ARGS)
+
+fault: $(STAMP) $(SAM_STAMP) ## the fault tier at full size: 2,000 orders, 500 shipments under faults (FAULT_SEED=n repeats a run)
+	FAULT_SCALE=$${FAULT_SCALE:-1} $(VENV)/bin/pytest -m fault -s -p no:cacheprovider $(PYTEST_ARGS)
 
 sandbox: $(STAMP) ## run the BigCommerce sandbox on 127.0.0.1 (see --help)
 	$(VENV)/bin/bigcommerce-sandbox $(ARGS)

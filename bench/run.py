@@ -7,6 +7,8 @@ Results go to bench/results.json and are printed as a table (docs/performance.md
   (150 requests / 30 s), 80 ms per call, on the compressed clock; everything in this process.
 - product sync: 10,000 products x 3 variants; moto and the sandbox run in processes of their own, so the
   peak RSS measured is this process's: the handler, its clients, and the local runtime's SQS loop.
+- inventory push: 100,000 SKUs stocked, then 1,000 changed, then nothing; the catalog index is written
+  as product sync would have written it (its own cost is the product-sync figure).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import resource
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +30,9 @@ from typing import Any
 from bcsync.cli import main as bcsync_cli
 from bcsync.state import JobState
 from bigcommerce_client import VirtualClock
-from bigcommerce_sandbox import Exchange, Sandbox, add_order, seed_catalog
+from bigcommerce_sandbox import Exchange, Sandbox, add_order, seed_catalog, seed_variants
 from local_runtime import LocalStack
+from local_runtime.shortcuts import catalog_as_synced
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
@@ -42,19 +46,50 @@ def _connect(store_hash: str) -> None:
         raise SystemExit(f"bench: connecting {store_hash} failed: {out.getvalue()}")
 
 
-def _drain_count(stack: LocalStack, logical: str) -> tuple[int, int]:
-    """(messages, distinct idempotency keys) on a queue. Messages are hidden for the bench's lifetime as
-    they are read rather than deleted one by one: moto finds a receipt handle by scanning the queue,
-    which makes deleting n messages take n² steps."""
-    sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
-    total, keys = 0, set()
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=3600).get(
-        "Messages", []
-    ):
+class Warehouse(threading.Thread):
+    """Consumes WarehouseOutbound while the job runs, as a warehouse does: moto scans a whole queue on
+    every send and every delete, so a queue left to fill with 30,000 events makes the run quadratic."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        super().__init__(daemon=True)
+        self._sqs, self._url = stack.client("sqs"), stack.physical["WarehouseOutbound"]["Ref"]
+        self._stop = threading.Event()
+        self.total = 0
+        self.keys: set[str] = set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            if not self._take():
+                self._stop.wait(0.05)
+
+    def _take(self) -> int:
+        batch = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get("Messages", [])
         for message in batch:
-            total += 1
-            keys.add(json.loads(message["Body"])["detail"]["idempotency_key"])
-    return total, len(keys)
+            self.total += 1
+            self.keys.add(json.loads(message["Body"])["detail"]["idempotency_key"])
+        if batch:
+            self._sqs.delete_message_batch(
+                QueueUrl=self._url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)],
+            )
+        return len(batch)
+
+    def counted(self) -> tuple[int, int]:
+        """(events, distinct idempotency keys) since the last call, once the queue is empty."""
+        self._stop.set()
+        if self.ident is not None:  # started
+            self.join()
+        while self._take():
+            pass
+        counted = (self.total, len(self.keys))
+        self.total, self.keys = 0, set()
+        return counted
+
+
+def _drain_count(stack: LocalStack, logical: str) -> tuple[int, int]:
+    """(messages, distinct idempotency keys) left on a queue."""
+    assert logical == "WarehouseOutbound"
+    return Warehouse(stack).counted()
 
 
 def _run_job(stack: LocalStack, function: str, queue: str, event: dict[str, Any]) -> int:
@@ -82,10 +117,12 @@ def bench_order_import() -> dict[str, Any]:
         exchanges: list[Exchange] = []
         sandbox.observers.append(exchanges.append)
         started, simulated = time.monotonic(), clock.now()
+        warehouse = Warehouse(stack)
+        warehouse.start()
         _run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
         wall = time.monotonic() - started
         calls = sum(1 for e in exchanges if (e.method, e.api_path) == ("GET", "/v2/orders"))
-        events, keys = _drain_count(stack, "WarehouseOutbound")
+        events, keys = warehouse.counted()
         rerun_before = len(exchanges)
         clock.advance(600)
         _run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
@@ -140,7 +177,7 @@ def bench_product_sync() -> dict[str, Any]:
     moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)]
     sandbox_argv = [
         sys.executable, "-m", "bigcommerce_sandbox", "--store", f"bench02:{TOKEN}:150", "--products", str(products),
-        "--variants", "3", "--orders", "0", "--latency-ms", "80",
+        "--variants", "3", "--uniform", "--orders", "0", "--latency-ms", "80",
     ]  # fmt: skip
     with _process(moto, ready=f"127.0.0.1:{moto_port}"), _process(sandbox_argv) as (_, line):
         sandbox_url = json.loads(line)["url"]
@@ -150,18 +187,20 @@ def bench_product_sync() -> dict[str, Any]:
             stack.load_handler("ProductSyncFunction")  # imported: what a cold start holds
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             started = time.monotonic()
+            warehouse = Warehouse(stack)
+            warehouse.start()
             invocations = _run_job(stack, "ProductSyncFunction", "ProductSyncJobs", {"action": "tick", "mode": "full"})
             wall = time.monotonic() - started
-            events, keys = _drain_count(stack, "WarehouseOutbound")
+            events, keys = warehouse.counted()
             calls = stack.function_module("ProductSyncFunction").FUNCTION.calls.by_endpoint("bench02")
             table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
             run = JobState(table).last_run("bench02", "product_sync")
             problems = len(run.problems) if run is not None else 0
-    pages = -(-(products + 1) // 250)  # the seeded products and their bundle
+    pages = -(-products // 250)
     floor = pages + 1 + 1 + 1  # product pages + brand page + category page + store info
     total = sum(calls.values())
     return {
-        "products": products + 1,
+        "products": products,
         "skus": keys,
         "invocations": invocations,
         "problems_in_last_run": problems,  # > 1: the sync continued in new invocations near the deadline
@@ -179,6 +218,68 @@ def bench_product_sync() -> dict[str, Any]:
     }
 
 
+def _stock_message(store_hash: str, items: list[dict[str, Any]], as_of: str) -> str:
+    return json.dumps({"type": "Stock Level", "schema_version": 1, "store_hash": store_hash, "as_of": as_of,
+                       "mode": "delta", "items": items})  # fmt: skip
+
+
+def bench_inventory_push() -> dict[str, Any]:
+    """100,000 SKUs stocked; then 1,000 change; then nothing changes. Stock messages go through the
+    debounce as in AWS (1 s here, real time): a burst of messages is one push."""
+    skus = int(100_000 * SCALE) // 2 * 2
+    clock = VirtualClock()
+    os.environ["BCSYNC_WEBHOOK_DEBOUNCE_SECONDS"] = "1"
+    with LocalStack(clock=clock) as stack, Sandbox(clock=clock, latency_seconds=0.08) as sandbox, stack.environ():
+        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
+        store = sandbox.add_store("bench03", token=TOKEN, quota=150)
+        product_ids = seed_variants(store, products=skus // 2, variants_per_product=2)
+        _connect("bench03")
+        table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+        catalog_as_synced(table, store, product_ids)
+        variants = [v for product_id in product_ids for v in store.products[product_id]["variants"]]
+        exchanges: list[Exchange] = []
+        sandbox.observers.append(exchanges.append)
+        sqs, url = stack.client("sqs"), stack.physical["StockInbound"]["Ref"]
+        handler = stack.load_handler("InventoryPushFunction")
+
+        def push(messages: list[str]) -> tuple[int, float]:
+            """Send, let the debounced job come due, run it: (adjustment calls, seconds of the push run)."""
+            before = len(exchanges)
+            for body in messages:
+                sqs.send_message(QueueUrl=url, MessageBody=body)
+            with contextlib.redirect_stdout(io.StringIO()):
+                stack.deliver_sqs("StockInbound", handler, max_invocations=10_000)
+                time.sleep(1.5)  # SQS holds the debounced job message for its delay (real time in moto)
+                clock.advance(1.5)  # and the window closes on the handlers' clock
+                started = time.monotonic()
+                stack.deliver_sqs("InventoryPushJobs", handler, max_invocations=10_000)
+            return sum(1 for e in exchanges[before:] if e.method == "PUT"), time.monotonic() - started
+
+        first = [{"sku": v["sku"], "location": "MAIN", "fulfillable": 50} for v in variants]
+        initial_calls, initial_seconds = push(
+            [_stock_message("bench03", first[n : n + 2_000], "2026-11-23T10:00:00Z") for n in range(0, skus, 2_000)]
+        )
+        changed = [{"sku": v["sku"], "location": "MAIN", "fulfillable": 49} for v in variants[:: max(skus // 1000, 1)]]
+        changed_calls, changed_seconds = push([_stock_message("bench03", changed, "2026-11-23T11:00:00Z")])
+        before = len(exchanges)
+        _run_job(stack, "InventoryPushFunction", "InventoryPushJobs", {"action": "tick"})
+        unchanged_calls = len(exchanges) - before
+        right = sum(store.inventory.get((1, "variant", v["id"])) == (49 if n % max(skus // 1000, 1) == 0 else 50)
+                    for n, v in enumerate(variants))  # fmt: skip
+    return {
+        "skus": skus,
+        "initial_calls": initial_calls,
+        "initial_floor": -(-skus // 2_000),
+        "initial_push_seconds": round(initial_seconds, 1),
+        "changed": len(changed),
+        "changed_calls": changed_calls,
+        "changed_push_seconds": round(changed_seconds, 1),
+        "unchanged_calls": unchanged_calls,
+        "levels_right": right,
+        "too_many_requests": sum(1 for e in exchanges if e.status == 429),
+    }
+
+
 def _in_own_process(name: str) -> dict[str, Any]:
     """Each benchmark in a fresh process: peak RSS is a process's lifetime peak."""
     done = subprocess.run([sys.executable, __file__, name], capture_output=True, text=True, check=False)  # noqa: S603
@@ -191,11 +292,17 @@ def _in_own_process(name: str) -> dict[str, Any]:
 def main() -> int:
     if len(sys.argv) == 2:  # one benchmark, in this (child) process
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-        result = {"order_import": bench_order_import, "product_sync": bench_product_sync}[sys.argv[1]]()
+        benchmarks = {
+            "order_import": bench_order_import,
+            "product_sync": bench_product_sync,
+            "inventory_push": bench_inventory_push,
+        }
+        result = benchmarks[sys.argv[1]]()
         print(json.dumps(result))
         return 0
     orders, products = _in_own_process("order_import"), _in_own_process("product_sync")
-    results = {"scale": SCALE, "order_import": orders, "product_sync": products}
+    stock = _in_own_process("inventory_push")
+    results = {"scale": SCALE, "order_import": orders, "product_sync": products, "inventory_push": stock}
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     rows = [
         ("figure", "measured", "floor", "target"),
@@ -204,6 +311,8 @@ def main() -> int:
         (f"calls for a full sync of {products['skus']:,} SKUs", products["calls"], products["floor"],
          "<= 1.1 x floor"),
         ("peak RSS of that sync's process (MB)", products["peak_rss_mb"], "-", "<= 256"),
+        (f"calls to push {stock['changed']:,} changed of {stock['skus']:,} SKUs", stock["changed_calls"], 1, "= 1"),
+        ("  the same, nothing changed", stock["unchanged_calls"], 0, "= 0"),
     ]  # fmt: skip
     for row in rows:
         print(f"{row[0]:<46} {row[1]!s:>9} {row[2]!s:>6}  {row[3]}")
@@ -215,6 +324,9 @@ def main() -> int:
         or products["ratio"] > 1.1
         or products["distinct_keys"] != products["skus"]
         or products["peak_rss_mb"] > 256
+        or stock["changed_calls"] != 1
+        or stock["unchanged_calls"] != 0
+        or stock["levels_right"] != stock["skus"]
     )
     return 1 if failed else 0
 
