@@ -37,6 +37,13 @@ ClientFactory = Callable[[StoreSettings, StoreCredentials], BigCommerceClient]
 StepFactory = Callable[[StoreSettings, BigCommerceClient], JobStep]
 
 
+def batch_processor() -> BatchProcessor:
+    """Powertools' SQS batch processor as every bcsync queue uses it. A batch whose every record failed
+    is reported like any other - each record retried by SQS, then redriven to its DLQ - instead of
+    raised: no exception leaves the handler for what each record's own log line already explains."""
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
 class NeverValid(Exception):  # noqa: N818 - a verdict on the message, not a fault of ours
     """This message cannot succeed however often it is retried."""
 
@@ -130,7 +137,7 @@ class JobConsumer:
     calls: CallCounter = field(default_factory=CallCounter)
 
     def __post_init__(self) -> None:
-        self._processor = BatchProcessor(event_type=EventType.SQS)
+        self._processor = batch_processor()
         self._context: LambdaContext | None = None
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from pydantic import ValidationError
 
 from bigcommerce_client import BigCommerceClient, Clock
@@ -30,7 +30,7 @@ from bigcommerce_client.client import MAX_ABSOLUTE_ADJUSTMENT_ITEMS
 from bigcommerce_client.models import AbsoluteAdjustment
 
 from .catalog_state import CatalogState
-from .consumer import NeverValid, dead_letter_never_valid
+from .consumer import NeverValid, batch_processor, dead_letter_never_valid
 from .inbound import STOCK_INBOUND, BundleDefinition, StockItem, StockLevel, StockLevelHeader
 from .inventory import CatalogEntry, Sellable, StockRules, Target, changes, sellable_quantities
 from .job_function import JobFunction
@@ -401,7 +401,7 @@ class InventoryFunction:
             clock=self.clock,
             debounce_seconds=self.config.webhook_debounce_seconds,
         )
-        self._processor = BatchProcessor(event_type=EventType.SQS)
+        self._processor = batch_processor()
         self._context: LambdaContext | None = None
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
@@ -29,7 +29,14 @@ from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
 from . import cutpoints
 from .carriers import map_carrier
-from .consumer import NeverValid, StoreClients, client_factory_for, dead_letter_never_valid, flag_duplicate
+from .consumer import (
+    NeverValid,
+    StoreClients,
+    batch_processor,
+    client_factory_for,
+    dead_letter_never_valid,
+    flag_duplicate,
+)
 from .credentials import CredentialStore
 from .inbound import (
     SHIPMENTS_INBOUND,
@@ -277,7 +284,7 @@ class ShipmentsConsumer:
     def __post_init__(self) -> None:
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-        self._processor = BatchProcessor(event_type=EventType.SQS)
+        self._processor = batch_processor()
         self._idempotency = IdempotencyConfig(
             event_key_jmespath="[store_hash, warehouse_shipment_id]",
             expires_after_seconds=SHIPMENT_RECORD_DAYS * 86_400,

@@ -147,6 +147,7 @@ class BigCommerceClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        expect_list: bool = False,
     ) -> Any:
         """Send one logical request (retried where safe); the parsed JSON body, or None for 204."""
         method = method.upper()
@@ -166,10 +167,15 @@ class BigCommerceClient:
             ),
             reraise=True,
         )
-        return retrying(self._send_once, method, api_path, params, json, headers)
+        return retrying(self._send_once, method, api_path, params, json, headers, expect_list)
 
     def get(self, api_path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", api_path, params=params)
+
+    def get_rows(self, api_path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """One v2 list page: its rows, none for a 204. Anything but a JSON array is malformed and
+        retried like a garbled body: read as "no rows", it would end a scan early and skip orders."""
+        return self.request("GET", api_path, params=params, expect_list=True) or []
 
     def _send_once(
         self,
@@ -178,6 +184,7 @@ class BigCommerceClient:
         params: Mapping[str, Any] | None,
         body: Any,
         extra_headers: Mapping[str, str] | None = None,
+        expect_list: bool = False,
     ) -> Any:
         where: dict[str, Any] = {"store_hash": self.store_hash, "method": method, "path": api_path}
         self.governor.acquire()
@@ -218,20 +225,29 @@ class BigCommerceClient:
                 f"The connection to BigCommerce dropped for store {self.store_hash}", **where
             ) from _without_request(error)
         rate = self.governor.observe(response.headers)
-        return self._interpret(response, rate, where)
+        return self._interpret(response, rate, where, expect_list=expect_list)
 
-    def _interpret(self, response: requests.Response, rate: RateLimitHeaders | None, where: dict[str, Any]) -> Any:
+    def _interpret(
+        self, response: requests.Response, rate: RateLimitHeaders | None, where: dict[str, Any], *, expect_list: bool
+    ) -> Any:
         status = response.status_code
         where = {**where, "status": status}
         if 200 <= status < 300:
-            if status == 204 or not response.content:
+            if status == 204 or (not response.content and not expect_list):  # an empty 200 page is cut short
                 return None
             try:
-                return response.json()
+                answer = response.json()
             except ValueError:
                 raise MalformedResponseError(
                     f"BigCommerce answered store {self.store_hash} with a body that is not JSON", **where
                 ) from None
+            if expect_list and not isinstance(answer, list):  # "no rows" is a 204, never a null or an object
+                raise MalformedResponseError(
+                    f"BigCommerce answered store {self.store_hash} with a {type(answer).__name__} where a list "
+                    "was expected",
+                    **where,
+                )
+            return answer
         body = _json_or_none(response)
         if status == 401:
             raise AuthenticationError(
@@ -280,16 +296,9 @@ class BigCommerceClient:
         limit = _page_size(limit)
         page = 1
         while True:
-            rows = self.get(api_path, {**(params or {}), "page": page, "limit": limit})
-            if rows is None:
+            rows = self.get_rows(api_path, {**(params or {}), "page": page, "limit": limit})
+            if not rows:
                 return
-            if not isinstance(rows, list):
-                raise MalformedResponseError(
-                    "BigCommerce returned an object where a list was expected",
-                    store_hash=self.store_hash,
-                    method="GET",
-                    path=api_path,
-                )
             yield from rows
             if len(rows) < limit:
                 return
@@ -359,7 +368,7 @@ class BigCommerceClient:
             base["status_id"] = status_id
         while True:
             params = base | {"min_date_modified": _iso(cursor), "page": page, "limit": limit}
-            rows = self.get("/v2/orders", params) or []
+            rows = self.get_rows("/v2/orders", params)
             orders = []
             for row in rows:
                 try:
