@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Exchange, Fault, Sandbox, SandboxStore
 from bigcommerce_sandbox.contract import ContractValidator
 from local_runtime import LocalStack
+from local_runtime.moto_server import AwsRequest
 
 TIERS = ("unit", "integration", "contract", "e2e", "fault")
 # Tokens the suite uses; none may ever appear in a log line (checked after every test).
@@ -40,15 +41,43 @@ def _network_rules(request: pytest.FixtureRequest) -> Iterator[None]:
     enable_socket()
 
 
+# Requests that carried a known token to AWS outside Secrets Manager (filled by the local stack's tap).
+_TOKENS_SENT_TO_AWS: list[str] = []
+
+
+def _watch_aws(request: AwsRequest) -> None:
+    if request.service != "secretsmanager" and any(token.encode() in request.body for token in KNOWN_TOKENS):
+        _TOKENS_SENT_TO_AWS.append(f"{request.service} {request.operation}")
+
+
 @pytest.fixture(autouse=True)
-def _no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+def _no_token_leaked(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """After every test: no known token in a log line, nor in anything sent to AWS but Secrets Manager
+    (events, queued messages, DynamoDB items, metrics). The handlers' own log lines, which Powertools
+    writes to stdout, are checked with the test's report (`pytest_runtest_makereport`)."""
     caplog.set_level(logging.INFO)  # third-party libraries at the level Lambda runs them
     for ours in ("bigcommerce_client", "bcsync", "bigcommerce_sandbox", "local_runtime"):
         caplog.set_level(logging.DEBUG, logger=ours)
+    _TOKENS_SENT_TO_AWS.clear()
     yield
-    text = caplog.text
-    leaked = [token for token in KNOWN_TOKENS if token in text]
+    leaked = [token for token in KNOWN_TOKENS if token in caplog.text]
     assert not leaked, "an access token appeared in a log line"
+    assert not _TOKENS_SENT_TO_AWS, f"an access token was sent to AWS outside Secrets Manager: {_TOKENS_SENT_TO_AWS}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Fails a test whose captured stdout, stderr or log shows a known token: Powertools' log lines, a
+    printed exception, a CLI's output."""
+    report = yield
+    this_phase = [(title, content) for title, content in report.sections if title.endswith(f" {report.when}")]
+    where = sorted({title for title, content in this_phase for token in KNOWN_TOKENS if token in content})
+    if where and not report.failed:
+        report.outcome = "failed"
+        report.longrepr = f"an access token appeared in: {', '.join(where)}"
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -70,11 +99,21 @@ class ContractRecorder:
     def violations(self) -> list[str]:
         found: list[str] = []
         for exchange in list(self.exchanges):
-            if exchange.fault in _FAULTS_WITH_BROKEN_RESPONSES:
+            if exchange.fault in _FAULTS_WITH_BROKEN_RESPONSES or exchange.rewritten:
                 found += self.validator.check_request(exchange)
             else:
                 found += self.validator.check(exchange)
         return found
+
+
+def _tokens_of_other_stores(sandbox: Sandbox, exchanges: list[Exchange]) -> list[str]:
+    """A request for store A must never carry store B's token (it would act on A with B's grants)."""
+    owner = {token: store_hash for store_hash, store in sandbox.stores.items() for token in store.tokens}
+    return [
+        f"{exchange.method} {exchange.api_path} for store {exchange.store_hash} carried store {owner[token]}'s token"
+        for exchange in exchanges
+        if (token := exchange.request_headers.get("X-Auth-Token")) in owner and owner[token] != exchange.store_hash
+    ]
 
 
 @pytest.fixture
@@ -90,7 +129,7 @@ def sandbox(clock: VirtualClock, contract_validator: ContractValidator) -> Itera
         server.observers.append(recorder)
         server.recorder = recorder  # type: ignore[attr-defined]
         yield server
-    violations = recorder.violations()
+    violations = recorder.violations() + _tokens_of_other_stores(server, recorder.exchanges)
     assert not violations, "\n".join(violations[:20])
 
 
@@ -128,6 +167,7 @@ def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
 @pytest.fixture(scope="session")
 def _local_stack_server() -> Iterator[LocalStack]:
     with LocalStack(clock=VirtualClock()) as stack:
+        stack.observe_aws(_watch_aws)
         yield stack
 
 

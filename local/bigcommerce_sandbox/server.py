@@ -50,6 +50,7 @@ class Exchange:
     response_body: bytes = b""
     fault: Fault | None = None
     notified: bool = False
+    rewritten: bool = False  # the body was replaced by `Sandbox.rewrite`: not BigCommerce's answer
 
 
 class ApiError(Exception):
@@ -121,6 +122,9 @@ class Sandbox:
         self.stores: dict[str, SandboxStore] = {}
         self.faults: dict[str, FaultPlan] = {}
         self.observers: list[Callable[[Exchange], None]] = []
+        # A test's hand on the wire: given a successful JSON answer, a different body to send instead
+        # (malformed on purpose), or None to send it as it is. The exchange is marked `rewritten`.
+        self.rewrite: Callable[[Exchange, bytes], bytes | None] | None = None
         self.carriers = load_carriers(specs_dir)
         self._server = _Server((host, port), _RequestHandler, self)
         if tls_context is not None:
@@ -321,6 +325,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         truncate: bool = False,
     ) -> None:
         payload = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+        rewrite = self.server.sandbox.rewrite
+        if rewrite is not None and status == 200 and content_type == "application/json" and payload:
+            replaced = rewrite(exchange, payload)
+            if replaced is not None:
+                payload, exchange.rewritten = replaced, True
         if status >= 400 and _problem_json(exchange.api_path) and content_type == "application/json":
             content_type = "application/problem+json"  # v3 errors are RFC 7807 problem documents
         exchange.status = status

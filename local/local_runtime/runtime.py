@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -37,6 +37,10 @@ from bcsync.settings import JobName
 from bigcommerce_client import PROCESS_CLOCK, SYSTEM_CLOCK, Clock
 
 from .gateway import LocalHttpApi, routes_of
+
+if TYPE_CHECKING:
+    from .moto_server import AwsObserver, TappedMotoServer
+    from .xray import LocalXRayDaemon
 
 logger = logging.getLogger("local_runtime")
 REPO = Path(__file__).resolve().parents[2]
@@ -171,11 +175,11 @@ class LocalStack:
         self.parameters = self.defaults | (parameters or {})
         self.port = _free_port()
         self.endpoint = moto_endpoint or f"http://127.0.0.1:{self.port}"
-        self._server: Any = None
+        self._server: TappedMotoServer | None = None
         if moto_endpoint is None:
-            from moto.server import ThreadedMotoServer  # moto is heavy: only a process that serves it imports it
+            from .moto_server import TappedMotoServer  # moto is heavy: only a process that serves it imports it
 
-            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server = TappedMotoServer(port=self.port)
 
         self.session = boto3.session.Session(
             aws_access_key_id=MOTO_CREDENTIAL,
@@ -187,6 +191,7 @@ class LocalStack:
         self.not_emulated: dict[str, str] = {}  # logical id → reason
         self.skipped_by_condition: set[str] = set()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self.xray: LocalXRayDaemon | None = None  # set: handlers loaded from then on run traced
         self._modules: dict[str, Any] = {}
         self._tls_dir = Path(tempfile.mkdtemp(prefix="bcsync-local-tls-"))
         self.http_api = LocalHttpApi(routes_of(self.template), self._invoke_for_api, tls_dir=self._tls_dir)
@@ -210,8 +215,20 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         return self.start()
 
+    def observe_aws(self, observer: AwsObserver) -> None:
+        """Show `observer` every request sent to this process's moto server (none when moto runs elsewhere)."""
+        if self._server is not None:
+            self._server.observers.append(observer)
+
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def trace_with(self, daemon: LocalXRayDaemon | None) -> None:
+        """Handlers loaded from now on run with active tracing, sending to `daemon`; None ends it."""
+        if daemon is None and self.xray is not None:
+            self.xray.untraced()
+        self.xray = daemon
+        self._handlers.clear()  # loaded again, traced or not
 
     def redeploy(self, parameters: dict[str, str]) -> None:
         """A fresh deployment with these parameter values (moto's state is per process: one stack at a time)."""
@@ -244,9 +261,11 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": MOTO_CREDENTIAL,
             "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIAL,
             "AWS_DEFAULT_REGION": REGION,
-            # No X-Ray daemon runs here: Tracer would only time segments nobody receives.
+            # Unless a test asks for traces (`trace_with`), no X-Ray daemon stand-in listens.
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
+        if self.xray is not None:
+            env |= self.xray.environment(str(REPO))
         for output, variable in (
             ("StateTableName", "BCSYNC_STATE_TABLE"),
             ("IdempotencyTableName", "BCSYNC_IDEMPOTENCY_TABLE"),
@@ -523,8 +542,12 @@ class LocalStack:
         PROCESS_CLOCK.use(self.clock)  # the handlers' time is the runtime's
         _forget_powertools_loggers()  # a new process: Logger binds to today's stdout, not a past import's
         with self.environ():
+            if self.xray is not None:
+                self.xray.prepare_process()
             spec.loader.exec_module(module)
         handler = getattr(module, attribute)
+        if self.xray is not None:
+            handler = self.xray.traced(handler)
         self._handlers[loaded] = handler
         self._modules[loaded] = module
         return handler  # type: ignore[no-any-return]

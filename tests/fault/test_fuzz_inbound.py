@@ -18,6 +18,7 @@ from bcsync.stock_state import StockState
 from bigcommerce_sandbox import Sandbox
 from local_runtime import LocalStack
 from tests.conftest import KNOWN_TOKENS
+from tests.fault.generated import json_values, one_thing_wrong
 
 STORE = "fuzz111"
 # make fault: 1,000 generated messages per queue; make test: 200.
@@ -29,29 +30,11 @@ SHIPMENT = {"type": "Shipment Confirmed", "schema_version": 1, "store_hash": STO
 STOCK = {"type": "Stock Level", "schema_version": 1, "store_hash": STORE, "as_of": "2026-11-23T10:00:00Z",
          "mode": "delta", "items": [{"sku": "A", "location": "MAIN", "fulfillable": 3, "exception": 0}]}  # fmt: skip
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=10,
-)
-odd_values = json_values | st.just("x" * 100_000) | st.integers(max_value=-1) | st.just(2**70) | st.just(1.5)
-
 
 @st.composite
 def mutated(draw: st.DrawFn, valid: dict[str, Any]) -> str:
-    """A valid message with one thing wrong: a field gone, null, of another type, huge; or cut short."""
-    message: dict[str, Any] = json.loads(json.dumps(valid))
-    target = message
-    rows = message.get("items") or message.get("lines")
-    if draw(st.booleans()) and isinstance(rows, list):
-        target = rows[0]
-    key = draw(st.sampled_from(sorted(target)))
-    action = draw(st.sampled_from(["delete", "null", "replace"]))
-    if action == "delete":
-        del target[key]
-    else:
-        target[key] = None if action == "null" else draw(odd_values)
-    text = json.dumps(message)
+    """A valid message with one thing wrong (a field anywhere gone, null, of another type, huge), or cut short."""
+    text = json.dumps(draw(one_thing_wrong).apply(valid))
     if draw(st.integers(0, 4)) == 0:
         text = text[: draw(st.integers(0, len(text) - 1))]  # truncated JSON
     return text

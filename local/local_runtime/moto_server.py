@@ -1,0 +1,67 @@
+"""moto on 127.0.0.1, with each AWS request shown to observers before moto serves it.
+
+The observers see what the handlers send AWS over the wire - every event, queued message and state
+item - so a test can hold all of it to a rule (no access token outside Secrets Manager, for one).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+# SigV4: "AWS4-HMAC-SHA256 Credential=KEY/20261123/us-east-1/sqs/aws4_request, ..."
+_SIGNED_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
+
+
+@dataclass(frozen=True)
+class AwsRequest:
+    service: str  # as signed: "sqs", "events", "dynamodb", "secretsmanager", ...
+    operation: str  # the X-Amz-Target header (JSON protocols) or the Action of a query request
+    body: bytes
+
+
+AwsObserver = Callable[[AwsRequest], None]
+
+
+class TappedMotoServer:
+    def __init__(self, *, port: int) -> None:
+        self.port = port
+        self.observers: list[AwsObserver] = []
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._server = make_server("127.0.0.1", self.port, self._app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.observers:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+            signed = _SIGNED_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            action = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+            request = AwsRequest(
+                service=signed.group("service") if signed else "",
+                operation=environ.get("HTTP_X_AMZ_TARGET") or (action.group(1).decode() if action else ""),
+                body=body,
+            )
+            for observer in list(self.observers):
+                observer(request)
+        result: Iterable[bytes] = self._moto(environ, start_response)
+        return result
