@@ -280,6 +280,68 @@ def bench_inventory_push() -> dict[str, Any]:
     }
 
 
+COLD_IMPORT_RUNS = 5
+COLD_IMPORT_TARGET_MS = 400
+
+
+def _deployed_environment(template: dict[str, Any], function: str) -> dict[str, str]:
+    """A function's environment as the stack would give it, each resource by a stand-in name: the
+    import must not reach any of them (module-level clients connect lazily)."""
+    resources, parameters = template["Resources"], template.get("Parameters", {})
+
+    def value(raw: Any) -> str:
+        if isinstance(raw, dict) and "Ref" in raw:
+            name = raw["Ref"]
+            if name in parameters:
+                return str(parameters[name].get("Default", ""))
+            if resources.get(name, {}).get("Type") == "AWS::SQS::Queue":
+                return f"https://sqs.us-east-1.amazonaws.com/123456789012/{name}"
+            return f"bench-{name}"
+        return str(raw)
+
+    variables = resources[function]["Properties"].get("Environment", {}).get("Variables", {})
+    return {key: value(raw) for key, raw in variables.items()}
+
+
+def _import_ms(function_dir: Path, environment: dict[str, str]) -> float:
+    """`python -X importtime -c "import app"` in the function's folder: the handler module's cumulative
+    import time, its module-level clients and configuration included (what a cold start pays)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import app"],
+        cwd=function_dir,
+        env={**os.environ, **environment, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
+             "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"},  # never dialled
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"bench: importing {function_dir.name}/app.py failed:\n{done.stderr[-2000:]}")
+    for line in done.stderr.splitlines():
+        fields = [field.strip() for field in line.removeprefix("import time:").split("|")]
+        if len(fields) == 3 and fields[2] == "app":
+            return int(fields[1]) / 1000
+    raise SystemExit(f"bench: no import time for {function_dir.name}/app.py")
+
+
+def bench_cold_imports() -> dict[str, Any]:
+    """Each function's handler module, imported in a fresh interpreter; the median of several runs."""
+    from local_runtime.runtime import expanded_template
+
+    template = expanded_template()
+    functions = {
+        logical: Path(spec["Properties"]["Code"]["S3Key"]).name
+        for logical, spec in template["Resources"].items()
+        if spec["Type"] == "AWS::Lambda::Function" and "S3Key" in spec["Properties"].get("Code", {})
+    }
+    result: dict[str, Any] = {}
+    for logical, folder in sorted(functions.items(), key=lambda item: item[1]):
+        environment = _deployed_environment(template, logical)
+        runs = sorted(_import_ms(ROOT / "functions" / folder, environment) for _ in range(COLD_IMPORT_RUNS))
+        result[folder] = {"median_ms": round(runs[len(runs) // 2], 1), "runs_ms": [round(r, 1) for r in runs]}
+    return {"handlers": result, "runs": COLD_IMPORT_RUNS, "target_ms": COLD_IMPORT_TARGET_MS}
+
+
 def _in_own_process(name: str) -> dict[str, Any]:
     """Each benchmark in a fresh process: peak RSS is a process's lifetime peak."""
     done = subprocess.run([sys.executable, __file__, name], capture_output=True, text=True, check=False)  # noqa: S603
@@ -296,13 +358,20 @@ def main() -> int:
             "order_import": bench_order_import,
             "product_sync": bench_product_sync,
             "inventory_push": bench_inventory_push,
+            "cold_imports": bench_cold_imports,
         }
         result = benchmarks[sys.argv[1]]()
         print(json.dumps(result))
         return 0
     orders, products = _in_own_process("order_import"), _in_own_process("product_sync")
-    stock = _in_own_process("inventory_push")
-    results = {"scale": SCALE, "order_import": orders, "product_sync": products, "inventory_push": stock}
+    stock, imports = _in_own_process("inventory_push"), _in_own_process("cold_imports")
+    results = {
+        "scale": SCALE,
+        "order_import": orders,
+        "product_sync": products,
+        "inventory_push": stock,
+        "cold_imports": imports,
+    }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     rows = [
         ("figure", "measured", "floor", "target"),
@@ -313,6 +382,8 @@ def main() -> int:
         ("peak RSS of that sync's process (MB)", products["peak_rss_mb"], "-", "<= 256"),
         (f"calls to push {stock['changed']:,} changed of {stock['skus']:,} SKUs", stock["changed_calls"], 1, "= 1"),
         ("  the same, nothing changed", stock["unchanged_calls"], 0, "= 0"),
+        *((f"cold import of {name}/app.py (ms, median)", figures["median_ms"], "-", f"<= {imports['target_ms']}")
+          for name, figures in imports["handlers"].items()),
     ]  # fmt: skip
     for row in rows:
         print(f"{row[0]:<46} {row[1]!s:>9} {row[2]!s:>6}  {row[3]}")
@@ -327,6 +398,7 @@ def main() -> int:
         or stock["changed_calls"] != 1
         or stock["unchanged_calls"] != 0
         or stock["levels_right"] != stock["skus"]
+        or any(figures["median_ms"] > imports["target_ms"] for figures in imports["handlers"].values())
     )
     return 1 if failed else 0
 
