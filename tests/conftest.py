@@ -112,7 +112,9 @@ def _tokens_of_other_stores(sandbox: Sandbox, exchanges: list[Exchange]) -> list
     return [
         f"{exchange.method} {exchange.api_path} for store {exchange.store_hash} carried store {owner[token]}'s token"
         for exchange in exchanges
-        if (token := exchange.request_headers.get("X-Auth-Token")) in owner and owner[token] != exchange.store_hash
+        if exchange.store_hash in sandbox.stores  # a store that does not exist is only ever told so
+        and (token := exchange.request_headers.get("X-Auth-Token")) in owner
+        and owner[token] != exchange.store_hash
     ]
 
 
