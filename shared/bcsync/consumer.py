@@ -48,6 +48,24 @@ class NeverValid(Exception):  # noqa: N818 - a verdict on the message, not a fau
     """This message cannot succeed however often it is retried."""
 
 
+def invalid_fields(error: ValidationError) -> str:
+    """The fields a message failed validation on, for its dead-letter reason ("body" for the whole)."""
+    return ", ".join(sorted({".".join(map(str, issue["loc"])) or "body" for issue in error.errors()}))
+
+
+def open_settings(registry: StoreRegistry, store_hash: str, *, what: str = "message") -> StoreSettings | None:
+    """The settings of the store a message names; None for a disabled store (logged, nothing to do).
+    Raises NeverValid for a store that is not connected or whose settings do not validate."""
+    try:
+        settings = registry.get(store_hash)
+    except (UnknownStoreError, InvalidSettingsError) as error:
+        raise NeverValid(str(error)) from None
+    if not settings.enabled:
+        logger.info(f"store is disabled; {what} skipped", extra={"store_hash": store_hash})
+        return None
+    return settings
+
+
 def default_client_factory(
     *, api_url: str | None, clock: Clock, counter: CallCounter | None = None, read_timeout: float = 20.0
 ) -> ClientFactory:
@@ -90,12 +108,8 @@ class StoreClients:
         self._clients: dict[str, tuple[SecretStr, BigCommerceClient]] = {}
 
     def open(self, store_hash: str) -> tuple[StoreSettings, BigCommerceClient] | None:
-        try:
-            settings = self.registry.get(store_hash)
-        except (UnknownStoreError, InvalidSettingsError) as error:
-            raise NeverValid(str(error)) from None
-        if not settings.enabled:
-            logger.info("store is disabled; message skipped", extra={"store_hash": store_hash})
+        settings = open_settings(self.registry, store_hash)
+        if settings is None:
             return None
         try:
             credentials = self.credentials.get(store_hash)
@@ -176,8 +190,7 @@ class JobConsumer:
         try:
             message = JobMessage.model_validate_json(body)
         except ValidationError as error:
-            fields = ", ".join(sorted({".".join(map(str, issue["loc"])) or "body" for issue in error.errors()}))
-            raise NeverValid(f"not a job message (invalid: {fields})") from None
+            raise NeverValid(f"not a job message (invalid: {invalid_fields(error)})") from None
         if message.job != self.job:
             raise NeverValid(f"a {message.job} message on the {self.job} queue")
         return message

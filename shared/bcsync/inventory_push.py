@@ -30,13 +30,13 @@ from bigcommerce_client.client import MAX_ABSOLUTE_ADJUSTMENT_ITEMS
 from bigcommerce_client.models import AbsoluteAdjustment
 
 from .catalog_state import CatalogState
-from .consumer import NeverValid, batch_processor, dead_letter_never_valid
+from .consumer import NeverValid, batch_processor, dead_letter_never_valid, invalid_fields, open_settings
 from .inbound import STOCK_INBOUND, BundleDefinition, StockItem, StockLevel, StockLevelHeader
 from .inventory import CatalogEntry, Sellable, StockRules, Target, changes, sellable_quantities
 from .job_function import JobFunction
 from .jobs import Continue, FanOutResult, JobContext, JobMessage, JobQueue, JobStep, queue_when_due
 from .settings import ConfigurationError, RuntimeConfig, StoreSettings
-from .state import InvalidSettingsError, JobRun, JobState, ProblemLog, StoreRegistry, UnknownStoreError
+from .state import JobRun, JobState, ProblemLog, StoreRegistry
 from .stock_state import InFlightOrders, StockState, merge_snapshot
 
 if TYPE_CHECKING:
@@ -65,11 +65,11 @@ def parse_stock_message(body: str) -> tuple[StockLevel | BundleDefinition, list[
         try:
             return STOCK_INBOUND.validate_python(raw), []
         except ValidationError as error:
-            raise NeverValid(f"not a stock message (invalid: {_fields(error)})") from None
+            raise NeverValid(f"not a stock message (invalid: {invalid_fields(error)})") from None
     try:
         header = StockLevelHeader.model_validate({name: value for name, value in raw.items() if name != "items"})
     except ValidationError as error:
-        raise NeverValid(f"not a stock message (invalid: {_fields(error)})") from None
+        raise NeverValid(f"not a stock message (invalid: {invalid_fields(error)})") from None
     items = raw.get("items")
     if not isinstance(items, list) or not items:
         raise NeverValid("not a stock message (invalid: items - a non-empty list is needed)")
@@ -86,10 +86,6 @@ def parse_stock_message(body: str) -> tuple[StockLevel | BundleDefinition, list[
             problems.append(f"item {index} ({_describe(item)}): listed twice in one message; the last one counts")
         valid[key] = parsed
     return StockLevel.model_construct(**header.model_dump(), items=list(valid.values())), problems
-
-
-def _fields(error: ValidationError) -> str:
-    return ", ".join(sorted({".".join(map(str, issue["loc"])) or "body" for issue in error.errors()}))
 
 
 def _reasons(error: ValidationError) -> str:
@@ -119,7 +115,7 @@ class StockReceiver:
     def record(self, record: SQSRecord) -> None:
         try:
             message, problems = parse_stock_message(record.body)
-            settings = self._settings(message.store_hash)
+            settings = open_settings(self.registry, message.store_hash, what="stock message")
         except NeverValid as verdict:
             self._count("stock_messages_dead_lettered")
             dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
@@ -152,16 +148,6 @@ class StockReceiver:
             now=self.clock.now(),
             debounce_seconds=self.debounce_seconds,
         )
-
-    def _settings(self, store_hash: str) -> StoreSettings | None:
-        try:
-            settings = self.registry.get(store_hash)
-        except (UnknownStoreError, InvalidSettingsError) as error:
-            raise NeverValid(str(error)) from None
-        if not settings.enabled:
-            logger.info("store is disabled; stock message skipped", extra={"store_hash": store_hash})
-            return None
-        return settings
 
     def _report(self, store_hash: str, problems: list[str]) -> None:
         if not problems:

@@ -36,6 +36,7 @@ from .consumer import (
     client_factory_for,
     dead_letter_never_valid,
     flag_duplicate,
+    invalid_fields,
 )
 from .credentials import CredentialStore
 from .inbound import (
@@ -71,8 +72,7 @@ def parse_message(body: str) -> ShipmentsInboundMessage:
     try:
         return SHIPMENTS_INBOUND.validate_json(body)
     except ValidationError as error:
-        fields = ", ".join(sorted({".".join(map(str, issue["loc"])) or "body" for issue in error.errors()}))
-        raise NeverValid(f"not a shipments message (invalid: {fields})") from None
+        raise NeverValid(f"not a shipments message (invalid: {invalid_fields(error)})") from None
 
 
 class ShipmentLog:
