@@ -232,36 +232,38 @@ class JobState:
     def mark_due(self, store_hash: str, job: str, *, now: float, debounce_seconds: float) -> bool:
         """True when this call opened a debounce window (the caller queues one job message for it);
         False when a window is already open: its message, due at the window's end, covers this change."""
-        try:
-            self._table.update_item(
-                Key={"pk": self._pk(store_hash, job), "sk": "DUE"},
-                UpdateExpression="SET due_at = :due, expires_at = :expires",
-                ConditionExpression="attribute_not_exists(due_at) OR due_at <= :now",
-                ExpressionAttributeValues={
-                    ":due": Decimal(str(round(now + debounce_seconds, 3))),
-                    ":now": Decimal(str(round(now, 3))),
-                    ":expires": int(now + debounce_seconds) + 86_400,
-                },
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._claim(
+            store_hash,
+            job,
+            "DUE",
+            "due_at",
+            now=now,
+            until=now + debounce_seconds,
+            expires_at=int(now + debounce_seconds) + 86_400,
+        )
 
     def take_scheduled_turn(self, store_hash: str, job: str, *, now: float, every_seconds: float) -> bool:
         """True when the store's scheduled run of this job is due (and books the next one); a tick that
         comes sooner gets False. Half a minute of slack keeps a 5-minute interval on 1-minute ticks from
         slipping to 6."""
+        return self._claim(
+            store_hash, job, "SCHEDULE", "next_at", now=now, until=now + every_seconds - SCHEDULE_SLACK_SECONDS
+        )
+
+    def _claim(
+        self, store_hash: str, job: str, sk: str, field: str, *, now: float, until: float, expires_at: int | None = None
+    ) -> bool:
+        """Sets `field` to `until` if it is unset or has passed: True for the one caller that did."""
+        expires = ", expires_at = :expires" if expires_at is not None else ""
+        values: dict[str, Any] = {":until": Decimal(str(round(until, 3))), ":now": Decimal(str(round(now, 3)))}
+        if expires_at is not None:
+            values[":expires"] = expires_at
         try:
             self._table.update_item(
-                Key={"pk": self._pk(store_hash, job), "sk": "SCHEDULE"},
-                UpdateExpression="SET next_at = :next",
-                ConditionExpression="attribute_not_exists(next_at) OR next_at <= :now",
-                ExpressionAttributeValues={
-                    ":next": Decimal(str(round(now + every_seconds - SCHEDULE_SLACK_SECONDS, 3))),
-                    ":now": Decimal(str(round(now, 3))),
-                },
+                Key={"pk": self._pk(store_hash, job), "sk": sk},
+                UpdateExpression=f"SET {field} = :until{expires}",
+                ConditionExpression=f"attribute_not_exists({field}) OR {field} <= :now",
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
