@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -144,13 +145,11 @@ class StockState:
         return found
 
     def save_levels(self, levels: dict[LevelKey, Level], keys: set[LevelKey]) -> None:
-        touched = {_bucket(sku) for sku, _ in keys}
-        rows: dict[int, list[list[Any]]] = {bucket: [] for bucket in touched}
-        for (sku, location), level in sorted(levels.items()):
-            bucket = _bucket(sku)
-            if bucket in rows:
-                rows[bucket].append([sku, location, level.fulfillable, level.exception, int(level.as_of * 1000)])
-        self._write_buckets(self._levels_pk, rows)
+        rows = (
+            (sku, [sku, location, level.fulfillable, level.exception, int(level.as_of * 1000)])
+            for (sku, location), level in sorted(levels.items())
+        )
+        self._write_buckets(self._levels_pk, rows, touched={_bucket(sku) for sku, _ in keys})
 
     # --- what BigCommerce was last given, per target (`Target.key()`) -----------------------------------
 
@@ -169,13 +168,8 @@ class StockState:
             self.pushed()
         assert self._pushed is not None
         self._pushed.update({key: (quantity, refused) for key, quantity in quantities.items()})
-        touched = {_bucket(key) for key in quantities}
-        rows: dict[int, list[list[Any]]] = {bucket: [] for bucket in touched}
-        for key, (quantity, was_refused) in sorted(self._pushed.items()):
-            bucket = _bucket(key)
-            if bucket in rows:
-                rows[bucket].append([key, quantity, was_refused])
-        self._write_buckets(self._pushed_pk, rows)
+        rows = ((key, [key, quantity, was_refused]) for key, (quantity, was_refused) in sorted(self._pushed.items()))
+        self._write_buckets(self._pushed_pk, rows, touched={_bucket(key) for key in quantities})
 
     def _buckets(self, pk: str) -> dict[int, list[list[Any]]]:
         return {
@@ -183,9 +177,15 @@ class StockState:
             for item in partition(self._table, pk)
         }
 
-    def _write_buckets(self, pk: str, rows: dict[int, list[list[Any]]]) -> None:
+    def _write_buckets(self, pk: str, rows: Iterable[tuple[str, list[Any]]], *, touched: set[int]) -> None:
+        """Rewrite the `touched` buckets whole from `rows` - every row, each with the key that buckets it."""
+        by_bucket: dict[int, list[list[Any]]] = {bucket: [] for bucket in touched}
+        for key, row in rows:
+            bucket_rows = by_bucket.get(_bucket(key))
+            if bucket_rows is not None:
+                bucket_rows.append(row)
         with self._table.batch_writer() as batch:
-            for bucket, bucket_rows in sorted(rows.items()):
+            for bucket, bucket_rows in sorted(by_bucket.items()):
                 body = zlib.compress(json.dumps(bucket_rows, separators=(",", ":")).encode(), 6)
                 if len(body) > MAX_BUCKET_BYTES:
                     raise ValueError(f"stock bucket {bucket} of {pk} would exceed a DynamoDB item")
