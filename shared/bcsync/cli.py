@@ -36,6 +36,7 @@ from .webhook_registration import ensure_hooks, remove_hooks, webhook_destinatio
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 TOKEN_ENV = "BCSYNC_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
 
@@ -386,10 +387,22 @@ def cmd_dlq_redrive(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> in
         ).get("Messages", [])
         if not batch:
             break
-        for message in batch:
-            sqs.send_message(QueueUrl=queues[source], MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=queues[f"{source}DLQ"], ReceiptHandle=message["ReceiptHandle"])
-        moved += len(batch)
+        # Ten at a time each way; a message is deleted from the DLQ only once its queue has it again.
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(n), "MessageBody": m["Body"]} for n, m in enumerate(batch)
+        ]
+        sent = sqs.send_message_batch(QueueUrl=queues[source], Entries=entries).get("Successful", [])
+        done = [batch[int(entry["Id"])] for entry in sent]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=queues[f"{source}DLQ"],
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
+            )
+        moved += len(done)
+        if len(done) < len(batch):
+            raise CliError(
+                f"{len(batch) - len(done)} messages could not be sent back to {source}; they stay in its DLQ"
+            )
         print(f"  moved {moved} ...", file=out)
     print(f"{moved} messages moved from {source}DLQ back to {source}", file=out)
     return 0
