@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import JobState
+from bcsync.state import JobState, scan_all
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
 from .runtime import LocalStack
@@ -69,17 +69,13 @@ class Demo:
     def order_records(self) -> dict[str, int]:
         """released / cancelled / skipped / held, from bcsync's own order records."""
         counts: dict[str, int] = {}
-        scan: dict[str, Any] = {
-            "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
-            "ExpressionAttributeValues": {":prefix": f"STORE#{STORE}#ORDER#", ":sk": "ORDER"},
-        }
-        while True:
-            page = self.table.scan(**scan)
-            for item in page.get("Items", []):
-                counts[str(item["state"])] = counts.get(str(item["state"]), 0) + 1
-            if "LastEvaluatedKey" not in page:
-                return counts
-            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in scan_all(
+            self.table,
+            FilterExpression="begins_with(pk, :prefix) AND sk = :sk",
+            ExpressionAttributeValues={":prefix": f"STORE#{STORE}#ORDER#", ":sk": "ORDER"},
+        ):
+            counts[str(item["state"])] = counts.get(str(item["state"]), 0) + 1
+        return counts
 
 
 def main() -> int:

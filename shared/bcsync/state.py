@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -56,8 +56,17 @@ def batch_get(table: Table, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def query_all(table: Table, **kwargs: Any) -> Iterator[dict[str, Any]]:
     """Every item a query matches, page after page (DynamoDB stops each page at 1 MB)."""
+    return _all_pages(table.query, kwargs)
+
+
+def scan_all(table: Table, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a scan matches, page after page (operator tooling: the jobs query their partitions)."""
+    return _all_pages(table.scan, kwargs)
+
+
+def _all_pages(read: Callable[..., Any], kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
     while True:
-        page = table.query(**kwargs)
+        page = read(**kwargs)
         yield from page.get("Items", [])
         if "LastEvaluatedKey" not in page:
             return
