@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from bcsync.inbound import REASON_ATTRIBUTE
+
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 
 
@@ -51,10 +53,12 @@ def create_table(dynamodb: Any, logical_id: str, name: str) -> Any:
 
 def drain(stack: Any, logical: str) -> list[dict[str, Any]]:
     """Every message body on a queue of the local stack (JSON), deleting them as it goes."""
-    sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
-    bodies: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in batch:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
+    return [json.loads(message["Body"]) for message in stack.take_messages(logical)]
+
+
+def reason_of(message: dict[str, Any], default: str | None = None) -> str:
+    """Why bcsync dead-lettered a message. Without `default`, a message with no reason fails the test:
+    only SQS's own redrive (maxReceiveCount) moves one without it."""
+    if default is not None and REASON_ATTRIBUTE not in message.get("MessageAttributes", {}):
+        return default
+    return str(message["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"])

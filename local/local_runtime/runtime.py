@@ -585,6 +585,20 @@ class LocalStack:
         finally:
             cutpoints.install(None)
 
+    def take_messages(self, queue: str) -> list[dict[str, Any]]:
+        """Every message waiting on `queue` (a logical id), attributes included, deleted as it is read:
+        what a consumer outside the stack (the warehouse, an operator) takes."""
+        sqs, url = self.client("sqs"), self.physical[queue]["Ref"]
+        taken: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+            "Messages", []
+        ):
+            taken += batch
+            sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)]
+            )
+        return taken
+
     def deliver_sqs(
         self,
         queue: str,

@@ -122,14 +122,11 @@ def _packages(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def receive_all(stack: LocalStack, warehouses: dict[str, SimulatedWarehouse]) -> dict[str, int]:
     """Every event waiting on WarehouseOutbound, each to its store's warehouse: new events per store."""
-    sqs, url = stack.client("sqs"), stack.physical["WarehouseOutbound"]["Ref"]
     new = dict.fromkeys(warehouses, 0)
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in batch:
-            event = json.loads(message["Body"])
-            warehouse = warehouses.get(event["detail"]["store_hash"])
-            if warehouse is None:
-                raise ValueError(f"an event for store {event['detail']['store_hash']}, which no warehouse serves")
-            new[warehouse.store_hash] += warehouse.take(event)
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for message in stack.take_messages("WarehouseOutbound"):
+        event = json.loads(message["Body"])
+        warehouse = warehouses.get(event["detail"]["store_hash"])
+        if warehouse is None:
+            raise ValueError(f"an event for store {event['detail']['store_hash']}, which no warehouse serves")
+        new[warehouse.store_hash] += warehouse.take(event)
     return new

@@ -14,7 +14,7 @@ from bcsync.state import JobState, ProblemLog
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_variants
 from local_runtime import LocalStack
 from local_runtime.shortcuts import catalog_as_synced
-from tests.aws import drain
+from tests.aws import drain, reason_of
 from tests.conftest import KNOWN_TOKENS
 from tests.stores import calls_since, connected_store, mark
 
@@ -265,11 +265,7 @@ def test_bad_items_are_reported_every_good_one_pushed_and_an_unreadable_message_
     run_problems = " | ".join(_last_run(local_world).problems)
     assert "SKU NO-SUCH-SKU: not in the BigCommerce catalog" in run_problems
     assert "'MOON' is not in the store's location map" in run_problems
-    sqs = stack.client("sqs")
-    dead = sqs.receive_message(
-        QueueUrl=stack.physical["StockInboundDLQ"]["Ref"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-    )["Messages"]
-    reasons = sorted(m["MessageAttributes"]["bcsync-error"]["StringValue"] for m in dead)
+    reasons = sorted(reason_of(message) for message in stack.take_messages("StockInboundDLQ"))
     assert len(reasons) == 2
     assert any("not JSON" in reason for reason in reasons) and any("as_of" in reason for reason in reasons)
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from bcsync.cli import main as bcsync_cli
 from bcsync.consumer import build_job_consumer
-from bcsync.inbound import REASON_ATTRIBUTE
 from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobStep, fan_out
 from bcsync.settings import RuntimeConfig, StoreSettings
 from bcsync.state import JobState, StoreRegistry
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalStack
+from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
 
 
@@ -81,16 +80,7 @@ def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reas
 
 
 def _dead_letter_reasons(stack: LocalStack) -> list[str]:
-    sqs, url = stack.client("sqs"), stack.physical["ProductSyncJobsDLQ"]["Ref"]
-    reasons: list[str] = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
-        "Messages", []
-    ):
-        for message in batch:
-            attributes: dict[str, Any] = message.get("MessageAttributes", {})
-            reasons.append(attributes[REASON_ATTRIBUTE]["StringValue"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return reasons
+    return [reason_of(message) for message in stack.take_messages("ProductSyncJobsDLQ")]
 
 
 def test_order_import_ticks_every_minute_and_each_store_runs_at_its_own_interval(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bcsync.credentials import secret_name
-from bcsync.inbound import REASON_ATTRIBUTE
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order
 from local_runtime import LocalStack
-from tests.aws import drain
+from tests.aws import drain, reason_of
 from tests.stores import calls_since, connected_store, mark
 
 World = tuple[LocalStack, Sandbox]
@@ -17,14 +14,6 @@ World = tuple[LocalStack, Sandbox]
 def _paid_order(store: SandboxStore) -> int:
     product = next(p for p in store.products.values() if p["is_visible"])
     return add_order(store, lines=[(product, product["variants"][0], 1)])
-
-
-def _dead_letters(stack: LocalStack, queue: str) -> list[dict[str, Any]]:
-    sqs = stack.client("sqs")
-    url = stack.physical[queue]["Ref"]
-    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
-    messages: list[dict[str, Any]] = received.get("Messages", [])
-    return messages
 
 
 def test_a_store_whose_secret_holds_another_stores_token_is_refused_and_the_other_store_runs(
@@ -52,6 +41,6 @@ def test_a_store_whose_secret_holds_another_stores_token_is_refused_and_the_othe
     ]
     assert published == [("isob22", order_b)]  # A's order waits for A's own secret
     assert order_a in store_a.orders
-    [refused] = _dead_letters(stack, "OrderImportJobsDLQ")
-    reason = refused["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"]
+    [refused] = stack.take_messages("OrderImportJobsDLQ")
+    reason = reason_of(refused)
     assert "isoa11" in reason and "belongs to store isob22" in reason

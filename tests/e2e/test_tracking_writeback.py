@@ -13,7 +13,7 @@ from bcsync.cli import main as bcsync_cli
 from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.store import ORDER_STATUSES
 from local_runtime import LocalStack
-from tests.aws import drain
+from tests.aws import drain, reason_of
 from tests.stores import calls_since, connected_store, mark
 
 World = tuple[LocalStack, Sandbox]
@@ -217,16 +217,10 @@ def test_messages_that_can_never_succeed_are_dead_lettered_with_a_reason_and_the
 
     assert report.failed == 0 and report.delivered == 7
     assert len(store.shipments[good]) == 1 and store.shipments[other] == [] and store.shipments[cancelled] == []
-    sqs, dlq = stack.client("sqs"), stack.physical["ShipmentsInboundDLQ"]["Ref"]
-    reasons = {}
-    while batch := sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
-        "Messages", []
-    ):
-        for message in batch:
-            reasons[json.loads(message["Body"]).get("warehouse_shipment_id", "malformed")] = message[
-                "MessageAttributes"
-            ]["bcsync-error"]["StringValue"]
-            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+    reasons = {
+        json.loads(message["Body"]).get("warehouse_shipment_id", "malformed"): reason_of(message)
+        for message in stack.take_messages("ShipmentsInboundDLQ")
+    }
     assert reasons["WH-X1"].startswith("order 999999 is not one bcsync sent")
     assert "is not on order" in reasons["WH-X2"]
     assert "4 shipped, 3 left to ship" in reasons["WH-X3"]

@@ -31,6 +31,7 @@ from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import FaultPlan, Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import DeliveryReport, LocalStack
 from local_runtime.warehouse import SimulatedWarehouse, receive_all
+from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
 
 SCALE = float(os.environ.get("FAULT_SCALE", "0.06"))
@@ -121,15 +122,7 @@ def _dead_letters(stack: LocalStack, logical: str) -> Iterator[dict[str, Any]]:
 
 
 def _reasons(stack: LocalStack, logical: str) -> list[str]:
-    sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
-        "Messages", []
-    )
-    return [
-        str(message.get("MessageAttributes", {}).get("bcsync-error", {}).get("StringValue", "failed 5 times"))
-        + f": {message['Body'][:120]}"
-        for message in messages
-    ]
+    return [f"{reason_of(m, 'failed 5 times')}: {m['Body'][:120]}" for m in stack.take_messages(logical)]
 
 
 @pytest.mark.parametrize("with_cuts", [True, False], ids=["with cuts", "without cuts"])

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.inbound import REASON_ATTRIBUTE
 from bcsync.state import StoreRegistry, UnknownStoreError
 from bcsync.stock_state import StockState
 from bigcommerce_sandbox import Sandbox
 from local_runtime import LocalStack
+from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
 from tests.fault.generated import json_values, one_thing_wrong
 
@@ -49,14 +49,7 @@ def _deliver(stack: LocalStack, queue: str, function: str, messages: list[str]) 
     for body in messages:
         sqs.send_message(QueueUrl=stack.physical[queue]["Ref"], MessageBody=body or " ")
     report = stack.deliver_sqs(queue, stack.load_handler(function))
-    dead: list[dict[str, Any]] = []
-    url = stack.physical[f"{queue}DLQ"]["Ref"]
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
-        "Messages", []
-    ):
-        dead += batch
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for n, m in enumerate(batch)])  # fmt: skip
+    dead = stack.take_messages(f"{queue}DLQ")
     return report, dead
 
 
@@ -91,7 +84,7 @@ def test_generated_stock_messages_are_kept_or_dead_lettered_and_a_good_one_besid
     report, dead = _deliver(stack, "StockInbound", "InventoryPushFunction", [*generated, json.dumps(good)])
 
     assert report.errors == 0 and report.failed == 0, report  # nothing raised, nothing retried
-    assert all(m["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"] for m in dead)
+    assert all(reason_of(m) for m in dead)
     table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
     kept = [item for entry in StockState(table, STORE).inbox() for item in entry.items]
     assert ("KEEP-ME", "MAIN", 7, 0) in kept
@@ -110,4 +103,4 @@ def test_generated_shipment_messages_are_dead_lettered_with_a_reason_and_none_ra
     # No order was ever sent to the warehouse in this store: every message, readable or not, is refused.
     assert report.errors == 0 and report.failed == 0, report
     assert len(dead) == PER_BATCH
-    assert all(m["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"] for m in dead)
+    assert all(reason_of(m) for m in dead)
