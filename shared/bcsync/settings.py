@@ -185,9 +185,6 @@ class StoreSettings(BaseModel):
             raise ValueError(f"safety stock is 0 or more: {', '.join(negative)}")
         return thresholds
 
-    def safety_stock_for(self, sku: str) -> int:
-        return self.safety_stock_by_sku.get(sku, self.safety_stock)
-
     @field_validator("carrier_map")
     @classmethod
     def _known_carriers(cls, carrier_map: dict[str, str]) -> dict[str, str]:
