@@ -28,6 +28,14 @@ def connected_store(
     return store
 
 
+def connected_once(world: tuple[LocalStack, Sandbox], store_hash: str, token: str, *, products: int) -> SandboxStore:
+    """`connected_store`, unless this test connected it already (hypothesis: every example, one stack)."""
+    _, sandbox = world
+    if store_hash in sandbox.stores:
+        return sandbox.stores[store_hash]
+    return connected_store(world, store_hash, token, products=products)
+
+
 def mark(sandbox: Sandbox) -> int:
     """Where the sandbox's record of exchanges stands now."""
     return len(sandbox.recorder.exchanges)  # type: ignore[attr-defined]

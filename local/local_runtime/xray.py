@@ -44,14 +44,16 @@ class LocalXRayDaemon:
 
     def documents(self, *, settle_seconds: float = 0.3) -> list[dict[str, Any]]:
         """Every (sub)segment received; UDP on loopback is quick, but not synchronous."""
-        time.sleep(settle_seconds)
-        with self._lock:
-            return [json.loads(text) for text in self.raw]
+        return [json.loads(text) for text in self.texts(settle_seconds=settle_seconds)]
 
     def text(self, *, settle_seconds: float = 0.3) -> str:
-        self.documents(settle_seconds=settle_seconds)
+        """Everything received, as sent: what a test searches for what must never be traced."""
+        return "\n".join(self.texts(settle_seconds=settle_seconds))
+
+    def texts(self, *, settle_seconds: float) -> list[str]:
+        time.sleep(settle_seconds)
         with self._lock:
-            return "\n".join(self.raw)
+            return list(self.raw)
 
     def close(self) -> None:
         self._running = False

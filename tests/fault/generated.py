@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 json_values = st.recursive(
@@ -62,3 +63,17 @@ class OneThingWrong:
 one_thing_wrong = st.builds(
     OneThingWrong, where=st.integers(0, 10_000), action=st.sampled_from(["delete", "null", "replace"]), value=odd_values
 )
+
+
+def whole_runs(examples: int, *, shrink: bool = True) -> settings:
+    """Settings for examples that each go through the real handlers on one test's stack and sandbox
+    (function-scoped fixtures shared by every example, no deadline, the same examples each run).
+    Without `shrink`, a failing example is shown as generated: shrinking one of whole import runs
+    costs minutes."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        phases=list(Phase) if shrink else [Phase.explicit, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )

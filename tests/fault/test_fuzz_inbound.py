@@ -3,22 +3,19 @@ a bad one never fails the others in its batch, no exception leaves a handler."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from bcsync.cli import main as bcsync_cli
-from bcsync.state import StoreRegistry, UnknownStoreError
 from bcsync.stock_state import StockState
 from bigcommerce_sandbox import Sandbox
 from local_runtime import LocalStack
 from tests.aws import reason_of
-from tests.conftest import KNOWN_TOKENS
-from tests.fault.generated import json_values, one_thing_wrong
+from tests.fault.generated import json_values, one_thing_wrong, whole_runs
+from tests.stores import connected_once
 
 STORE = "fuzz111"
 # make fault: 1,000 generated messages per queue; make test: 200.
@@ -53,23 +50,7 @@ def _deliver(stack: LocalStack, queue: str, function: str, messages: list[str]) 
     return report, dead
 
 
-def _connect(world: tuple[LocalStack, Sandbox]) -> None:
-    """Once per test: hypothesis runs every example in the same stack."""
-    stack, sandbox = world
-    try:
-        StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])).get(STORE)
-        return
-    except UnknownStoreError:
-        pass
-    KNOWN_TOKENS.add("tok-fuzz111-fz")
-    sandbox.add_store(STORE, token="tok-fuzz111-fz")
-    assert bcsync_cli(["stores", "connect", STORE, "--no-webhooks"], stdin=io.StringIO("tok-fuzz111-fz"),
-                      out=io.StringIO()) == 0  # fmt: skip
-
-
-FUZZ = settings(max_examples=BATCHES, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])  # fmt: skip
+FUZZ = whole_runs(BATCHES)
 
 
 @FUZZ
@@ -78,7 +59,7 @@ def test_generated_stock_messages_are_kept_or_dead_lettered_and_a_good_one_besid
     local_world: tuple[LocalStack, Sandbox], generated: list[str]
 ) -> None:
     stack, _ = local_world
-    _connect(local_world)
+    connected_once(local_world, STORE, "tok-fuzz111-fz", products=1)
     good = {**STOCK, "as_of": "2026-11-23T10:00:00.123456Z", "items": [{"sku": "KEEP-ME", "location": "MAIN",
                                                                           "fulfillable": 7}]}  # fmt: skip
     report, dead = _deliver(stack, "StockInbound", "InventoryPushFunction", [*generated, json.dumps(good)])
@@ -96,7 +77,7 @@ def test_generated_shipment_messages_are_dead_lettered_with_a_reason_and_none_ra
     local_world: tuple[LocalStack, Sandbox], generated: list[str]
 ) -> None:
     stack, _ = local_world
-    _connect(local_world)
+    connected_once(local_world, STORE, "tok-fuzz111-fz", products=1)
 
     report, dead = _deliver(stack, "ShipmentsInbound", "TrackingWritebackFunction", generated)
 

@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -18,11 +18,11 @@ from bcsync.order_state import OrderState
 from bcsync.state import JobState
 from bigcommerce_client import VirtualClock
 from bigcommerce_client.models import Order
-from bigcommerce_sandbox import Exchange, Sandbox, SandboxStore, add_order
+from bigcommerce_sandbox import Exchange, Sandbox, add_order
 from local_runtime import LocalStack
 from tests.aws import drain
-from tests.fault.generated import OneThingWrong, json_values, one_thing_wrong
-from tests.stores import connected_store
+from tests.fault.generated import OneThingWrong, json_values, one_thing_wrong, whole_runs
+from tests.stores import connected_once
 
 STORE = "fzr111"
 ORDERS_PER_PAGE = 10
@@ -64,13 +64,6 @@ class BreakOnce:
         return json.dumps(rows).encode()
 
 
-def _store(world: tuple[LocalStack, Sandbox]) -> SandboxStore:
-    _, sandbox = world
-    if STORE in sandbox.stores:
-        return sandbox.stores[STORE]
-    return connected_store(world, STORE, "tok-fzr111-fz", products=4)
-
-
 def _import_until_done(stack: LocalStack, clock: VirtualClock) -> list[dict[str, Any]]:
     """A schedule tick, then its job messages, delivered again as SQS would until none is left."""
     handler = stack.load_handler("OrderImportFunction")
@@ -85,10 +78,7 @@ def _import_until_done(stack: LocalStack, clock: VirtualClock) -> list[dict[str,
     return drain(stack, "WarehouseOutbound")
 
 
-# No shrinking: each example is a whole import run, and the failing one is shown as generated.
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, phases=[Phase.generate],
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])  # fmt: skip
+FUZZ = whole_runs(EXAMPLES, shrink=False)
 
 
 @FUZZ
@@ -100,7 +90,7 @@ def test_malformed_order_pages_never_lose_the_good_orders_nor_fail_silently(
     page_fault: Any,
 ) -> None:
     stack, sandbox = local_world
-    store = _store(local_world)
+    store = connected_once(local_world, STORE, "tok-fzr111-fz", products=4)
     clock.advance(600)
     product = next(p for p in store.products.values() if p["is_visible"])
     orders = [add_order(store, lines=[(product, product["variants"][0], 1)]) for _ in range(ORDERS_PER_PAGE)]
