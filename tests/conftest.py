@@ -144,11 +144,16 @@ def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
     clients: list[BigCommerceClient] = []
 
     def factory(
-        store_hash: str = "abc123", *, token: str | None = None, quota: int = 150, **client_options: object
+        store_hash: str = "abc123",
+        *,
+        token: str | None = None,
+        quota: int = 150,
+        other_apps: int = 0,
+        **client_options: object,
     ) -> tuple[SandboxStore, BigCommerceClient]:
         token = token or f"token-{store_hash}-5ecret"
         KNOWN_TOKENS.add(token)
-        store = sandbox.add_store(store_hash, token=token, quota=quota)
+        store = sandbox.add_store(store_hash, token=token, quota=quota, other_apps=other_apps)
         options: dict[str, object] = {"max_wait_seconds": 30.0, "backoff_initial": 0.05, "backoff_max": 1.0}
         options.update(client_options)
         client = BigCommerceClient(

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--uniform", action="store_true", help="every product visible, with --variants variants, each with a SKU"
     )
     parser.add_argument("--orders", type=int, default=30, help="orders seeded per store")
+    parser.add_argument(
+        "--other-apps", type=int, default=0, help="requests per 30 s window the stores' other apps make, spread evenly"
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every response")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that meet a random fault")
     parser.add_argument("--faults", default=",".join(f.value for f in Fault), help="fault kinds to draw from")
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         tls_context=loopback_tls_context(args.tls_dir) if args.tls_dir else None,
     )
     for store_hash, token, quota in args.stores or [("demo123", "demo-token", 150)]:
-        store = sandbox.add_store(store_hash, token=token, quota=quota)
+        store = sandbox.add_store(store_hash, token=token, quota=quota, other_apps=args.other_apps)
         if args.uniform:
             seed_variants(store, products=args.products, variants_per_product=args.variants)
         else:

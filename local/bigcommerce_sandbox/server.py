@@ -144,9 +144,13 @@ class Sandbox:
         token: str,
         quota: int = 150,
         window_ms: int = 30_000,
+        other_apps: int = 0,
         scopes: frozenset[str] | None = None,
     ) -> SandboxStore:
-        store = SandboxStore(store_hash=store_hash, clock=self.clock, quota=quota, window_ms=window_ms)
+        """`other_apps`: requests per window the store's other apps make, spread evenly over it."""
+        store = SandboxStore(
+            store_hash=store_hash, clock=self.clock, quota=quota, window_ms=window_ms, other_apps=other_apps
+        )
         if scopes is None:
             store.add_token(token)
         else:

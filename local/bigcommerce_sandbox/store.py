@@ -6,6 +6,7 @@ Every mutation goes through a method here, under the store's lock, and stamps
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -70,41 +71,53 @@ def parse_when(text: str) -> float:
 
 
 class RateWindow:
-    """A fixed per-store window: `quota` requests per `window_ms`, shared by every app."""
+    """A fixed per-store window: `quota` requests per `window_ms`, shared by every app.
 
-    def __init__(self, clock: Clock, quota: int, window_ms: int) -> None:
+    `other_apps` is the store's other apps' steady load: that many requests spread evenly over each
+    window (the storefront's apps, an ERP, a marketing feed), so `Requests-Left` falls as a window ages.
+    """
+
+    def __init__(self, clock: Clock, quota: int, window_ms: int, *, other_apps: int = 0) -> None:
         self.clock = clock
         self.quota = quota
         self.window_ms = window_ms
+        self.other_apps = other_apps
         self.started_at: float | None = None
-        self.used = 0
+        self.used = 0  # by the apps that call the sandbox, and consume_elsewhere()
         self.lowest_left = quota
 
     def _roll(self, now: float) -> None:
         if self.started_at is None or now >= self.started_at + self.window_ms / 1000:
             self.started_at, self.used = now, 0
 
-    def take(self, count: int = 1) -> bool:
+    def _used_by_other_apps(self, now: float) -> int:
+        assert self.started_at is not None
+        share = (now - self.started_at) / (self.window_ms / 1000)
+        return min(math.floor(self.other_apps * share), self.other_apps)
+
+    def left(self) -> int:
         now = self.clock.now()
         self._roll(now)
-        if self.used + count > self.quota:
+        return max(self.quota - self.used - self._used_by_other_apps(now), 0)
+
+    def take(self, count: int = 1) -> bool:
+        if self.left() < count:
             return False
         self.used += count
-        self.lowest_left = min(self.lowest_left, self.quota - self.used)
+        self.lowest_left = min(self.lowest_left, self.left())
         return True
 
     def consume_elsewhere(self, count: int) -> None:
-        """Requests made by the store's other apps."""
+        """Requests made by the store's other apps, at once."""
         self._roll(self.clock.now())
         self.used = min(self.quota, self.used + count)
 
     def headers(self, *, exhausted: bool = False) -> dict[str, str]:
-        now = self.clock.now()
-        self._roll(now)
+        left = self.left()
         assert self.started_at is not None
-        reset_ms = max(round((self.started_at + self.window_ms / 1000 - now) * 1000), 0)
+        reset_ms = max(round((self.started_at + self.window_ms / 1000 - self.clock.now()) * 1000), 0)
         return {
-            "X-Rate-Limit-Requests-Left": str(0 if exhausted else self.quota - self.used),
+            "X-Rate-Limit-Requests-Left": str(0 if exhausted else left),
             "X-Rate-Limit-Requests-Quota": str(self.quota),
             "X-Rate-Limit-Time-Reset-Ms": str(reset_ms),
             "X-Rate-Limit-Time-Window-Ms": str(self.window_ms),
@@ -118,6 +131,7 @@ class SandboxStore:
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     quota: int = 150
     window_ms: int = 30_000
+    other_apps: int = 0  # requests per window the store's other apps make, spread evenly
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
     brands: dict[int, dict[str, Any]] = field(default_factory=dict)
     categories: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -134,7 +148,7 @@ class SandboxStore:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
-        self.rate = RateWindow(self.clock, self.quota, self.window_ms)
+        self.rate = RateWindow(self.clock, self.quota, self.window_ms, other_apps=self.other_apps)
         self._next_id = 1000
         if not self.locations:
             self.add_location(1, "BC-LOCATION-1", "Default location")

@@ -2,14 +2,20 @@
 
 The observers see what the handlers send AWS over the wire - every event, queued message and state
 item - so a test can hold all of it to a rule (no access token outside Secrets Manager, for one).
+
+SQS message delays (`DelaySeconds`: a webhook's debounce window, a job re-queued until its store's
+quota resets) are counted on the runtime's clock, so a compressed clock compresses them too: an hour
+of traffic with 5-second debounce windows runs in minutes, not in an hour.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import math
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,17 +34,43 @@ class AwsRequest:
 
 
 AwsObserver = Callable[[AwsRequest], None]
+Now = Callable[[], float]
+
+
+@contextlib.contextmanager
+def sqs_delays_on(now: Now) -> Iterator[None]:
+    """moto's SQS holds a delayed message until `now()` reaches its due time (moto itself reads the
+    wall clock). moto's state is per process, so this holds for every queue of this process's moto."""
+    from moto.sqs.models import Message
+
+    original_delay, original_delayed = Message.delay, Message.delayed
+
+    def delay(self: Message, delay_seconds: int) -> None:
+        self.bcsync_due_at = now() + int(delay_seconds)  # type: ignore[attr-defined]
+
+    def delayed(self: Message) -> bool:
+        return now() < getattr(self, "bcsync_due_at", -math.inf)
+
+    Message.delay = delay  # type: ignore[method-assign]
+    Message.delayed = property(delayed)  # type: ignore[assignment, method-assign]
+    try:
+        yield
+    finally:
+        Message.delay, Message.delayed = original_delay, original_delayed  # type: ignore[method-assign]
 
 
 class TappedMotoServer:
-    def __init__(self, *, port: int) -> None:
+    def __init__(self, *, port: int, now: Now) -> None:
         self.port = port
         self.observers: list[AwsObserver] = []
+        self._now = now
+        self._undo = contextlib.ExitStack()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        self._undo.enter_context(sqs_delays_on(self._now))
         self._server = make_server("127.0.0.1", self.port, self._app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
@@ -48,6 +80,7 @@ class TappedMotoServer:
             self._server.shutdown()
         if self._thread is not None:
             self._thread.join()
+        self._undo.close()
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.observers:

@@ -179,7 +179,7 @@ class LocalStack:
         if moto_endpoint is None:
             from .moto_server import TappedMotoServer  # moto is heavy: only a process that serves it imports it
 
-            self._server = TappedMotoServer(port=self.port)
+            self._server = TappedMotoServer(port=self.port, now=lambda: self.clock.now())
 
         self.session = boto3.session.Session(
             aws_access_key_id=MOTO_CREDENTIAL,

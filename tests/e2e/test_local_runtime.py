@@ -131,6 +131,20 @@ def test_the_lambda_context_deadline_runs_on_the_injected_clock(local_stack: Loc
     assert context.get_remaining_time_in_millis() == 20_000
 
 
+def test_a_delayed_message_waits_for_the_runtimes_clock_not_the_wall_clock(
+    local_stack: LocalStack, clock: VirtualClock
+) -> None:
+    sqs, url = local_stack.client("sqs"), local_stack.physical["OrderImportJobs"]["Ref"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"due": "later"}', DelaySeconds=300)
+    sqs.send_message(QueueUrl=url, MessageBody='{"due": "now"}')
+
+    assert drain(local_stack, "OrderImportJobs") == [{"due": "now"}]
+    clock.advance(299)
+    assert drain(local_stack, "OrderImportJobs") == []
+    clock.advance(1)  # five minutes that took no time at all
+    assert drain(local_stack, "OrderImportJobs") == [{"due": "later"}]
+
+
 def test_schedules_fire_from_the_clock(local_stack: LocalStack) -> None:
     assert rate_seconds("rate(5 minutes)") == 300
     assert rate_seconds("rate(1 day)") == 86_400

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import time
 from typing import Any
 
 import pytest
@@ -48,8 +47,9 @@ def _post(store_hash: str, body: str | bytes, headers: dict[str, str]) -> reques
 
 
 def _job_messages(stack: LocalStack, queue: str, *, wait_seconds: float) -> list[JobMessage]:
-    """Every message on a job queue, including those still in their debounce delay."""
-    time.sleep(wait_seconds)
+    """Every message on a job queue once `wait_seconds` have passed on the runtime's clock (which SQS
+    delays follow)."""
+    stack.clock.advance(wait_seconds)  # type: ignore[attr-defined]  # the tests' stack runs on a VirtualClock
     return [JobMessage.model_validate(body) for body in drain(stack, queue)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime
 
@@ -96,3 +97,24 @@ def test_brands_categories_locations_and_inventory_items_are_read(make_store: St
     assert {location.id for location in client.iter_locations()} == {1, 2}
     items = list(client.iter_inventory_items())
     assert items and all({level.location_id for level in item.locations} == {1, 2} for item in items)
+
+
+def test_when_other_apps_use_half_the_quota_the_client_takes_only_what_they_leave_and_meets_no_429(
+    make_store: StoreFactory, sandbox: Sandbox, clock: VirtualClock
+) -> None:
+    other_apps = 75  # per 30-second window, spread evenly: half the Standard plan's 150
+    store, client = make_store(other_apps=other_apps)  # the client keeps its default 50 % reserve
+    seed_catalog(store, products=5)
+    seed_orders(store, orders=160)
+    sandbox.latency_seconds = 0.1  # simulated: the other apps' share grows while our calls run
+
+    orders = list(client.iter_orders(modified_since=EPOCH, limit=2))  # 81 calls: more than one window allows
+
+    assert sorted(order.id for order in orders) == sorted(store.orders)
+    answered = [e for e in sandbox.recorder.exchanges if e.store_hash == store.store_hash]  # type: ignore[attr-defined]
+    assert [e.status for e in answered if e.status == 429] == []
+    left = [int(e.response_headers["X-Rate-Limit-Requests-Left"]) for e in answered]
+    # What the other apps still had when we stopped: the reserve, less at most the one request of theirs
+    # that can land between our last count and our next call.
+    assert min(left) >= math.ceil(store.quota * client.governor.reserve_ratio) - 1
+    assert client.governor.stats.waits >= 1  # the reserve, not the page count, set the pace
