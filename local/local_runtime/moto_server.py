@@ -1,7 +1,8 @@
-"""moto on 127.0.0.1, with each AWS request shown to observers before moto serves it.
+"""moto on 127.0.0.1, with each AWS request shown to observers once moto has answered it.
 
 The observers see what the handlers send AWS over the wire - every event, queued message and state
-item - so a test can hold all of it to a rule (no access token outside Secrets Manager, for one).
+item - so a test can hold all of it to a rule (no access token outside Secrets Manager, for one), and
+what moto answered, so a benchmark can count what AWS would bill (local_runtime.usage).
 
 SQS message delays (`DelaySeconds`: a webhook's debounce window, a job re-queued until its store's
 quota resets) are counted on the runtime's clock, so a compressed clock compresses them too: an hour
@@ -28,9 +29,11 @@ _SIGNED_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/a
 
 @dataclass(frozen=True)
 class AwsRequest:
+    method: str  # HTTP: what tells S3's REST operations apart
     service: str  # as signed: "sqs", "events", "dynamodb", "secretsmanager", ...
     operation: str  # the X-Amz-Target header (JSON protocols) or the Action of a query request
     body: bytes
+    response: bytes = b""  # moto's answer (a read's capacity units follow its size)
 
 
 AwsObserver = Callable[[AwsRequest], None]
@@ -83,18 +86,22 @@ class TappedMotoServer:
         self._undo.close()
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self.observers:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
-            environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
-            signed = _SIGNED_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-            action = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
-            request = AwsRequest(
-                service=signed.group("service") if signed else "",
-                operation=environ.get("HTTP_X_AMZ_TARGET") or (action.group(1).decode() if action else ""),
-                body=body,
-            )
-            for observer in list(self.observers):
-                observer(request)
-        result: Iterable[bytes] = self._moto(environ, start_response)
-        return result
+        if not self.observers:
+            served: Iterable[bytes] = self._moto(environ, start_response)
+            return served
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+        answer = b"".join(self._moto(environ, start_response))
+        signed = _SIGNED_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        action = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+        request = AwsRequest(
+            method=environ.get("REQUEST_METHOD", ""),
+            service=signed.group("service") if signed else "",
+            operation=environ.get("HTTP_X_AMZ_TARGET") or (action.group(1).decode() if action else ""),
+            body=body,
+            response=answer,
+        )
+        for observer in list(self.observers):
+            observer(request)
+        return [answer]

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -145,6 +146,20 @@ class DeliveryReport:
     duplicates_sent: int = 0
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """One handler invocation, as Lambda would bill it: the function's memory and how long it ran.
+
+    `clock_seconds` is the time that passed on the runtime's clock; on a compressed clock that is the
+    time the handler spent waiting (BigCommerce's latency, a rate-limit wait) without the wall clock
+    moving, so what AWS would bill is the wall time plus that."""
+
+    function: str
+    memory_mb: int
+    wall_seconds: float
+    clock_seconds: float
+
+
 SqsHandler = Callable[[dict[str, Any], LambdaContext], Any]
 
 
@@ -191,6 +206,7 @@ class LocalStack:
         self.not_emulated: dict[str, str] = {}  # logical id → reason
         self.skipped_by_condition: set[str] = set()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self.invocations: list[Invocation] = []  # every handler invocation, in order (see Invocation)
         self.xray: LocalXRayDaemon | None = None  # set: handlers loaded from then on run traced
         self._modules: dict[str, Any] = {}
         self._tls_dir = Path(tempfile.mkdtemp(prefix="bcsync-local-tls-"))
@@ -220,6 +236,10 @@ class LocalStack:
         if self._server is not None:
             self._server.observers.append(observer)
 
+    def unobserve_aws(self, observer: AwsObserver) -> None:
+        if self._server is not None and observer in self._server.observers:
+            self._server.observers.remove(observer)
+
     def __exit__(self, *_: object) -> None:
         self.stop()
 
@@ -246,6 +266,7 @@ class LocalStack:
         self.created.clear()
         self.not_emulated.clear()
         self.skipped_by_condition.clear()
+        self.invocations.clear()
         self.create_resources()
 
     def client(self, service: str) -> Any:
@@ -548,9 +569,24 @@ class LocalStack:
         handler = getattr(module, attribute)
         if self.xray is not None:
             handler = self.xray.traced(handler)
+        handler = self._recorded(function, int(properties.get("MemorySize", 128)), handler)
         self._handlers[loaded] = handler
         self._modules[loaded] = module
-        return handler  # type: ignore[no-any-return]
+        return handler
+
+    def _recorded(
+        self, function: str, memory_mb: int, handler: Callable[[dict[str, Any], Any], Any]
+    ) -> Callable[[dict[str, Any], Any], Any]:
+        def invoke(event: dict[str, Any], context: Any) -> Any:
+            wall, clock = time.perf_counter(), self.clock.now()
+            try:
+                return handler(event, context)
+            finally:
+                self.invocations.append(
+                    Invocation(function, memory_mb, time.perf_counter() - wall, self.clock.now() - clock)
+                )
+
+        return invoke
 
     def function_module(self, function: str) -> Any:
         """The module of a function's loaded handler (its module-level objects: clients, counters)."""

@@ -16,6 +16,7 @@ from bcsync.state import Outbox
 from bigcommerce_client import VirtualClock
 from local_runtime import LocalStack
 from local_runtime.runtime import LambdaContext, fire_schedules, rate_seconds
+from local_runtime.usage import AwsUsage
 from tests.aws import drain
 
 
@@ -214,3 +215,29 @@ def test_a_functions_handler_is_imported_from_its_code_uri_once_per_stack(local_
     second = local_stack.load_handler("EchoFunction")({"n": 2}, local_stack.context("EchoFunction"))
     assert first["state_table"] == local_stack.environment()["BCSYNC_STATE_TABLE"]  # configured at cold start
     assert second == {**second, "echo": {"n": 2}, "invocations": 2}  # one warm module, as one Lambda container
+
+
+def test_the_usage_meter_counts_what_aws_would_bill(local_stack: LocalStack, clock: VirtualClock) -> None:
+    usage = AwsUsage()
+    local_stack.observe_aws(usage.observe)
+    table = local_stack.resource("dynamodb").Table(local_stack.environment()["BCSYNC_STATE_TABLE"])
+    sqs, url = local_stack.client("sqs"), local_stack.physical["OrderImportJobs"]["Ref"]
+
+    table.put_item(Item={"pk": "usage", "sk": "big", "blob": "x" * 2_500})  # 2.5 KB: three write units
+    sqs.receive_message(QueueUrl=url)  # nothing there: a poller's idle cost, not this run's
+    _publisher(local_stack).publish(
+        [OutboundEvent("Order Ready", "abc123", order_key("abc123", n, 1), {"order_id": n}) for n in (1, 2)]
+    )
+    handler = local_stack.load_handler("OrderImportFunction")
+    handler({"action": "tick"}, local_stack.context("OrderImportFunction"))
+    local_stack.unobserve_aws(usage.observe)
+    bill = usage.bill(local_stack.invocations)
+
+    assert usage.dynamodb_write_units >= 3
+    assert usage.empty_receives == 1
+    assert usage.events == 2  # and EventBridge's two deliveries to the warehouse queue are SQS requests
+    assert usage.sqs_requests >= 2
+    [invocation] = local_stack.invocations
+    assert (invocation.function, invocation.memory_mb) == ("OrderImportFunction", 1024)  # the template's
+    assert bill["counted"]["invocations"] == 1 and bill["core_usd"]["lambda"] > 0
+    assert bill["core_total_usd"] == pytest.approx(sum(bill["core_usd"].values()))
