@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bcsync.aws import AwsClients
 from bcsync.inventory_push import InventoryFunction
 from bcsync.job_function import powertools_batch_report, powertools_reports
 from bcsync.settings import RuntimeConfig
@@ -19,6 +20,7 @@ metrics = Metrics(namespace="bcsync", service="inventory_push")
 
 FUNCTION = InventoryFunction(
     config=RuntimeConfig.from_env(),
+    aws=AwsClients(),
     clock=PROCESS_CLOCK,
     on_figures=powertools_batch_report("stock messages", logger, metrics),
     **powertools_reports("inventory_push", logger, metrics),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bcsync.aws import AwsClients
 from bcsync.catalog_state import CatalogState
 from bcsync.events import EventPublisher
 from bcsync.job_function import JobFunction, powertools_reports
@@ -22,13 +22,15 @@ tracer = Tracer(service="order_import")
 metrics = Metrics(namespace="bcsync", service="order_import")
 
 CONFIG = RuntimeConfig.from_env()
-_TABLE = boto3.resource("dynamodb").Table(CONFIG.state_table)
-_PUBLISHER = EventPublisher.for_stack(CONFIG)
+AWS = AwsClients()
+_TABLE = AWS.table(CONFIG.state_table)
+_PUBLISHER = EventPublisher.for_stack(CONFIG, AWS)
 
 FUNCTION = JobFunction(
     clock=PROCESS_CLOCK,
     job="order_import",
     config=CONFIG,
+    aws=AWS,
     step_factory=order_import_steps(
         state_for=lambda store: OrderState(_TABLE, store, retention_days=CONFIG.order_retention_days),
         held_for=lambda store: HeldOrders(_TABLE, store),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bcsync.aws import AwsClients
 from bcsync.catalog_state import CatalogState
 from bcsync.events import EventPublisher
 from bcsync.job_function import JobFunction, powertools_reports
@@ -20,13 +20,15 @@ tracer = Tracer(service="product_sync")
 metrics = Metrics(namespace="bcsync", service="product_sync")
 
 CONFIG = RuntimeConfig.from_env()
-_TABLE = boto3.resource("dynamodb").Table(CONFIG.state_table)
-_PUBLISHER = EventPublisher.for_stack(CONFIG)
+AWS = AwsClients()
+_TABLE = AWS.table(CONFIG.state_table)
+_PUBLISHER = EventPublisher.for_stack(CONFIG, AWS)
 
 FUNCTION = JobFunction(
     clock=PROCESS_CLOCK,
     job="product_sync",
     config=CONFIG,
+    aws=AWS,
     step_factory=product_sync_steps(
         catalog_for=lambda store: CatalogState(_TABLE, store), publisher=_PUBLISHER, clock=PROCESS_CLOCK
     ),

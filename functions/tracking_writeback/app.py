@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bcsync.aws import AwsClients
 from bcsync.job_function import powertools_batch_report
 from bcsync.settings import RuntimeConfig
 from bcsync.tracking_writeback import build_shipments_consumer
@@ -19,6 +20,7 @@ metrics = Metrics(namespace="bcsync", service="tracking_writeback")
 
 CONSUMER = build_shipments_consumer(
     config=RuntimeConfig.from_env(),
+    aws=AwsClients(),
     clock=PROCESS_CLOCK,
     on_figures=powertools_batch_report("tracking writeback batch", logger, metrics),
 )

@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bcsync.aws import AwsClients
 from bcsync.settings import RuntimeConfig
 from bcsync.webhook_function import WebhookFunction
 from bcsync.webhook_registration import HookCheck
@@ -40,7 +41,11 @@ def _count_checks(checks: list[HookCheck]) -> None:
 
 
 FUNCTION = WebhookFunction(
-    config=RuntimeConfig.from_env(), on_verdict=_count_verdict, on_check=_count_checks, clock=PROCESS_CLOCK
+    config=RuntimeConfig.from_env(),
+    aws=AwsClients(),
+    on_verdict=_count_verdict,
+    on_check=_count_checks,
+    clock=PROCESS_CLOCK,
 )
 
 

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import SecretStr, ValidationError
 
 from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clock
 
+from .aws import AwsClients
 from .credentials import CredentialsError, CredentialStore, StoreCredentials
 from .inbound import dead_letter
 from .jobs import JobMessage, JobQueue, JobRunner, JobStep
@@ -202,22 +202,22 @@ def build_job_consumer(
     config: RuntimeConfig,
     step_factory: StepFactory,
     clock: Clock = SYSTEM_CLOCK,
-    session: boto3.session.Session | None = None,
+    aws: AwsClients | None = None,
     on_run: Callable[[JobRun], None] | None = None,
 ) -> JobConsumer:
     """The consumer a job function creates at module level (cold start), from its environment."""
     if job not in config.job_queue_urls or job not in config.job_dlq_urls:
         raise ConfigurationError(f"bcsync is not configured: BCSYNC_{job.upper()}_QUEUE_URL and _DLQ_URL are needed")
-    session = session or boto3.session.Session()
-    table = session.resource("dynamodb").Table(config.state_table)
-    sqs = session.client("sqs")
+    aws = aws or AwsClients()
+    table = aws.table(config.state_table)
+    sqs = aws.client("sqs")
     queue = JobQueue(sqs, config.job_queue_urls[job])
     calls = CallCounter()
     return JobConsumer(
         job=job,
         stores=StoreClients(
             registry=StoreRegistry(table),
-            credentials=CredentialStore(client=session.client("secretsmanager")),
+            credentials=CredentialStore(client=aws.client("secretsmanager")),
             client_factory=client_factory_for(config, clock=clock, counter=calls),
         ),
         runner=JobRunner(

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-import boto3
-
 from . import cutpoints
+from .aws import AwsClients
 from .settings import RuntimeConfig
 from .state import Outbox
 
@@ -88,13 +87,13 @@ class EventPublisher:
         self._sleep = sleep
 
     @classmethod
-    def for_stack(cls, config: RuntimeConfig, session: boto3.session.Session | None = None) -> EventPublisher:
+    def for_stack(cls, config: RuntimeConfig, aws: AwsClients | None = None) -> EventPublisher:
         """The publisher of a deployed (or local) stack, from its configuration."""
-        session = session or boto3.session.Session()
+        aws = aws or AwsClients()
         return cls(
-            events=session.client("events"),
-            s3=session.client("s3"),
-            outbox=Outbox(session.resource("dynamodb").Table(config.state_table)),
+            events=aws.client("events"),
+            s3=aws.client("s3"),
+            outbox=Outbox(aws.table(config.state_table)),
             bus_name=config.event_bus,
             bucket=config.payload_bucket,
         )

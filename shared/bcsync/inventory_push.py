@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from pydantic import ValidationError
 
@@ -29,6 +28,7 @@ from bigcommerce_client import ValidationError as BigCommerceRefused
 from bigcommerce_client.client import MAX_ABSOLUTE_ADJUSTMENT_ITEMS
 from bigcommerce_client.models import AbsoluteAdjustment
 
+from .aws import AwsClients
 from .catalog_state import CatalogState
 from .consumer import NeverValid, batch_processor, dead_letter_never_valid, invalid_fields, open_settings
 from .inbound import STOCK_INBOUND, BundleDefinition, StockItem, StockLevel, StockLevelHeader
@@ -358,13 +358,13 @@ class InventoryFunction:
     on_run: Callable[[JobRun], None] | None = None
     on_tick: Callable[[FanOutResult], None] | None = None
     on_figures: Callable[[dict[str, int]], None] | None = None
-    session: boto3.session.Session | None = None
+    aws: AwsClients | None = None
 
     def __post_init__(self) -> None:
         if not self.config.stock_dlq_url:
             raise ConfigurationError("bcsync is not configured: BCSYNC_STOCK_DLQ_URL is needed")
-        session = self.session or boto3.session.Session()
-        table = session.resource("dynamodb").Table(self.config.state_table)
+        aws = self.aws or AwsClients()
+        table = aws.table(self.config.state_table)
         self.jobs = JobFunction(
             job="inventory_push",
             config=self.config,
@@ -374,9 +374,9 @@ class InventoryFunction:
             on_run=self.on_run,
             on_tick=self.on_tick,
             clock=self.clock,
-            session=session,
+            aws=aws,
         )
-        sqs = session.client("sqs")
+        sqs = aws.client("sqs")
         self.stock = StockReceiver(
             registry=StoreRegistry(table),
             table=table,

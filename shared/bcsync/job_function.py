@@ -10,10 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
 from bigcommerce_client import SYSTEM_CLOCK, CallCounter, Clock
 
+from .aws import AwsClients
 from .consumer import JobConsumer, StepFactory, build_job_consumer
 from .jobs import FanOutResult, JobMessage, JobQueue, fan_out
 from .settings import JobName, RuntimeConfig
@@ -34,22 +33,22 @@ class JobFunction:
     on_run: Callable[[JobRun], None] | None = None
     on_tick: Callable[[FanOutResult], None] | None = None
     clock: Clock = SYSTEM_CLOCK
-    session: boto3.session.Session | None = None
+    aws: AwsClients | None = None
 
     def __post_init__(self) -> None:
-        session = self.session or boto3.session.Session()
+        aws = self.aws or AwsClients()
         self._consumer = build_job_consumer(
             self.job,
             config=self.config,
             step_factory=self.step_factory,
             clock=self.clock,
-            session=session,
+            aws=aws,
             on_run=self.on_run,
         )
-        table = session.resource("dynamodb").Table(self.config.state_table)
+        table = aws.table(self.config.state_table)
         self._registry = StoreRegistry(table)
         self._turns = JobState(table)
-        self._queue = JobQueue(session.client("sqs"), self.config.job_queue_urls[self.job])
+        self._queue = JobQueue(aws.client("sqs"), self.config.job_queue_urls[self.job])
 
     @property
     def consumer(self) -> JobConsumer:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -28,6 +27,7 @@ from bigcommerce_client import ValidationError as BigCommerceRefused
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
 from . import cutpoints
+from .aws import AwsClients
 from .carriers import map_carrier
 from .consumer import (
     NeverValid,
@@ -353,7 +353,7 @@ def build_shipments_consumer(
     *,
     config: RuntimeConfig,
     clock: Clock,
-    session: boto3.session.Session | None = None,
+    aws: AwsClients | None = None,
     on_figures: Callable[[dict[str, int]], None] | None = None,
 ) -> ShipmentsConsumer:
     """The consumer the tracking writeback function creates at cold start, from its environment."""
@@ -361,19 +361,19 @@ def build_shipments_consumer(
 
     if not config.shipments_dlq_url:
         raise ConfigurationError("bcsync is not configured: BCSYNC_SHIPMENTS_DLQ_URL is needed")
-    session = session or boto3.session.Session()
-    table = session.resource("dynamodb").Table(config.state_table)
+    aws = aws or AwsClients()
+    table = aws.table(config.state_table)
     calls = CallCounter()
     return ShipmentsConsumer(
         stores=StoreClients(
             registry=StoreRegistry(table),
-            credentials=CredentialStore(client=session.client("secretsmanager")),
+            credentials=CredentialStore(client=aws.client("secretsmanager")),
             client_factory=client_factory_for(config, clock=clock, counter=calls),
         ),
         table=table,
-        sqs=session.client("sqs"),
+        sqs=aws.client("sqs"),
         dlq_url=config.shipments_dlq_url,
-        persistence=DynamoDBPersistenceLayer(table_name=config.idempotency_table, boto3_session=session),
+        persistence=DynamoDBPersistenceLayer(table_name=config.idempotency_table, boto3_client=aws.client("dynamodb")),
         clock=clock,
         retention_days=config.order_retention_days,
         on_figures=on_figures,

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from bigcommerce_client import SYSTEM_CLOCK, Clock
 
+from .aws import AwsClients
 from .consumer import client_factory_for
 from .credentials import CredentialStore
 from .jobs import JobQueue
@@ -35,21 +35,23 @@ class WebhookFunction:
     on_verdict: Callable[[Verdict], None] | None = None
     on_check: Callable[[list[HookCheck]], None] | None = None
     clock: Clock = SYSTEM_CLOCK
-    session: boto3.session.Session | None = None
+    aws: AwsClients | None = None
 
     def __post_init__(self) -> None:
-        session = self.session or boto3.session.Session()
-        table = session.resource("dynamodb").Table(self.config.state_table)
-        sqs = session.client("sqs")
+        aws = self.aws or AwsClients()
+        table = aws.table(self.config.state_table)
+        sqs = aws.client("sqs")
         jobs: set[JobName] = set(HOOK_SCOPES.values())
-        self._credentials = CredentialStore(client=session.client("secretsmanager"))
+        self._credentials = CredentialStore(client=aws.client("secretsmanager"))
         self._registry = StoreRegistry(table)
         self.receiver = WebhookReceiver(
             credentials=self._credentials,
             job_state=JobState(table),
             queues={job: JobQueue(sqs, self.config.job_queue_urls[job]) for job in jobs},
             clock=self.clock,
-            persistence=DynamoDBPersistenceLayer(table_name=self.config.idempotency_table, boto3_session=session),
+            persistence=DynamoDBPersistenceLayer(
+                table_name=self.config.idempotency_table, boto3_client=aws.client("dynamodb")
+            ),
             debounce_seconds=self.config.webhook_debounce_seconds,
         )
         self._client_factory = client_factory_for(self.config, clock=self.clock)
