@@ -7,14 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bcsync.aws import AwsClients
+from bcsync.aws import TRACED_MODULES, AwsClients
 from bcsync.inventory_push import InventoryFunction
 from bcsync.job_function import powertools_batch_report, powertools_reports
 from bcsync.settings import RuntimeConfig
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="inventory_push")
-tracer = Tracer(service="inventory_push")
+tracer = Tracer(service="inventory_push", patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace="bcsync", service="inventory_push")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bcsync.aws import AwsClients
+from bcsync.aws import TRACED_MODULES, AwsClients
 from bcsync.catalog_state import CatalogState
 from bcsync.events import EventPublisher
 from bcsync.job_function import JobFunction, powertools_reports
@@ -18,7 +18,7 @@ from bcsync.stock_state import InFlightOrders
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="order_import")
-tracer = Tracer(service="order_import")
+tracer = Tracer(service="order_import", patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace="bcsync", service="order_import")
 
 CONFIG = RuntimeConfig.from_env()

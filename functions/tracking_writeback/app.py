@@ -7,14 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bcsync.aws import AwsClients
+from bcsync.aws import TRACED_MODULES, AwsClients
 from bcsync.job_function import powertools_batch_report
 from bcsync.settings import RuntimeConfig
 from bcsync.tracking_writeback import build_shipments_consumer
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="tracking_writeback")
-tracer = Tracer(service="tracking_writeback")
+tracer = Tracer(service="tracking_writeback", patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace="bcsync", service="tracking_writeback")
 
 

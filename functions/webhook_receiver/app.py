@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bcsync.aws import AwsClients
+from bcsync.aws import TRACED_MODULES, AwsClients
 from bcsync.settings import RuntimeConfig
 from bcsync.webhook_function import WebhookFunction
 from bcsync.webhook_registration import HookCheck
@@ -16,7 +16,7 @@ from bcsync.webhooks import Verdict
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="webhook_receiver")
-tracer = Tracer(service="webhook_receiver")
+tracer = Tracer(service="webhook_receiver", patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace="bcsync", service="webhook_receiver")
 
 _VERDICT_METRICS = {

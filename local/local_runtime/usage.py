@@ -65,6 +65,7 @@ class AwsUsage:
     s3_gets: int = 0
     secrets_manager_calls: int = 0
     operations: Counter[str] = field(default_factory=Counter)
+    write_units_by_operation: Counter[str] = field(default_factory=Counter)
 
     def observe(self, request: AwsRequest) -> None:
         operation = request.operation.rpartition(".")[2]
@@ -91,18 +92,23 @@ class AwsUsage:
 
     def _dynamodb(self, operation: str, request: AwsRequest) -> None:
         body: dict[str, Any] = json.loads(request.body or b"{}")
+        table = str(body.get("TableName", ""))
         if operation in _WRITES:
-            self.dynamodb_write_units += _units(len(request.body), _KB)
+            self._wrote(f"{operation} {table}", _units(len(request.body), _KB))
         elif operation == "BatchWriteItem":
-            entries = [entry for table in body.get("RequestItems", {}).values() for entry in table]
-            self.dynamodb_write_units += sum(_units(len(json.dumps(entry)), _KB) for entry in entries)
+            for name, entries in body.get("RequestItems", {}).items():
+                self._wrote(f"{operation} {name}", sum(_units(len(json.dumps(entry)), _KB) for entry in entries))
         elif operation == "TransactWriteItems":
-            self.dynamodb_write_units += sum(2 * _units(len(json.dumps(item)), _KB) for item in body["TransactItems"])
+            self._wrote(operation, sum(2 * _units(len(json.dumps(item)), _KB) for item in body["TransactItems"]))
         elif operation in _READS:
             consistent = body.get("ConsistentRead", False)
             self.dynamodb_read_units += _units(len(request.response), 4 * _KB) * (1 if consistent else 0.5)
         elif operation == "TransactGetItems":
             self.dynamodb_read_units += 2 * _units(len(request.response), 4 * _KB)
+
+    def _wrote(self, what: str, units: int) -> None:
+        self.dynamodb_write_units += units
+        self.write_units_by_operation[what] += units
 
     def bill(
         self, invocations: Iterable[Invocation], *, http_api_requests: int = 0, log_bytes: int = 0
@@ -138,6 +144,8 @@ class AwsUsage:
                 "eventbridge_events": self.events,
                 "http_api_requests": http_api_requests,
                 "log_bytes": log_bytes,
+                "top_operations": dict(self.operations.most_common(12)),
+                "write_units_by_operation": dict(self.write_units_by_operation.most_common(12)),
             },
             "core_usd": core,
             "core_total_usd": sum(core.values()),

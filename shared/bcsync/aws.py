@@ -11,7 +11,26 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mypy_boto3_dynamodb.service_resource import Table
+
+# What X-Ray traces: the AWS calls (botocore) and BigCommerce's (requests). Patching every library
+# X-Ray supports imports some no function uses, at every cold start.
+TRACED_MODULES = ("botocore", "requests")
+
+
+class _MadeWhenUsed:
+    """A client made on its first use: for one most invocations never need."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = self._make()
+        return getattr(self._client, name)
 
 
 class AwsClients:
@@ -26,6 +45,11 @@ class AwsClients:
         if service not in self._clients:
             self._clients[service] = self.session.client(service)  # type: ignore[call-overload]
         return self._clients[service]
+
+    def client_when_used(self, service: str) -> Any:
+        """The client, made on its first call rather than at cold start (S3 holds only the events too
+        large for EventBridge: most invocations never call it)."""
+        return _MadeWhenUsed(lambda: self.client(service))
 
     def table(self, name: str) -> Table:
         if self._dynamodb is None:

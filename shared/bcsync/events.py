@@ -92,7 +92,7 @@ class EventPublisher:
         aws = aws or AwsClients()
         return cls(
             events=aws.client("events"),
-            s3=aws.client("s3"),
+            s3=aws.client_when_used("s3"),
             outbox=Outbox(aws.table(config.state_table)),
             bus_name=config.event_bus,
             bucket=config.payload_bucket,
@@ -102,8 +102,13 @@ class EventPublisher:
         """`resend`: send again keys already published (an operator's resend: the warehouse lost them)."""
         result = PublishResult()
         to_send: list[tuple[OutboundEvent, dict[str, Any]]] = []
+        # Skipping what the outbox says is published is only a saving: the conditional write below is
+        # what keeps a key from going out twice.
+        published = set() if resend else self._outbox.published_among([event.idempotency_key for event in batch])
         for event in batch:
-            if not self._outbox.mark_pending(event.idempotency_key, event.detail_type, force=resend):
+            if event.idempotency_key in published or not self._outbox.mark_pending(
+                event.idempotency_key, event.detail_type, force=resend
+            ):
                 result.already_published.append(event.idempotency_key)
                 continue
             entry, claim_checked = self._entry(event)

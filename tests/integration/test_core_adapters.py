@@ -314,6 +314,20 @@ def test_an_already_published_key_is_not_sent_again(table: Any, bus: tuple[Any, 
     assert len(_drain(boto3.client("sqs", region_name=REGION), url)) == 1
 
 
+def test_offering_published_keys_again_costs_one_read_and_no_write(table: Any, bus: tuple[Any, str]) -> None:
+    events, _ = bus
+    publisher = _publisher(table, events)
+    publisher.publish([_event(n) for n in range(1, 31)])
+    calls: list[str] = []
+    table.meta.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+
+    again = publisher.publish([_event(n) for n in range(1, 31)] + [_event(31)])  # a scan's overlap, and one new
+
+    assert again.published == ["order:aaa111:31:v1"] and len(again.already_published) == 30
+    # 30 refused conditional writes would each be billed as a write; one batch read is what they cost now.
+    assert calls == ["BatchGetItem", "PutItem", "UpdateItem"]
+
+
 class CrashAfterPending:
     """EventBridge unreachable right after the outbox write: the process dies there."""
 
