@@ -360,7 +360,7 @@ def bench_tracking_writeback() -> dict[str, Any]:
 
 
 PEER_RUNS = 3
-PEER_ORDERS, PEER_PRODUCTS = 1_000, 1_000
+PEER_ORDERS, PEER_PRODUCTS = max(int(1_000 * SCALE), 20), max(int(1_000 * SCALE), 20)
 PEER_STORE = "bench06"
 
 
