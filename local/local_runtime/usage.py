@@ -116,9 +116,11 @@ class AwsUsage:
         """USD by service: `core` holds what the connector's work itself costs (Lambda, DynamoDB, SQS,
         EventBridge); `also` what a deployment adds around it, X-Ray as if every invocation were traced."""
         runs = list(invocations)
-        gb_seconds = sum(
-            run.memory_mb / 1024 * math.ceil((run.wall_seconds + run.clock_seconds) * 1000) / 1000 for run in runs
-        )
+        by_function: dict[str, float] = {}
+        for run in runs:
+            billed_seconds = math.ceil((run.wall_seconds + run.clock_seconds) * 1000) / 1000
+            by_function[run.function] = by_function.get(run.function, 0.0) + run.memory_mb / 1024 * billed_seconds
+        gb_seconds = sum(by_function.values())
         core = {
             "lambda": len(runs) * PRICES["lambda_request"] + gb_seconds * PRICES["lambda_gb_second"],
             "dynamodb": self.dynamodb_write_units * PRICES["dynamodb_write_unit"]
@@ -137,6 +139,7 @@ class AwsUsage:
             "counted": {
                 "invocations": len(runs),
                 "lambda_gb_seconds": round(gb_seconds, 3),
+                "lambda_gb_seconds_by_function": {name: round(value, 3) for name, value in by_function.items()},
                 "dynamodb_write_units": self.dynamodb_write_units,
                 "dynamodb_read_units": self.dynamodb_read_units,
                 "sqs_requests": self.sqs_requests,
