@@ -44,7 +44,7 @@ from typing import Any
 from bcsync.cli import main as bcsync_cli
 from bcsync.state import JobState
 from bigcommerce_client import BigCommerceClient, VirtualClock
-from bigcommerce_sandbox import Exchange, Sandbox, add_order, seed_catalog, seed_orders, seed_variants
+from bigcommerce_sandbox import Exchange, Sandbox, SandboxStore, add_order, seed_catalog, seed_orders, seed_variants
 from bigcommerce_sandbox.tls import loopback_tls_context
 from local_runtime import LocalStack
 from local_runtime.moto_server import AwsRequest
@@ -63,6 +63,27 @@ def _connect(store_hash: str, *, webhooks: bool = False) -> None:
     argv = ["stores", "connect", store_hash, *([] if webhooks else ["--no-webhooks"])]
     if bcsync_cli(argv, stdin=io.StringIO(TOKEN), out=out) != 0:
         raise SystemExit(f"bench: connecting {store_hash} failed: {out.getvalue()}")
+
+
+@contextlib.contextmanager
+def _bench_store(
+    store_hash: str, *, other_apps: int = 0, webhooks: bool = False
+) -> Iterator[tuple[VirtualClock, LocalStack, Sandbox, SandboxStore, dict[str, str]]]:
+    """A Standard-plan store (80 ms a call) connected to a local stack, both on one compressed clock."""
+    clock = VirtualClock()
+    with (
+        LocalStack(clock=clock) as stack,
+        Sandbox(clock=clock, latency_seconds=0.08) as sandbox,
+        stack.environ() as env,
+    ):
+        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
+        store = sandbox.add_store(store_hash, token=TOKEN, quota=150, other_apps=other_apps)
+        _connect(store_hash, webhooks=webhooks)
+        yield clock, stack, sandbox, store, env
+
+
+def _sellable(store: SandboxStore) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
 
 
 class Warehouse(threading.Thread):
@@ -124,13 +145,9 @@ def _run_job(stack: LocalStack, function: str, queue: str, event: dict[str, Any]
 
 def bench_order_import() -> dict[str, Any]:
     orders = int(10_000 * SCALE)
-    clock = VirtualClock()
-    with LocalStack(clock=clock) as stack, Sandbox(clock=clock, latency_seconds=0.08) as sandbox, stack.environ():
-        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
-        store = sandbox.add_store("bench01", token=TOKEN, quota=150)
+    with _bench_store("bench01") as (clock, stack, sandbox, store, _):
         seed_catalog(store, products=50, variants_per_product=2)
-        _connect("bench01")
-        sellable = [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
+        sellable = _sellable(store)
         for n in range(orders):
             add_order(store, lines=[(*sellable[n % len(sellable)], 1)], at=clock.now() - orders + n)
         exchanges: list[Exchange] = []
@@ -246,13 +263,9 @@ def bench_inventory_push() -> dict[str, Any]:
     """100,000 SKUs stocked; then 1,000 change; then nothing changes. Stock messages go through the
     debounce as in AWS (1 s here, real time): a burst of messages is one push."""
     skus = int(100_000 * SCALE) // 2 * 2
-    clock = VirtualClock()
     os.environ["BCSYNC_WEBHOOK_DEBOUNCE_SECONDS"] = "1"
-    with LocalStack(clock=clock) as stack, Sandbox(clock=clock, latency_seconds=0.08) as sandbox, stack.environ():
-        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
-        store = sandbox.add_store("bench03", token=TOKEN, quota=150)
+    with _bench_store("bench03") as (clock, stack, sandbox, store, _):
         product_ids = seed_variants(store, products=skus // 2, variants_per_product=2)
-        _connect("bench03")
         table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
         catalog_as_synced(table, store, product_ids)
         variants = [v for product_id in product_ids for v in store.products[product_id]["variants"]]
@@ -311,13 +324,9 @@ def bench_tracking_writeback() -> dict[str, Any]:
     """1,000 imported orders of two lines each, shipped in one package each at a warehouse's pace (one
     every 2 s of simulated time); then every confirmation delivered again, as a warehouse's retry does."""
     shipments = int(1_000 * SCALE)
-    clock = VirtualClock()
-    with LocalStack(clock=clock) as stack, Sandbox(clock=clock, latency_seconds=0.08) as sandbox, stack.environ():
-        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
-        store = sandbox.add_store("bench05", token=TOKEN, quota=150)
+    with _bench_store("bench05") as (clock, stack, sandbox, store, _):
         seed_catalog(store, products=20, variants_per_product=2)
-        _connect("bench05")
-        sellable = [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
+        sellable = _sellable(store)
         order_ids = [
             add_order(store, lines=[(*sellable[n % len(sellable)], 1), (*sellable[(n + 1) % len(sellable)], 2)],
                       at=clock.now() - shipments + n)
@@ -538,18 +547,10 @@ def bench_black_friday_hour() -> dict[str, Any]:
     debounces them (5 s) into order-import jobs; the one-minute scan tick runs too. The lag of an order
     is from the moment BigCommerce has it to the moment its Order Ready event leaves the function."""
     orders = int(10_000 * SCALE)
-    clock = VirtualClock()
     rng = random.Random(20261127)
-    with (
-        LocalStack(clock=clock) as stack,
-        Sandbox(clock=clock, latency_seconds=0.08) as sandbox,
-        stack.environ() as env,
-    ):
-        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
-        store = sandbox.add_store("bench04", token=TOKEN, quota=150, other_apps=75)
+    with _bench_store("bench04", other_apps=75, webhooks=True) as (clock, stack, sandbox, store, env):
         seed_catalog(store, products=50, variants_per_product=2)
-        sellable = [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
-        _connect("bench04", webhooks=True)
+        sellable = _sellable(store)
         importer = stack.load_handler("OrderImportFunction")
         logs = io.StringIO()
         with contextlib.redirect_stdout(logs):
