@@ -55,7 +55,7 @@ class Erratum:
     reason: str
 
 
-# The one list of places where the official files and the real API disagree (DESIGN.md, "Spec errata").
+# The one list of places where the official files and the real API disagree (docs/design.md, "Spec errata").
 ERRATA: tuple[Erratum, ...] = (
     Erratum(
         "orders-sort-direction",

@@ -18,7 +18,7 @@ from bigcommerce_client.clock import Clock
 
 from .webhooks import PendingDelivery, WebhookOutbox, payload, scope_matches
 
-# BigCommerce's order statuses (DESIGN.md): id → name.
+# BigCommerce's order statuses (docs/design.md, "BigCommerce facts"): id → name.
 ORDER_STATUSES: dict[int, str] = {
     0: "Incomplete",
     1: "Pending",

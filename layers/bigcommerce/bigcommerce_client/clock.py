@@ -1,4 +1,4 @@
-"""The one injectable clock (DESIGN.md, "Time").
+"""The one injectable clock (docs/design.md, "Time").
 
 Every wait in bcsync goes through a `Clock`, so tests and benchmarks can compress
 30-second rate-limit windows and hours of traffic into seconds.
