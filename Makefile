@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv lint typecheck test test-unit contract fault sandbox demo bench validate build clean
+.PHONY: help venv lint typecheck test test-unit contract fault sandbox demo bench specs validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ demo: $(STAMP) $(SAM_STAMP) ## bcsync on the local runtime and sandbox (no AWS a
 
 bench: $(STAMP) $(SAM_STAMP) ## BigCommerce calls against their floor and handler memory (minutes; BENCH_SCALE=0.1 for a quick run)
 	$(PY) bench/run.py
+
+specs: $(STAMP) ## download BigCommerce's pinned specs, hash-checked, into the repo's ignored cache (.cache/)
+	$(PY) -m bigcommerce_sandbox.specs fetch
 
 $(SAM_STAMP): requirements-sam.txt | python313
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)

@@ -1,4 +1,4 @@
-"""Checks HTTP exchanges against BigCommerce's official OpenAPI files (../shared/bigcommerce-api-specs).
+"""Checks HTTP exchanges against BigCommerce's official OpenAPI files (as `specs` finds them).
 
 openapi-core does the schema work. On top of it, requests are held to a stricter rule than
 the files encode: a query parameter or body field the operation does not declare is an
@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,9 +25,9 @@ from openapi_core.testing import MockRequest, MockResponse
 from bigcommerce_client import PROBE_HEADER
 
 from .server import Exchange
+from .specs import check_specs_dir, find_specs_dir
 
 SPEC_HOST = "https://api.bigcommerce.com"
-SPECS_ENV = "BIGCOMMERCE_SPECS_DIR"
 SPEC_FILES = (
     ("v2", "reference/orders.v2.oas2.yml"),
     ("v3", "reference/catalog/products_catalog.v3.yml"),
@@ -41,12 +40,8 @@ SPEC_FILES = (
 
 
 def specs_dir() -> Path:
-    """`$BIGCOMMERCE_SPECS_DIR`, else `shared/bigcommerce-api-specs` beside this repository."""
-    configured = os.environ.get(SPECS_ENV)
-    if configured:
-        return Path(configured)
-    repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "bigcommerce-api-specs"
+    """`$BIGCOMMERCE_SPECS_DIR`, else `../shared/bigcommerce-api-specs`, else the cache `make specs` fills."""
+    return find_specs_dir()
 
 
 @dataclass(frozen=True)
@@ -163,8 +158,7 @@ def _load_specs(root: str) -> tuple[_Spec, ...]:
 class ContractValidator:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or specs_dir()
-        if not self.root.exists():
-            raise FileNotFoundError(f"BigCommerce specs not found at {self.root} (set {SPECS_ENV})")
+        check_specs_dir(self.root, [path for _, path in SPEC_FILES])
         self._specs = _load_specs(str(self.root))
 
     def find(self, api_path: str) -> tuple[_Spec, str] | None:
