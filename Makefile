@@ -14,6 +14,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
+# `make test` runs pytest in this many processes (pytest-xdist), one per core of the 2-core machines the
+# project runs on: each worker has its own moto server and sandbox. The tier targets below stay serial.
+TEST_WORKERS ?= 2
 
 .PHONY: help venv lint typecheck test test-unit contract fault sandbox demo bench specs validate build clean
 
@@ -43,8 +46,8 @@ typecheck: $(STAMP) ## mypy --strict
 	@# Every function's module is `app`, as Lambda imports it: one mypy run each.
 	for app in functions/*/app.py; do $(VENV)/bin/mypy "$$app" || exit 1; done
 
-test: lint typecheck validate ## lint, type-check, validate the SAM template and run every test tier
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+test: lint typecheck validate ## lint, type-check, validate the SAM template and run every test tier (2 workers)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## only the unit tier (no network)
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)

@@ -30,6 +30,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, tier))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`make test` runs `-n 2`) each worker is its own process with its own moto
+    server, sandbox, cut-point hook and PROCESS_CLOCK; the one thing they share is the expanded template
+    that `expanded_template()` caches in build/, written in place by a subprocess when it is missing or
+    older than template.yaml. Two workers could both find it stale, and one read it half-written by the
+    other (or by the demo's subprocess), so the controller writes it once before any worker starts."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from local_runtime import expanded_template  # the same module LocalStack is imported from above
+
+        expanded_template()
+
+
 @pytest.fixture(autouse=True)
 def _network_rules(request: pytest.FixtureRequest) -> Iterator[None]:
     """Unit tests get no network at all; every other tier reaches 127.0.0.1 only."""
