@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import JobState
+from bcsync.store.jobs import JobState
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Exchange, Sandbox, SandboxStore, add_order, seed_catalog, seed_orders, seed_variants
 from bigcommerce_sandbox.tls import loopback_tls_context

@@ -6,8 +6,8 @@ import io
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.settings import StoreSettings
-from bcsync.state import StoreRegistry
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
 from bigcommerce_sandbox import Sandbox, SandboxStore, seed_catalog
 from local_runtime import LocalStack
 from tests.conftest import KNOWN_TOKENS

@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bcsync.aws import TRACED_MODULES, AwsClients
-from bcsync.inventory_push import InventoryFunction
-from bcsync.job_function import powertools_batch_report, powertools_reports
+from bcsync.backbone.function import powertools_batch_report, powertools_reports
+from bcsync.inventory.function import InventoryFunction
 from bcsync.settings import RuntimeConfig
 from bigcommerce_client import PROCESS_CLOCK
 

@@ -8,13 +8,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bcsync.aws import TRACED_MODULES, AwsClients
-from bcsync.catalog_state import CatalogState
-from bcsync.events import EventPublisher
-from bcsync.job_function import JobFunction, powertools_reports
-from bcsync.order_import import order_import_steps
-from bcsync.order_state import HeldOrders, OrderState
+from bcsync.backbone.function import JobFunction, powertools_reports
+from bcsync.catalog.state import CatalogState
+from bcsync.orders.in_flight import InFlightOrders
+from bcsync.orders.job import order_import_steps
+from bcsync.orders.state import HeldOrders, OrderState
 from bcsync.settings import RuntimeConfig
-from bcsync.stock_state import InFlightOrders
+from bcsync.warehouse.events import EventPublisher
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="order_import")

@@ -8,11 +8,11 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bcsync.aws import TRACED_MODULES, AwsClients
-from bcsync.catalog_state import CatalogState
-from bcsync.events import EventPublisher
-from bcsync.job_function import JobFunction, powertools_reports
-from bcsync.product_sync import product_sync_steps
+from bcsync.backbone.function import JobFunction, powertools_reports
+from bcsync.catalog.job import product_sync_steps
+from bcsync.catalog.state import CatalogState
 from bcsync.settings import RuntimeConfig
+from bcsync.warehouse.events import EventPublisher
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="product_sync")

@@ -8,9 +8,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bcsync.aws import TRACED_MODULES, AwsClients
-from bcsync.job_function import powertools_batch_report
+from bcsync.backbone.function import powertools_batch_report
 from bcsync.settings import RuntimeConfig
-from bcsync.tracking_writeback import build_shipments_consumer
+from bcsync.shipments.consumer import build_shipments_consumer
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="tracking_writeback")

@@ -10,9 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bcsync.aws import TRACED_MODULES, AwsClients
 from bcsync.settings import RuntimeConfig
-from bcsync.webhook_function import WebhookFunction
-from bcsync.webhook_registration import HookCheck
-from bcsync.webhooks import Verdict
+from bcsync.webhooks.function import WebhookFunction
+from bcsync.webhooks.receiver import Verdict
+from bcsync.webhooks.registration import HookCheck
 from bigcommerce_client import PROCESS_CLOCK
 
 logger = Logger(service="webhook_receiver")

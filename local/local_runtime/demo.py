@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import JobState, scan_all
+from bcsync.store.dynamo import scan_all
+from bcsync.store.jobs import JobState
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
 from .runtime import LocalStack

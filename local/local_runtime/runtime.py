@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from bcsync import cutpoints
-from bcsync.settings import JobName
+from bcsync.backbone import cutpoints
+from bcsync.store.settings import JobName
 from bigcommerce_client import PROCESS_CLOCK, SYSTEM_CLOCK, Clock
 
 from .gateway import LocalHttpApi, routes_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bcsync.schemas import schemas
+from bcsync.warehouse.schemas import schemas
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import StoreRegistry
+from bcsync.store.registry import StoreRegistry
 from bigcommerce_sandbox import Sandbox
 from local_runtime import LocalStack
 from tests.conftest import KNOWN_TOKENS

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.credentials import CredentialStore
+from bcsync.store.credentials import CredentialStore
 from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalStack
 from tests.conftest import KNOWN_TOKENS

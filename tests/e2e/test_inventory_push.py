@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import JobState, ProblemLog
+from bcsync.store.jobs import JobState
+from bcsync.store.problems import ProblemLog
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_variants
 from local_runtime import LocalStack
 from local_runtime.shortcuts import catalog_as_synced

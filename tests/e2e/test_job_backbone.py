@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 
+from bcsync.backbone.consumer import build_job_consumer
+from bcsync.backbone.fan_out import fan_out
+from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.backbone.runner import Continue, JobContext, JobStep
 from bcsync.cli import main as bcsync_cli
-from bcsync.consumer import build_job_consumer
-from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobStep, fan_out
-from bcsync.settings import RuntimeConfig, StoreSettings
-from bcsync.state import JobState, StoreRegistry
+from bcsync.settings import RuntimeConfig
+from bcsync.store.jobs import JobState
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalStack

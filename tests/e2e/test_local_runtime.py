@@ -10,9 +10,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
-from bcsync import cutpoints
-from bcsync.events import EventPublisher, OutboundEvent, order_key
-from bcsync.state import Outbox
+from bcsync.backbone import cutpoints
+from bcsync.store.outbox import Outbox
+from bcsync.warehouse.events import EventPublisher, OutboundEvent, order_key
 from bigcommerce_client import VirtualClock
 from local_runtime import LocalStack
 from local_runtime.runtime import LambdaContext, fire_schedules, rate_seconds

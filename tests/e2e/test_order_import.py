@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.order_state import OrderState
-from bcsync.settings import StoreSettings
-from bcsync.state import JobState, StoreRegistry
+from bcsync.orders.state import OrderState
+from bcsync.store.jobs import JobState
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import LocalStack

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
-from bcsync.catalog_state import CatalogState
+from bcsync.backbone import cutpoints
+from bcsync.backbone.consumer import JobConsumer, build_job_consumer
+from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.catalog.job import product_sync_steps
+from bcsync.catalog.state import CatalogState
 from bcsync.cli import main as bcsync_cli
-from bcsync.consumer import JobConsumer, build_job_consumer
-from bcsync.events import EventPublisher
-from bcsync.jobs import JobMessage, JobQueue
-from bcsync.product_sync import product_sync_steps
 from bcsync.settings import RuntimeConfig
-from bcsync.state import JobState
+from bcsync.store.jobs import JobState
+from bcsync.warehouse.events import EventPublisher
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, seed_catalog
 from local_runtime import LocalStack
@@ -181,7 +181,7 @@ def test_a_run_cut_mid_way_resumes_with_nothing_lost_and_each_key_once_after_ded
     local_world: tuple[LocalStack, Sandbox], clock: VirtualClock, point: str, max_raw_duplicates: int
 ) -> None:
     """A crash after PutEvents but before the outbox marks it republishes the same keys (at least
-    once, DESIGN.md): the warehouse drops them by key. A crash before publishing duplicates nothing."""
+    once, docs/design.md): the warehouse drops them by key. A crash before publishing duplicates nothing."""
     stack, sandbox = local_world
     store, consumer = _world(stack, sandbox, clock, products=60, variants=1, page_size=20)  # three pages
     queue = JobQueue(stack.client("sqs"), stack.physical["ProductSyncJobs"]["Ref"])

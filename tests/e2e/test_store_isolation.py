@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bcsync.credentials import secret_name
+from bcsync.store.credentials import secret_name
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order
 from local_runtime import LocalStack
 from tests.aws import drain, reason_of

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
+from bcsync.backbone import cutpoints
 from bcsync.cli import main as bcsync_cli
 from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.store import ORDER_STATUSES

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import requests
 
+from bcsync.backbone.messages import JobMessage
 from bcsync.cli import main as bcsync_cli
-from bcsync.credentials import CredentialStore
-from bcsync.jobs import JobMessage
-from bcsync.webhooks import HOOK_SCOPES, MAX_BODY_BYTES, SECRET_HEADER
+from bcsync.store.credentials import CredentialStore
+from bcsync.webhooks.receiver import HOOK_SCOPES, MAX_BODY_BYTES, SECRET_HEADER
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from bigcommerce_sandbox.webhooks import payload
 from local_runtime import LocalStack

@@ -1,4 +1,4 @@
-"""DESIGN.md's delivery guarantees under faults: nothing lost, nothing doubled.
+"""docs/design.md's delivery guarantees under faults: nothing lost, nothing doubled.
 
 Three stores; 20 % of BigCommerce calls fail (429 with and without headers, 500/502/503, answers slower
 than the client's timeout, connections dropped before and after BigCommerce acted, broken bodies);
@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
+from bcsync.backbone import cutpoints
 from bcsync.cli import main as bcsync_cli
-from bcsync.inventory_push import push_for
-from bcsync.order_state import OrderState
-from bcsync.state import StoreRegistry
-from bcsync.tracking_writeback import marker
+from bcsync.inventory.push import push_for
+from bcsync.orders.state import OrderState
+from bcsync.shipments.state import marker
+from bcsync.store.registry import StoreRegistry
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import FaultPlan, Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import DeliveryReport, LocalStack

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
+from bcsync.backbone import cutpoints
+from bcsync.backbone.messages import JobMessage
 from bcsync.cli import main as bcsync_cli
-from bcsync.jobs import JobMessage
-from bcsync.tracking_writeback import marker
+from bcsync.shipments.state import marker
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import LocalStack
 from local_runtime.warehouse import SimulatedWarehouse

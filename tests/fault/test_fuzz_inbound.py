@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bcsync.stock_state import StockState
+from bcsync.inventory.state import StockState
 from bigcommerce_sandbox import Sandbox
 from local_runtime import LocalStack
 from tests.aws import reason_of

@@ -14,8 +14,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bcsync.order_state import OrderState
-from bcsync.state import JobState
+from bcsync.orders.state import OrderState
+from bcsync.store.jobs import JobState
 from bigcommerce_client import VirtualClock
 from bigcommerce_client.models import Order
 from bigcommerce_sandbox import Exchange, Sandbox, add_order

@@ -11,12 +11,17 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bcsync.credentials import CredentialsError, CredentialStore, StoreCredentials
-from bcsync.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, PublishError, order_key
-from bcsync.inbound import REASON_ATTRIBUTE, SOURCE_ID_ATTRIBUTE, dead_letter
-from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobRunner, fan_out
-from bcsync.settings import StoreSettings
-from bcsync.state import InvalidSettingsError, JobState, Outbox, StoreRegistry, UnknownStoreError
+from bcsync.backbone.consumer import REASON_ATTRIBUTE, SOURCE_ID_ATTRIBUTE, dead_letter
+from bcsync.backbone.fan_out import fan_out
+from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.backbone.runner import Continue, JobContext, JobRunner
+from bcsync.errors import CredentialsError, InvalidSettingsError, PublishError, StoreNotConnectedError
+from bcsync.store.credentials import CredentialStore, StoreCredentials
+from bcsync.store.jobs import JobState
+from bcsync.store.outbox import Outbox
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
+from bcsync.warehouse.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, order_key
 from bigcommerce_client import BudgetExhaustedError, VirtualClock
 from tests.aws import create_table
 from tests.conftest import KNOWN_TOKENS
@@ -96,7 +101,7 @@ def test_registry_lists_disables_and_names_unknown_stores(table: Any) -> None:
         registry.put(StoreSettings(store_hash=store_hash))
     registry.set_enabled("bbb222", False)
     assert [s.store_hash for s in registry.list(enabled_only=True)] == ["aaa111"]
-    with pytest.raises(UnknownStoreError, match="zzz999"):
+    with pytest.raises(StoreNotConnectedError, match="zzz999"):
         registry.get("zzz999")
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bcsync.webhook_registration import ensure_hooks, remove_hooks, webhook_destination
-from bcsync.webhooks import HOOK_SCOPES, SECRET_HEADER
+from bcsync.webhooks.receiver import HOOK_SCOPES, SECRET_HEADER
+from bcsync.webhooks.registration import ensure_hooks, remove_hooks, webhook_destination
 from tests.conftest import StoreFactory
 
 DESTINATION = webhook_destination("https://hooks.example.com/webhooks/", "reg123")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bcsync.carriers import map_carrier, valid_carrier
-from bcsync.settings import StoreSettings
+from bcsync.shipments.carriers import map_carrier, valid_carrier
+from bcsync.store.settings import StoreSettings
 
 
 @pytest.mark.parametrize(

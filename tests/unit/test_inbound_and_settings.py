@@ -3,8 +3,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bcsync.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND, ShipmentConfirmed, StockLevel
-from bcsync.settings import ConfigurationError, RuntimeConfig, StoreSettings
+from bcsync.errors import ConfigurationError
+from bcsync.settings import RuntimeConfig
+from bcsync.store.settings import StoreSettings
+from bcsync.warehouse.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND, ShipmentConfirmed, StockLevel
 
 SHIPMENT = {
     "type": "Shipment Confirmed",

@@ -1,0 +1,385 @@
+"""Order import: every paid order reaches the warehouse, once per version.
+
+One scan sees everything: keyset paging over `/v2/orders` by `date_modified` with consignments
+and their lines embedded, filtered in code by status, so new paid orders and cancellations come
+in the same calls. A store's first run asks instead for the orders in each release status (the
+open backlog), and sets the cursor; later runs scan from the cursor minus an overlap.
+The cursor moves only when every order up to it was released, skipped or judged not ours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from bcsync.backbone.runner import Continue, JobContext, JobStep
+from bcsync.catalog.state import CatalogState
+from bcsync.orders.in_flight import InFlightOrders
+from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
+from bcsync.orders.state import HeldOrders, OrderRecord, OrderState
+from bcsync.store.settings import StoreSettings
+from bcsync.warehouse.events import DetailType, EventPublisher, OutboundEvent, order_key
+from bigcommerce_client import BigCommerceClient, Clock, NotFoundError
+from bigcommerce_client.models import Order, OrderProduct
+
+logger = logging.getLogger("bcsync.orders.job")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class OrderImport:
+    settings: StoreSettings
+    client: BigCommerceClient
+    state: OrderState
+    publisher: EventPublisher
+    clock: Clock
+    page_size: int
+    overlap: timedelta
+    held: HeldOrders
+    catalog: CatalogState
+    in_flight: InFlightOrders
+
+    @property
+    def store_hash(self) -> str:
+        return self.settings.store_hash
+
+    def step(self, context: JobContext) -> Continue | None:
+        options = context.message.options
+        if "order_ids" in options or "resend_ids" in options or "since" in options:
+            context.leaves_checkpoint = True  # an operator's fetch runs beside the scan, not instead of it
+            self._manual(options, context)
+            return None
+        checkpoint = dict(context.checkpoint or {})
+        if not checkpoint:
+            self._release_due(context)
+            now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+            cursor = self.state.cursor()
+            since = cursor - self.overlap if cursor else (self.settings.order_start_date or EPOCH)
+            # First run: the open backlog, one release status at a time (None: the scan by date_modified).
+            initial: list[int] | None = None if cursor else list(self.settings.release_statuses)
+            checkpoint = {"since": since.isoformat(), "until": now.isoformat(), "backlog": initial}
+        until = datetime.fromisoformat(checkpoint["until"])
+        while True:
+            backlog: list[int] | None = checkpoint["backlog"]
+            orders = self.client.iter_orders(
+                modified_since=datetime.fromisoformat(checkpoint["since"]),
+                until=until,
+                limit=self.page_size,
+                status_id=backlog[0] if backlog else None,
+                on_unreadable=lambda row, error: self._unreadable(row, error, context),
+            )
+            for batch in _batches(orders, self.page_size):
+                self._process(batch, context)
+                last = batch[-1].date_modified
+                if last is not None:
+                    checkpoint["since"] = last.isoformat()
+                context.save_checkpoint(checkpoint)
+                if context.time_is_short():
+                    return Continue(checkpoint=checkpoint)
+            if not backlog or len(backlog) == 1:
+                break
+            start = self.settings.order_start_date or EPOCH
+            checkpoint = {**checkpoint, "backlog": backlog[1:], "since": start.isoformat()}
+        self.state.set_cursor(until)
+        return None
+
+    # --- an operator's fetch ------------------------------------------------------------------------
+
+    def _manual(self, options: dict[str, Any], context: JobContext) -> None:
+        """`bcsync orders fetch --ids` / `--since` and `orders resend --ids`. Fetching by id costs one call
+        per order (the operator named them); `--since` is the usual scan over a window, cursor untouched."""
+        if "since" in options:
+            until = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+            orders = self.client.iter_orders(
+                modified_since=datetime.fromisoformat(str(options["since"])), until=until, limit=self.page_size
+            )
+            for batch in _batches(orders, self.page_size):
+                self._process(batch, context)
+                if context.time_is_short():
+                    last = batch[-1].date_modified
+                    context.problems.append(f"fetch stopped early: run it again with --since {last}")
+                    return
+            return
+        resend = "resend_ids" in options
+        for order_id in [int(order_id) for order_id in options.get("resend_ids" if resend else "order_ids", [])]:
+            try:
+                order = self.client.get_order(order_id, include_line_items=True)
+            except NotFoundError:
+                context.problems.append(f"order {order_id}: not in the store")
+                continue
+            if resend:
+                self._resend(order, context)
+            else:
+                self._process([order], context)
+
+    def _resend(self, order: Order, context: JobContext) -> None:
+        record = self.state.get(order.id)
+        if record is None or record.version == 0:
+            context.problems.append(f"order {order.id}: never sent, nothing to resend (fetch it instead)")
+            return
+        built = build_warehouse_order(
+            order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
+        )
+        if isinstance(built, Skip):
+            context.problems.append(f"order {order.id}: {built.reason}")
+            return
+        if built.content_hash() != record.content_hash:
+            self._process([order], context)  # it changed: that is a new version, not a resend
+            return
+        self.publisher.publish(
+            [self._event(built, record.version, cast("DetailType", record.detail_type))], resend=True
+        )
+        context.count("orders_resent")
+
+    # --- one page ----------------------------------------------------------------------------------
+
+    def _process(self, batch: list[Order], context: JobContext) -> None:
+        records = self.state.get_many([order.id for order in batch])
+        committed = {order.id for order in batch if self._stock_taken_unreleased(order)}
+        builds = {
+            order.id: build_warehouse_order(
+                order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
+            )
+            for order in batch
+            if (records.get(order.id) is not None and records[order.id].version > 0)
+            or self._eligible(order)
+            or order.id in committed
+        }
+        in_flight = self.in_flight.existing([order.id for order in batch])
+        # One catalog read per page: which line SKUs product sync has sent the warehouse.
+        line_skus = {line.sku for built in builds.values() if not isinstance(built, Skip) for line in built.lines()}
+        known_skus = set(self.catalog.sku_owners(line_skus)) if line_skus else set()
+        events: list[OutboundEvent] = []
+        unchanged: set[str] = set()
+        for order in batch:
+            context.count("orders_seen")
+            record = records.get(order.id)
+            released = record is not None and record.version > 0
+            if not released and not self._eligible(order):
+                if record is not None and record.state == "held":  # left the release statuses while held
+                    self.held.withdraw(order.id)
+                    self._skip(order, record, Skip(f"status {order.status_id} before its release"), context)
+                unreleased = builds.get(order.id)
+                if isinstance(unreleased, WarehouseOrder):  # BigCommerce took its stock; the warehouse has not
+                    self.in_flight.hold(order.id, _skus(unreleased))
+                elif order.id in in_flight:
+                    self.in_flight.forget(order.id)
+                continue
+            built = builds[order.id]
+            if isinstance(built, Skip):
+                if order.id in in_flight:
+                    self.in_flight.forget(order.id)
+                self._skip(order, record, built, context)
+                continue
+            built = built.with_catalog(known_skus)
+            content_hash = built.content_hash()
+            if record is not None and released and record.content_hash == content_hash:
+                # Unchanged: offer its current version again. The outbox makes that a no-op once published,
+                # and a republish (same key) if a crash left it pending.
+                event = self._event(built, record.version, cast("DetailType", record.detail_type))
+                unchanged.add(event.idempotency_key)
+                events.append(event)
+                continue
+            if not released and self._hold(order, built, record, context):
+                continue
+            version = record.version + 1 if record is not None and released else 1
+            detail_type: DetailType = (
+                "Order Ready" if version == 1 else "Order Cancelled" if built.cancelled else "Order Updated"
+            )
+            if not self.state.put(
+                _record(built, version, detail_type), replaces_version=record.version if record else None
+            ):
+                context.count("orders_taken_by_another_run")  # it publishes this version, not us
+                continue
+            events.append(self._event(built, version, detail_type))
+            self._count_release(built, detail_type, context)
+            if built.cancelled:
+                self.in_flight.forget(order.id)
+            else:
+                self.in_flight.release(order.id, _skus(built), at=self.clock.now())
+        if events:
+            result = self.publisher.publish(events)
+            context.count("orders_republished", len(unchanged.intersection(result.published)))
+
+    def _release_at(self, created: datetime | None) -> datetime:
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        due = max((created or now) + timedelta(minutes=self.settings.hold_minutes), now)
+        return self.settings.business_hours.next_open(due) if self.settings.business_hours else due
+
+    def _hold(self, order: Order, built: WarehouseOrder, record: OrderRecord | None, context: JobContext) -> bool:
+        """True when the order waits (hold window, business hours): recorded as held, the cursor moves on."""
+        if not self.settings.hold_minutes and self.settings.business_hours is None:
+            return False
+        release_at = self._release_at(order.date_created)
+        if release_at <= datetime.fromtimestamp(self.clock.now(), tz=UTC):
+            return False
+        held = OrderRecord(order_id=order.id, version=0, state="held", reason=f"held until {release_at.isoformat()}")
+        if self.state.put(held, replaces_version=0):
+            self.held.hold(order.id, release_at, built.model_dump_json())
+            self.in_flight.hold(order.id, _skus(built))
+            context.count("orders_held")
+        return True
+
+    def _release_due(self, context: JobContext) -> None:
+        """Held orders whose time has come go out from their snapshot: no BigCommerce call."""
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        events: list[OutboundEvent] = []
+        for held in self.held.all():
+            if held.release_at > now:
+                continue
+            built = WarehouseOrder.model_validate_json(held.snapshot)
+            if self.state.put(_record(built, 1, "Order Ready"), replaces_version=0):
+                events.append(self._event(built, 1, "Order Ready"))
+                self._count_release(built, "Order Ready", context)
+                self.in_flight.release(built.order_id, _skus(built), at=self.clock.now())
+            self.held.withdraw(held.order_id)
+        if events:
+            self.publisher.publish(events)
+
+    def _unreadable(self, row: Any, error: Exception, context: JobContext) -> None:
+        """An order BigCommerce sent that bcsync cannot read (an unparseable date, a missing field): its
+        reason is recorded and shown; the scan goes on. It is read again when it changes."""
+        order_id = row.get("id") if isinstance(row, dict) else None
+        context.count("orders_unreadable")
+        context.problems.append(f"order {order_id}: unreadable: {error}")
+        if isinstance(order_id, int) and order_id > 0 and self.state.get(order_id) is None:
+            record = OrderRecord(order_id=order_id, version=0, state="skipped", reason=f"unreadable: {error}"[:500])
+            self.state.put(record, replaces_version=0)
+
+    def _eligible(self, order: Order) -> bool:
+        return order.status_id in self.settings.release_statuses and self._from_start_date(order)
+
+    def _from_start_date(self, order: Order) -> bool:
+        start = self.settings.order_start_date
+        return not (start is not None and order.date_created is not None and order.date_created < start)
+
+    def _stock_taken_unreleased(self, order: Order) -> bool:
+        """BigCommerce has taken this order's stock, and bcsync does not release it in this status: the
+        inventory push must not sell that stock again."""
+        return (
+            order.status_id in self.settings.stock_committed_statuses
+            and order.status_id not in self.settings.release_statuses
+            and self._from_start_date(order)
+        )
+
+    def _complete_lines(self, order: Order) -> dict[int, list[OrderProduct]] | None:
+        """BigCommerce embeds 50 lines per consignment at most; the rest come from the order's lines."""
+        consignments = order.embedded_consignments
+        if consignments is None or not any(c.line_items_truncated for c in consignments.shipping):
+            return None
+        by_address: dict[int, list[OrderProduct]] = {}
+        for line in self.client.iter_order_products(order.id):
+            by_address.setdefault(line.order_address_id, []).append(line)
+        return by_address
+
+    def _skip(self, order: Order, record: OrderRecord | None, skip: Skip, context: JobContext) -> None:
+        context.count("orders_skipped")
+        if skip.problem:
+            context.problems.append(f"order {order.id}: {skip.reason}")
+        if record is not None and record.reason == skip.reason:
+            return
+        if record is None or record.version == 0:
+            self.state.put(
+                OrderRecord(order_id=order.id, version=0, state="skipped", reason=skip.reason), replaces_version=0
+            )
+        logger.info("order skipped", extra={"store_hash": self.store_hash, "order_id": order.id, "reason": skip.reason})
+
+    def _event(self, built: WarehouseOrder, version: int, detail_type: DetailType) -> OutboundEvent:
+        data = built.model_copy(update={"version": version}).model_dump(mode="json")
+        return OutboundEvent(
+            detail_type=detail_type,
+            store_hash=self.store_hash,
+            idempotency_key=order_key(self.store_hash, built.order_id, version),
+            data=data,
+        )
+
+    def _count_release(self, built: WarehouseOrder, detail_type: DetailType, context: JobContext) -> None:
+        figure = {"Order Ready": "orders_released", "Order Cancelled": "orders_cancelled"}.get(
+            detail_type, "orders_updated"
+        )
+        context.count(figure)
+        unmapped = sum(1 for shipment in built.shipments if not shipment.ship_option_mapped)
+        if unmapped:
+            context.count("ship_options_unmapped", unmapped)
+        fallback = sum(1 for line in built.lines() if line.sku_is_fallback)
+        if fallback:
+            context.count("lines_without_sku", fallback)
+        unknown = [line.sku for line in built.lines() if line.sku_in_catalog is False]
+        if unknown:
+            context.count("lines_sku_not_in_catalog", len(unknown))
+            context.problems.append(f"order {built.order_id}: SKU {', '.join(unknown[:5])} not sent by product sync")
+        if detail_type == "Order Ready" and built.date_created is not None:
+            lag = int(self.clock.now() - built.date_created.timestamp())
+            context.figures["import_lag_max_seconds"] = max(context.figures.get("import_lag_max_seconds", 0), lag)
+
+
+def _record(built: WarehouseOrder, version: int, detail_type: DetailType) -> OrderRecord:
+    return OrderRecord(
+        order_id=built.order_id,
+        version=version,
+        content_hash=built.content_hash(),
+        detail_type=detail_type,
+        state="cancelled" if built.cancelled else "released",
+        lines=[
+            {
+                "order_product_id": line.order_product_id,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "order_address_id": shipment.order_address_id,
+            }
+            for shipment in built.shipments
+            for line in shipment.lines
+        ],
+    )
+
+
+def _skus(built: WarehouseOrder) -> dict[str, int]:
+    """The stock an order holds, per warehouse SKU."""
+    skus: dict[str, int] = {}
+    for line in built.lines():
+        if line.quantity > 0:
+            skus[line.sku] = skus.get(line.sku, 0) + line.quantity
+    return skus
+
+
+def _batches(orders: Iterator[Order], size: int) -> Iterator[list[Order]]:
+    batch: list[Order] = []
+    for order in orders:
+        batch.append(order)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def order_import_steps(
+    *,
+    state_for: Callable[[str], OrderState],
+    held_for: Callable[[str], HeldOrders],
+    catalog_for: Callable[[str], CatalogState],
+    in_flight_for: Callable[[str], InFlightOrders],
+    publisher: EventPublisher,
+    clock: Clock,
+    page_size: int | None = None,
+) -> Callable[[StoreSettings, BigCommerceClient], JobStep]:
+    """The step factory `build_job_consumer` takes (`page_size` overrides the store's, for tests)."""
+
+    def factory(settings: StoreSettings, client: BigCommerceClient) -> JobStep:
+        return OrderImport(
+            settings=settings,
+            client=client,
+            state=state_for(settings.store_hash),
+            held=held_for(settings.store_hash),
+            catalog=catalog_for(settings.store_hash),
+            in_flight=in_flight_for(settings.store_hash),
+            publisher=publisher,
+            clock=clock,
+            page_size=page_size or settings.order_page_size,
+            overlap=timedelta(seconds=settings.order_overlap_seconds),
+        ).step
+
+    return factory

@@ -1,0 +1,1 @@
+"""One store's place in bcsync: registry, settings, credentials, job state, outbox, problems."""
