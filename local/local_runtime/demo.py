@@ -160,7 +160,7 @@ def main() -> int:
         # 6. Tracking writeback: one BigCommerce shipment per package, exactly once.
         demo.run("TrackingWritebackFunction", None, "ShipmentsInbound")
         written = sum(len(rows) for rows in store.shipments.values())
-        writeback_calls = demo.calls("TrackingWritebackFunction", lambda module: module.CONSUMER.calls)
+        writeback_calls = demo.calls("TrackingWritebackFunction", lambda module: module.FUNCTION.calls)
         pickups = len(shipments) - len(packages)
         demo.check(written == len(packages), f"{len(packages)} packages shipped, {written} BigCommerce shipments")
         statuses = [store.orders[order_id]["status_id"] for order_id in demo.warehouse.shipped]
@@ -172,7 +172,7 @@ def main() -> int:
         demo.run("InventoryPushFunction", None, "StockInbound")
         demo.run("InventoryPushFunction", None, "InventoryPushJobs", wait=DEBOUNCE_SECONDS + 0.3)
         pushed = demo.run_figure("inventory_push", "items_pushed")
-        push_calls = demo.calls("InventoryPushFunction", lambda module: module.FUNCTION.jobs.calls)
+        push_calls = demo.calls("InventoryPushFunction", lambda module: module.FUNCTION.calls)
         held_away = demo.run_figure("inventory_push", "skus_with_problems")
         demo.check(pushed > 0, "the inventory push pushed nothing")
         print(f"7. Inventory push: {pushed} items set in {push_calls} BigCommerce calls "

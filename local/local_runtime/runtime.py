@@ -308,10 +308,21 @@ class LocalStack:
             env[f"BCSYNC_{job.upper()}_DLQ_URL"] = self.physical[f"{logical}DLQ"]["Ref"]
         return env
 
+    def function_environment(self, function: str) -> dict[str, str]:
+        """What Lambda gives one function: the template's variables for it (Globals merged in by the
+        translator, so `POWERTOOLS_SERVICE_NAME` is the function's own), resolved against this stack, with
+        the stack's endpoint and credentials. A variable the caller's process already sets wins, as
+        `sam local invoke --env-vars` would: that is how a test points handlers at its sandbox."""
+        variables = self.template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+        resolved = {name: str(self.resolve(value)) for name, value in variables.items()}
+        overrides = {name: os.environ[name] for name in resolved if name in os.environ}
+        return resolved | self.environment() | overrides
+
     @contextlib.contextmanager
-    def environ(self) -> Iterator[dict[str, str]]:
-        """The stack's environment in os.environ for the duration (handlers read it at import)."""
-        env = self.environment()
+    def environ(self, function: str | None = None) -> Iterator[dict[str, str]]:
+        """The stack's environment - or one function's, as Lambda sets it - in os.environ for the duration
+        (handlers read it at import)."""
+        env = self.environment() if function is None else self.function_environment(function)
         saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
         try:
@@ -562,7 +573,7 @@ class LocalStack:
         module = importlib.util.module_from_spec(spec)
         PROCESS_CLOCK.use(self.clock)  # the handlers' time is the runtime's
         _forget_powertools_loggers()  # a new process: Logger binds to today's stdout, not a past import's
-        with self.environ():
+        with self.environ(function):
             if self.xray is not None:
                 self.xray.prepare_process()
             spec.loader.exec_module(module)

@@ -26,6 +26,7 @@ class RuntimeConfig(BaseModel):
     job_dlq_urls: dict[str, str] = Field(default_factory=dict)
     shipments_dlq_url: str = ""  # where the tracking writeback moves messages that can never succeed
     stock_dlq_url: str = ""  # where the inventory push moves stock messages that can never be read
+    stock_inbound_arn: str = ""  # the inventory push tells its two queues' batches apart by this
     # How long a BigCommerce answer may take before the call is retried (GET/PUT) or reported (POST).
     bigcommerce_read_timeout_seconds: float = Field(default=20.0, gt=0, le=60)
     # Invocations this close to their deadline checkpoint and re-queue instead of starting more work.
@@ -47,6 +48,7 @@ class RuntimeConfig(BaseModel):
             "webhook_debounce_seconds": "BCSYNC_WEBHOOK_DEBOUNCE_SECONDS",
             "shipments_dlq_url": "BCSYNC_SHIPMENTS_DLQ_URL",
             "stock_dlq_url": "BCSYNC_STOCK_DLQ_URL",
+            "stock_inbound_arn": "BCSYNC_STOCK_INBOUND_ARN",
             "bigcommerce_read_timeout_seconds": "BCSYNC_BIGCOMMERCE_READ_TIMEOUT_SECONDS",
         }
         values: dict[str, object] = {field: env[var] for field, var in names.items() if env.get(var)}

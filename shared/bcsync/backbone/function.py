@@ -1,12 +1,13 @@
 """What a job function does with its two triggers: a schedule tick fans out, a queue batch runs.
 
-A function's app.py builds one `JobFunction` at cold start and hands it every event.
+A function's app.py builds one at cold start (its flow's `build_function`) and hands it every event;
+what each run, tick and batch did goes to `Reports`: one structured log line and the metrics, with the
+same figures.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,44 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
+class Reports:
+    """Where a function says what it did: a structured log line and CloudWatch metrics with the same
+    figures. The service name and the metrics namespace are the template's (Powertools reads
+    `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`), never repeated in code."""
+
+    def __init__(self, logger: Logger, metrics: Metrics) -> None:
+        self.logger = logger
+        self.metrics = metrics
+
+    def run(self, run: JobRun) -> None:
+        """One job run for one store."""
+        self.logger.info(
+            f"{run.job.replace('_', ' ')} run",
+            extra={"store_hash": run.store_hash, "outcome": run.outcome, "problems": run.problems[:20], **run.figures},
+        )
+        self.figures(run.figures)
+        self.count("problems", len(run.problems))
+
+    def tick(self, result: FanOutResult) -> None:
+        """One schedule tick's fan-out."""
+        self.count("stores_queued", len(result.queued))
+        self.count("stores_with_problems", len(result.problems))
+
+    def batch(self, title: str, figures: dict[str, int]) -> None:
+        """One batch of warehouse messages."""
+        self.logger.info(title, extra=figures)
+        self.figures(figures)
+
+    def figures(self, figures: dict[str, int]) -> None:
+        for figure, value in figures.items():
+            self.count(figure, value, seconds=figure.endswith("_seconds"))
+
+    def count(self, name: str, value: int = 1, *, seconds: bool = False) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        self.metrics.add_metric(name=name, unit=MetricUnit.Seconds if seconds else MetricUnit.Count, value=value)
+
+
 logger = logging.getLogger("bcsync.backbone.function")
 
 
@@ -33,8 +72,7 @@ class JobFunction:
     job: JobName
     config: RuntimeConfig
     step_factory: StepFactory
-    on_run: Callable[[JobRun], None] | None = None
-    on_tick: Callable[[FanOutResult], None] | None = None
+    reports: Reports | None = None
     clock: Clock = SYSTEM_CLOCK
     aws: AwsClients | None = None
 
@@ -46,7 +84,7 @@ class JobFunction:
             step_factory=self.step_factory,
             clock=self.clock,
             aws=aws,
-            on_run=self.on_run,
+            on_run=self.reports.run if self.reports else None,
         )
         table = aws.table(self.config.state_table)
         self._registry = StoreRegistry(table)
@@ -90,43 +128,7 @@ class JobFunction:
                     "problems": result.problems,
                 },
             )
-            if self.on_tick is not None:
-                self.on_tick(result)
+            if self.reports is not None:
+                self.reports.tick(result)
             return {"queued": result.queued, "problems": result.problems}
         raise ValueError(f"{self.job}: not an SQS batch or a schedule tick: keys {sorted(event)}")
-
-
-def powertools_reports(job: JobName, logger: Logger, metrics: Metrics) -> dict[str, Any]:
-    """`on_run` and `on_tick` for a job function: one structured line and the metrics per run, with
-    the same figures; the fan-out's figures per tick."""
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    def on_run(run: JobRun) -> None:
-        logger.info(
-            f"{job.replace('_', ' ')} run",
-            extra={"store_hash": run.store_hash, "outcome": run.outcome, "problems": run.problems[:20], **run.figures},
-        )
-        for figure, value in run.figures.items():
-            unit = MetricUnit.Seconds if figure.endswith("_seconds") else MetricUnit.Count
-            metrics.add_metric(name=figure, unit=unit, value=value)
-        metrics.add_metric(name="problems", unit=MetricUnit.Count, value=len(run.problems))
-
-    def on_tick(result: FanOutResult) -> None:
-        metrics.add_metric(name="stores_queued", unit=MetricUnit.Count, value=len(result.queued))
-        metrics.add_metric(name="stores_with_problems", unit=MetricUnit.Count, value=len(result.problems))
-
-    return {"on_run": on_run, "on_tick": on_tick}
-
-
-def powertools_batch_report(title: str, logger: Logger, metrics: Metrics) -> Callable[[dict[str, int]], None]:
-    """`on_figures` of a consumer of warehouse messages: one structured line and the metrics per batch,
-    with the same figures."""
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    def report(figures: dict[str, int]) -> None:
-        logger.info(title, extra=figures)
-        for figure, value in figures.items():
-            unit = MetricUnit.Seconds if figure.endswith("_seconds") else MetricUnit.Count
-            metrics.add_metric(name=figure, unit=unit, value=value)
-
-    return report

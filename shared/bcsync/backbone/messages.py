@@ -5,7 +5,16 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from bcsync.store.jobs import JobState
 from bcsync.store.settings import JobName, StoreHash
@@ -21,8 +30,43 @@ SEND_BATCH = 10
 Trigger = Literal["schedule", "webhook", "manual", "continuation", "stock"]
 
 
+class JobOptions(BaseModel):
+    """What a job message may ask of its job beyond a scheduled run; each job has its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrderImportOptions(JobOptions):
+    order_ids: list[PositiveInt] = Field(default_factory=list)  # `bcsync orders fetch --ids`
+    resend_ids: list[PositiveInt] = Field(default_factory=list)  # `bcsync orders resend --ids`
+    since: AwareDatetime | None = None  # `bcsync orders fetch --since`
+
+    @property
+    def manual(self) -> bool:
+        """An operator's fetch or resend: it runs beside the scan, not instead of it."""
+        return bool(self.order_ids or self.resend_ids or self.since)
+
+
+class ProductSyncOptions(JobOptions):
+    mode: Literal["delta", "full"] = "delta"
+    deleted_product_ids: list[PositiveInt] = Field(default_factory=list)  # `store/product/deleted` webhooks
+
+
+class InventoryPushOptions(JobOptions):
+    drift: bool = False  # read BigCommerce's own levels first and correct what others changed
+
+
+JOB_OPTIONS: dict[JobName, type[JobOptions]] = {
+    "order_import": OrderImportOptions,
+    "product_sync": ProductSyncOptions,
+    "inventory_push": InventoryPushOptions,
+    "tracking_writeback": JobOptions,
+}
+
+
 class JobMessage(BaseModel):
-    """The body of a message on a job queue."""
+    """The body of a message on a job queue. Its `options` are checked against its job's model, so a
+    message no job can run is refused where it is read (and dead-lettered with the field's name)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -31,6 +75,21 @@ class JobMessage(BaseModel):
     trigger: Trigger = "schedule"
     options: dict[str, Any] = Field(default_factory=dict)
     continuation: int = Field(default=0, ge=0)
+
+    @field_validator("options")
+    @classmethod
+    def _options_of_the_job(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        job = info.data.get("job")
+        if job is not None:
+            try:
+                JOB_OPTIONS[job].model_validate(options)
+            except ValidationError as error:
+                fields = ", ".join(sorted(".".join(map(str, issue["loc"])) for issue in error.errors()))
+                raise ValueError(f"not options of {job}: {fields}") from None
+        return options
+
+    def options_as[T: JobOptions](self, model: type[T]) -> T:
+        return model.model_validate(self.options)
 
 
 class JobQueue:

@@ -10,19 +10,22 @@ the same idempotency key and never loses an event.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import AwareDatetime, BaseModel
+
+from bcsync.backbone.messages import ProductSyncOptions
 from bcsync.backbone.runner import Continue, JobContext, JobStep
-from bcsync.catalog.mapping import ArchivedSku, CategoryPaths, CustomsMapping, WarehouseSku, map_product
-from bcsync.catalog.state import MAX_ID, CatalogRecord, CatalogState
+from bcsync.catalog.decide import Lookups, PageOutcome, archive, decide_page, map_page, takes_anew
+from bcsync.catalog.mapping import CategoryPaths, CustomsMapping
+from bcsync.catalog.state import MAX_ID, CatalogState
 from bcsync.store.settings import StoreSettings
-from bcsync.warehouse.events import EventPublisher, OutboundEvent, product_key
+from bcsync.warehouse.events import EventPublisher
 from bigcommerce_client import BigCommerceClient, Clock
-from bigcommerce_client.models import Category, Product
+from bigcommerce_client.models import Category
 
 Mode = Literal["full", "delta"]
 MAX_PROBLEM_LINES = 100
@@ -32,13 +35,34 @@ MAX_CHECKPOINT_LOOKUP_CHARS = 200_000
 _UNITS = {"LBS": "lb", "Ounces": "oz", "KGS": "kg", "Grams": "g", "Tonnes": "t", "Inches": "in", "Centimeters": "cm"}
 
 
-@dataclass
-class PageOutcome:
-    events: list[OutboundEvent] = field(default_factory=list)
-    records: list[CatalogRecord] = field(default_factory=list)
-    upserted: int = 0
-    archived: int = 0
-    problems: list[str] = field(default_factory=list)
+class StoredLookups(BaseModel):
+    """The lookups as a checkpoint keeps them (JSON: brand ids as strings, categories as triples)."""
+
+    weight_unit: str
+    dimension_unit: str
+    brands: dict[str, str]
+    categories: list[tuple[int, int, str]]
+
+    def for_mapping(self) -> Lookups:
+        return Lookups(
+            brands={int(brand_id): name for brand_id, name in self.brands.items()},
+            categories=CategoryPaths(
+                Category(category_id=category_id, parent_id=parent_id, name=name)
+                for category_id, parent_id, name in self.categories
+            ),
+            weight_unit=self.weight_unit,
+            dimension_unit=self.dimension_unit,
+        )
+
+
+class SyncCheckpoint(BaseModel):
+    """Where a sync left off: the next page starts after `last_id`, within the run's window."""
+
+    mode: Mode
+    last_id: int = 0
+    until: AwareDatetime  # the run's start: products modified after it wait for the next delta
+    since: AwareDatetime | None = None  # a delta's window start (the last sync's start, less an overlap)
+    lookups: StoredLookups | None = None
 
 
 @dataclass
@@ -54,54 +78,42 @@ class ProductSync:
     customs: CustomsMapping = field(default_factory=CustomsMapping)
 
     def step(self, context: JobContext) -> Continue | None:
-        deleted = [int(product_id) for product_id in context.message.options.get("deleted_product_ids", [])]
-        if deleted:
+        options = context.message.options_as(ProductSyncOptions)
+        if options.deleted_product_ids:
             context.leaves_checkpoint = True  # a delta or full sync may be paused mid-catalog
-            self.archive_deleted(deleted, context)
+            self.archive_deleted(options.deleted_product_ids, context)
             return None
-        checkpoint = dict(context.checkpoint or {})
-        if not checkpoint:
-            mode: Mode = "full" if context.message.options.get("mode") == "full" else "delta"
-            until = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-            since = self.catalog.cursor() if mode == "delta" else None
-            if mode == "delta" and since is None:
-                mode = "full"  # never synced: a delta has nothing to start from
-            checkpoint = {
-                "mode": mode,
-                "last_id": 0,
-                "until": until.isoformat(),
-                "since": (since - self.delta_overlap).isoformat() if since else None,
-            }
-        lookups = checkpoint.get("lookups") or self._lookups()
-        if "lookups" not in checkpoint and len(json.dumps(lookups)) <= MAX_CHECKPOINT_LOOKUP_CHARS:
-            checkpoint["lookups"] = lookups  # a continuation of this run reads them from here, not again
-        weight_unit, dimension_unit = lookups["weight_unit"], lookups["dimension_unit"]
-        brands = {int(brand_id): name for brand_id, name in lookups["brands"].items()}
-        categories = CategoryPaths(
-            Category(category_id=category_id, parent_id=parent_id, name=name)
-            for category_id, parent_id, name in lookups["categories"]
-        )
+        checkpoint = SyncCheckpoint.model_validate(context.checkpoint) if context.checkpoint else self._start(options)
+        if checkpoint.lookups is None:
+            lookups = self._lookups()
+            if len(lookups.model_dump_json()) <= MAX_CHECKPOINT_LOOKUP_CHARS:
+                checkpoint.lookups = lookups  # a continuation of this run reads them from here, not again
+        else:
+            lookups = checkpoint.lookups
+        mapping = lookups.for_mapping()
+        full = checkpoint.mode == "full"
         while True:
             params: dict[str, Any] = {
-                "id:greater": checkpoint["last_id"],
+                "id:greater": checkpoint.last_id,
                 "sort": "id",
                 "direction": "asc",
-                "date_modified:max": checkpoint["until"],
+                "date_modified:max": checkpoint.until.isoformat(),
             }
-            if checkpoint["since"]:
-                params["date_modified:min"] = checkpoint["since"]
+            if checkpoint.since:
+                params["date_modified:min"] = checkpoint.since.isoformat()
             products, more = self.client.get_products_page(params, limit=self.page_size)
-            full = checkpoint["mode"] == "full"
-            first = checkpoint["last_id"] + 1
+            first = checkpoint.last_id + 1
             last = MAX_ID if not more else (products[-1].id if products else first)
             existing = (
                 self.catalog.in_product_range(first, last)
                 if full
                 else self.catalog.for_products([product.id for product in products])
             )
-            outcome = self._compare(
-                products, existing, full=full, mapping=(brands, categories, weight_unit, dimension_unit)
-            )
+            mapped, problems = map_page(products, mapping, customs=self.customs, skip_hidden=self.skip_hidden)
+            # Who holds each SKU this page would take anew (unchanged rows hold theirs already).
+            owners = self.catalog.sku_owners({sku.sku for sku in mapped if takes_anew(sku, existing)})
+            outcome = decide_page(self.settings.store_hash, products, mapped, existing, owners, full=full)
+            outcome.problems[:0] = problems
             if outcome.events:
                 self.publisher.publish(outcome.events)
             self.catalog.put_many(outcome.records)
@@ -112,135 +124,43 @@ class ProductSync:
             room = MAX_PROBLEM_LINES - len(context.problems)
             context.problems.extend(outcome.problems[: max(room, 0)])
             if products:
-                checkpoint["last_id"] = products[-1].id
-            context.save_checkpoint(checkpoint)  # a crash after this page resumes after it
+                checkpoint.last_id = products[-1].id
+            context.save_checkpoint(checkpoint.model_dump(mode="json"))  # a crash after this page resumes after it
             if not more:
-                self.catalog.set_cursor(datetime.fromisoformat(checkpoint["until"]))
+                self.catalog.set_cursor(checkpoint.until)
                 return None
             if context.time_is_short():
-                return Continue(checkpoint=checkpoint)
+                return Continue(checkpoint=checkpoint.model_dump(mode="json"))
 
-    def _lookups(self) -> dict[str, Any]:
+    def _start(self, options: ProductSyncOptions) -> SyncCheckpoint:
+        until = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        since = self.catalog.cursor() if options.mode == "delta" else None
+        # Never synced: a delta has nothing to start from.
+        mode: Mode = "delta" if options.mode == "delta" and since is not None else "full"
+        return SyncCheckpoint(mode=mode, until=until, since=since - self.delta_overlap if since else None)
+
+    def _lookups(self) -> StoredLookups:
         """What every page's mapping needs besides the products: units, brands, the category tree."""
         info = self.client.get_store_info()
         weight = str(info.get("weight_units", ""))
         dimension = str(info.get("dimension_units", ""))
-        return {
-            "weight_unit": _UNITS.get(weight, weight or "lb"),
-            "dimension_unit": _UNITS.get(dimension, dimension or "in"),
-            "brands": {str(brand.id): brand.name for brand in self.client.iter_brands()},
-            "categories": [[c.category_id, c.parent_id, c.name] for c in self.client.iter_categories()],
-        }
+        return StoredLookups(
+            weight_unit=_UNITS.get(weight, weight or "lb"),
+            dimension_unit=_UNITS.get(dimension, dimension or "in"),
+            brands={str(brand.id): brand.name for brand in self.client.iter_brands()},
+            categories=[(c.category_id, c.parent_id, c.name) for c in self.client.iter_categories()],
+        )
 
     def archive_deleted(self, product_ids: list[int], context: JobContext) -> None:
         """`store/product/deleted` carries the id: archive its SKUs without a full sync (no API call)."""
         outcome = PageOutcome()
         for key, record in self.catalog.for_products(product_ids).items():
             if not record.archived and key[0] in product_ids:
-                self._archive(record, outcome, self.settings.store_hash)
+                archive(record, outcome, self.settings.store_hash)
         if outcome.events:
             self.publisher.publish(outcome.events)
         self.catalog.put_many(outcome.records)
         context.count("skus_archived", outcome.archived)
-
-    def _compare(
-        self,
-        products: list[Product],
-        existing: dict[tuple[int, int], CatalogRecord],
-        *,
-        full: bool,
-        mapping: tuple[dict[int, str], CategoryPaths, str, str],
-    ) -> PageOutcome:
-        brands, categories, weight_unit, dimension_unit = mapping
-        outcome = PageOutcome()
-        store_hash = self.settings.store_hash
-        seen: set[tuple[int, int]] = set()
-        mapped: list[WarehouseSku] = []
-        for product in products:
-            if self.skip_hidden and not product.is_visible:
-                continue  # its rows, if any, are archived below as not seen
-            skus, problems = map_product(
-                product,
-                brands=brands,
-                categories=categories,
-                customs=self.customs,
-                weight_unit=weight_unit,
-                dimension_unit=dimension_unit,
-            )
-            outcome.problems += problems
-            mapped += skus
-        # Who holds each SKU this page would take anew (unchanged rows hold theirs already).
-        owners = self.catalog.sku_owners({sku.sku for sku in mapped if _takes_anew(sku, existing)})
-        for sku in mapped:
-            key = (sku.product_id, sku.variant_id or 0)
-            owner = owners.get(sku.sku)
-            if owner is not None and owner != key:
-                outcome.problems.append(
-                    f"SKU {sku.sku}: shared by product {owner[0]} variant {owner[1]} and product "
-                    f"{key[0]} variant {key[1]}; only the first is synced"
-                )
-                continue
-            owners[sku.sku] = key
-            seen.add(key)
-            self._upsert(sku, existing.get(key), outcome, store_hash)
-        # A full sync owns the whole id range, so anything unseen there is gone; a delta only knows
-        # about the products it read (a variant removed, a product hidden).
-        on_page = {product.id for product in products}
-        for key, record in existing.items():
-            if key not in seen and not record.archived and (full or record.product_id in on_page):
-                self._archive(record, outcome, store_hash)
-        return outcome
-
-    def _upsert(self, sku: WarehouseSku, previous: CatalogRecord | None, outcome: PageOutcome, store_hash: str) -> None:
-        content_hash = sku.content_hash()
-        if previous is not None and not previous.archived and previous.content_hash == content_hash:
-            return  # unchanged: no write, no event
-        if previous is not None and not previous.archived and previous.sku != sku.sku:
-            self._archive(previous, outcome, store_hash)  # the variant's SKU was renamed
-        generation = previous.generation if previous is not None else 0
-        record = CatalogRecord(
-            sku.product_id, sku.variant_id or 0, sku.sku, content_hash, False, generation, sku.inventory_tracking
-        )
-        outcome.events.append(
-            OutboundEvent(
-                "Product Upserted",
-                store_hash,
-                product_key(store_hash, sku.sku, record.content_key()),
-                sku.model_dump(mode="json"),
-            )
-        )
-        outcome.records.append(record)
-        outcome.upserted += 1
-
-    @staticmethod
-    def _archive(record: CatalogRecord, outcome: PageOutcome, store_hash: str) -> None:
-        outcome.events.append(
-            OutboundEvent(
-                "Product Archived",
-                store_hash,
-                product_key(store_hash, record.sku, f"archived-{record.content_key()}"),
-                ArchivedSku(
-                    sku=record.sku, product_id=record.product_id, variant_id=record.variant_id or None
-                ).model_dump(mode="json"),
-            )
-        )
-        outcome.records.append(
-            CatalogRecord(
-                record.product_id,
-                record.variant_id,
-                record.sku,
-                record.content_hash,
-                True,
-                record.generation + 1,
-                record.inventory_tracking,
-            )
-        )
-        outcome.archived += 1
-
-
-def _takes_anew(sku: WarehouseSku, existing: dict[tuple[int, int], CatalogRecord]) -> bool:
-    record = existing.get((sku.product_id, sku.variant_id or 0))
-    return record is None or record.archived or record.sku != sku.sku
 
 
 def product_sync_steps(

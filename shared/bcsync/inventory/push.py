@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bcsync.backbone.messages import InventoryPushOptions
 from bcsync.backbone.runner import Continue, JobContext, JobStep
 from bcsync.catalog.state import CatalogEntry, CatalogState
 from bcsync.inventory.sellable import Sellable, StockRules, Target, changes, sellable_quantities
@@ -102,7 +103,7 @@ class InventoryPush:
 
     def step(self, context: JobContext) -> Continue | None:
         plan = self.plan()
-        if context.message.options.get("drift"):
+        if context.message.options_as(InventoryPushOptions).drift:
             plan.changes = changes(plan.sellable.quantities, self._corrected_baseline(plan, context))
         sellable = plan.sellable
         context.count("stock_messages_merged", plan.merged)

@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from pydantic import AwareDatetime, BaseModel
+
+from bcsync.backbone.messages import OrderImportOptions
 from bcsync.backbone.runner import Continue, JobContext, JobStep
 from bcsync.catalog.state import CatalogState
+from bcsync.orders.decide import Action, OrderRules, decide
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
 from bcsync.orders.state import HeldOrders, OrderRecord, OrderState
@@ -27,6 +31,15 @@ from bigcommerce_client.models import Order, OrderProduct
 
 logger = logging.getLogger("bcsync.orders.job")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class ScanCheckpoint(BaseModel):
+    """Where a scan left off: orders modified from `since` to `until` (the run's start) are still to be
+    read; `backlog`, on a store's first run, the release statuses whose open orders are still to be read."""
+
+    since: AwareDatetime
+    until: AwareDatetime
+    backlog: list[int] | None = None
 
 
 @dataclass
@@ -46,27 +59,22 @@ class OrderImport:
     def store_hash(self) -> str:
         return self.settings.store_hash
 
+    @property
+    def rules(self) -> OrderRules:
+        return OrderRules.of(self.settings)
+
     def step(self, context: JobContext) -> Continue | None:
-        options = context.message.options
-        if "order_ids" in options or "resend_ids" in options or "since" in options:
+        options = context.message.options_as(OrderImportOptions)
+        if options.manual:
             context.leaves_checkpoint = True  # an operator's fetch runs beside the scan, not instead of it
             self._manual(options, context)
             return None
-        checkpoint = dict(context.checkpoint or {})
-        if not checkpoint:
-            self._release_due(context)
-            now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-            cursor = self.state.cursor()
-            since = cursor - self.overlap if cursor else (self.settings.order_start_date or EPOCH)
-            # First run: the open backlog, one release status at a time (None: the scan by date_modified).
-            initial: list[int] | None = None if cursor else list(self.settings.release_statuses)
-            checkpoint = {"since": since.isoformat(), "until": now.isoformat(), "backlog": initial}
-        until = datetime.fromisoformat(checkpoint["until"])
+        checkpoint = ScanCheckpoint.model_validate(context.checkpoint) if context.checkpoint else self._start(context)
         while True:
-            backlog: list[int] | None = checkpoint["backlog"]
+            backlog = checkpoint.backlog
             orders = self.client.iter_orders(
-                modified_since=datetime.fromisoformat(checkpoint["since"]),
-                until=until,
+                modified_since=checkpoint.since,
+                until=checkpoint.until,
                 limit=self.page_size,
                 status_id=backlog[0] if backlog else None,
                 on_unreadable=lambda row, error: self._unreadable(row, error, context),
@@ -75,27 +83,38 @@ class OrderImport:
                 self._process(batch, context)
                 last = batch[-1].date_modified
                 if last is not None:
-                    checkpoint["since"] = last.isoformat()
-                context.save_checkpoint(checkpoint)
+                    checkpoint.since = last
+                context.save_checkpoint(checkpoint.model_dump(mode="json"))
                 if context.time_is_short():
-                    return Continue(checkpoint=checkpoint)
+                    return Continue(checkpoint=checkpoint.model_dump(mode="json"))
             if not backlog or len(backlog) == 1:
                 break
-            start = self.settings.order_start_date or EPOCH
-            checkpoint = {**checkpoint, "backlog": backlog[1:], "since": start.isoformat()}
-        self.state.set_cursor(until)
+            checkpoint = checkpoint.model_copy(update={"backlog": backlog[1:], "since": self._start_date()})
+        self.state.set_cursor(checkpoint.until)
         return None
+
+    def _start(self, context: JobContext) -> ScanCheckpoint:
+        """A new run: held orders whose time has come go out first; then the scan from the cursor (less
+        the overlap), or on a store's first run the open backlog, one release status at a time."""
+        self._release_due(context)
+        cursor = self.state.cursor()
+        return ScanCheckpoint(
+            since=cursor - self.overlap if cursor else self._start_date(),
+            until=datetime.fromtimestamp(self.clock.now(), tz=UTC),
+            backlog=None if cursor else list(self.settings.release_statuses),
+        )
+
+    def _start_date(self) -> datetime:
+        return self.settings.order_start_date or EPOCH
 
     # --- an operator's fetch ------------------------------------------------------------------------
 
-    def _manual(self, options: dict[str, Any], context: JobContext) -> None:
+    def _manual(self, options: OrderImportOptions, context: JobContext) -> None:
         """`bcsync orders fetch --ids` / `--since` and `orders resend --ids`. Fetching by id costs one call
         per order (the operator named them); `--since` is the usual scan over a window, cursor untouched."""
-        if "since" in options:
+        if options.since is not None:
             until = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-            orders = self.client.iter_orders(
-                modified_since=datetime.fromisoformat(str(options["since"])), until=until, limit=self.page_size
-            )
+            orders = self.client.iter_orders(modified_since=options.since, until=until, limit=self.page_size)
             for batch in _batches(orders, self.page_size):
                 self._process(batch, context)
                 if context.time_is_short():
@@ -103,8 +122,8 @@ class OrderImport:
                     context.problems.append(f"fetch stopped early: run it again with --since {last}")
                     return
             return
-        resend = "resend_ids" in options
-        for order_id in [int(order_id) for order_id in options.get("resend_ids" if resend else "order_ids", [])]:
+        resend = bool(options.resend_ids)
+        for order_id in options.resend_ids or options.order_ids:
             try:
                 order = self.client.get_order(order_id, include_line_items=True)
             except NotFoundError:
@@ -137,64 +156,57 @@ class OrderImport:
     # --- one page ----------------------------------------------------------------------------------
 
     def _process(self, batch: list[Order], context: JobContext) -> None:
+        """One page: read what bcsync knows of its orders (one BatchGetItem each for records, stock in
+        flight and the catalog), decide each order (`decide`, pure), then apply the decisions."""
         records = self.state.get_many([order.id for order in batch])
-        committed = {order.id for order in batch if self._stock_taken_unreleased(order)}
         builds = {
             order.id: build_warehouse_order(
                 order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
             )
             for order in batch
-            if (records.get(order.id) is not None and records[order.id].version > 0)
-            or self._eligible(order)
-            or order.id in committed
+            if self.rules.needs_build(order, records.get(order.id))
         }
         in_flight = self.in_flight.existing([order.id for order in batch])
         # One catalog read per page: which line SKUs product sync has sent the warehouse.
         line_skus = {line.sku for built in builds.values() if not isinstance(built, Skip) for line in built.lines()}
         known_skus = set(self.catalog.sku_owners(line_skus)) if line_skus else set()
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
         events: list[OutboundEvent] = []
         unchanged: set[str] = set()
         for order in batch:
             context.count("orders_seen")
-            record = records.get(order.id)
-            released = record is not None and record.version > 0
-            if not released and not self._eligible(order):
-                if record is not None and record.state == "held":  # left the release statuses while held
+            record, built = records.get(order.id), builds.get(order.id)
+            action = decide(order, record, built, self.rules, now)
+            if action.kind in ("not_ours", "withdraw", "skip"):
+                if action.kind == "withdraw":
                     self.held.withdraw(order.id)
-                    self._skip(order, record, Skip(f"status {order.status_id} before its release"), context)
-                unreleased = builds.get(order.id)
-                if isinstance(unreleased, WarehouseOrder):  # BigCommerce took its stock; the warehouse has not
-                    self.in_flight.hold(order.id, _skus(unreleased))
+                if action.kind != "not_ours":
+                    self._skip(order, action, context)
+                if action.stock_taken and isinstance(built, WarehouseOrder):  # BigCommerce took its stock
+                    self.in_flight.hold(order.id, _skus(built))
                 elif order.id in in_flight:
                     self.in_flight.forget(order.id)
                 continue
-            built = builds[order.id]
-            if isinstance(built, Skip):
-                if order.id in in_flight:
-                    self.in_flight.forget(order.id)
-                self._skip(order, record, built, context)
-                continue
+            assert isinstance(built, WarehouseOrder)  # decide releases, updates, cancels and holds only these
             built = built.with_catalog(known_skus)
-            content_hash = built.content_hash()
-            if record is not None and released and record.content_hash == content_hash:
-                # Unchanged: offer its current version again. The outbox makes that a no-op once published,
-                # and a republish (same key) if a crash left it pending.
-                event = self._event(built, record.version, cast("DetailType", record.detail_type))
+            if action.kind == "hold":
+                assert action.release_at is not None
+                self._hold(built, action.release_at, context)
+                continue
+            detail_type = cast("DetailType", action.detail_type or (record.detail_type if record else ""))
+            event = self._event(built, action.version, detail_type)
+            if action.kind == "unchanged":
+                # Its current version offered again: the outbox makes that a no-op once published, and a
+                # republish (same key) if a crash left it pending.
                 unchanged.add(event.idempotency_key)
                 events.append(event)
                 continue
-            if not released and self._hold(order, built, record, context):
-                continue
-            version = record.version + 1 if record is not None and released else 1
-            detail_type: DetailType = (
-                "Order Ready" if version == 1 else "Order Cancelled" if built.cancelled else "Order Updated"
-            )
             if not self.state.put(
-                _record(built, version, detail_type), replaces_version=record.version if record else None
+                _record(built, action.version, detail_type), replaces_version=record.version if record else None
             ):
                 context.count("orders_taken_by_another_run")  # it publishes this version, not us
                 continue
-            events.append(self._event(built, version, detail_type))
+            events.append(event)
             self._count_release(built, detail_type, context)
             if built.cancelled:
                 self.in_flight.forget(order.id)
@@ -204,24 +216,15 @@ class OrderImport:
             result = self.publisher.publish(events)
             context.count("orders_republished", len(unchanged.intersection(result.published)))
 
-    def _release_at(self, created: datetime | None) -> datetime:
-        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-        due = max((created or now) + timedelta(minutes=self.settings.hold_minutes), now)
-        return self.settings.business_hours.next_open(due) if self.settings.business_hours else due
-
-    def _hold(self, order: Order, built: WarehouseOrder, record: OrderRecord | None, context: JobContext) -> bool:
-        """True when the order waits (hold window, business hours): recorded as held, the cursor moves on."""
-        if not self.settings.hold_minutes and self.settings.business_hours is None:
-            return False
-        release_at = self._release_at(order.date_created)
-        if release_at <= datetime.fromtimestamp(self.clock.now(), tz=UTC):
-            return False
-        held = OrderRecord(order_id=order.id, version=0, state="held", reason=f"held until {release_at.isoformat()}")
+    def _hold(self, built: WarehouseOrder, release_at: datetime, context: JobContext) -> None:
+        """Recorded as held, with a snapshot to release from; the cursor moves on."""
+        held = OrderRecord(
+            order_id=built.order_id, version=0, state="held", reason=f"held until {release_at.isoformat()}"
+        )
         if self.state.put(held, replaces_version=0):
-            self.held.hold(order.id, release_at, built.model_dump_json())
-            self.in_flight.hold(order.id, _skus(built))
+            self.held.hold(built.order_id, release_at, built.model_dump_json())
+            self.in_flight.hold(built.order_id, _skus(built))
             context.count("orders_held")
-        return True
 
     def _release_due(self, context: JobContext) -> None:
         """Held orders whose time has come go out from their snapshot: no BigCommerce call."""
@@ -249,22 +252,6 @@ class OrderImport:
             record = OrderRecord(order_id=order_id, version=0, state="skipped", reason=f"unreadable: {error}"[:500])
             self.state.put(record, replaces_version=0)
 
-    def _eligible(self, order: Order) -> bool:
-        return order.status_id in self.settings.release_statuses and self._from_start_date(order)
-
-    def _from_start_date(self, order: Order) -> bool:
-        start = self.settings.order_start_date
-        return not (start is not None and order.date_created is not None and order.date_created < start)
-
-    def _stock_taken_unreleased(self, order: Order) -> bool:
-        """BigCommerce has taken this order's stock, and bcsync does not release it in this status: the
-        inventory push must not sell that stock again."""
-        return (
-            order.status_id in self.settings.stock_committed_statuses
-            and order.status_id not in self.settings.release_statuses
-            and self._from_start_date(order)
-        )
-
     def _complete_lines(self, order: Order) -> dict[int, list[OrderProduct]] | None:
         """BigCommerce embeds 50 lines per consignment at most; the rest come from the order's lines."""
         consignments = order.embedded_consignments
@@ -275,17 +262,17 @@ class OrderImport:
             by_address.setdefault(line.order_address_id, []).append(line)
         return by_address
 
-    def _skip(self, order: Order, record: OrderRecord | None, skip: Skip, context: JobContext) -> None:
+    def _skip(self, order: Order, action: Action, context: JobContext) -> None:
         context.count("orders_skipped")
-        if skip.problem:
-            context.problems.append(f"order {order.id}: {skip.reason}")
-        if record is not None and record.reason == skip.reason:
-            return
-        if record is None or record.version == 0:
+        if action.problem:
+            context.problems.append(f"order {order.id}: {action.reason}")
+        if action.record_skip:
             self.state.put(
-                OrderRecord(order_id=order.id, version=0, state="skipped", reason=skip.reason), replaces_version=0
+                OrderRecord(order_id=order.id, version=0, state="skipped", reason=action.reason), replaces_version=0
             )
-        logger.info("order skipped", extra={"store_hash": self.store_hash, "order_id": order.id, "reason": skip.reason})
+        logger.info(
+            "order skipped", extra={"store_hash": self.store_hash, "order_id": order.id, "reason": action.reason}
+        )
 
     def _event(self, built: WarehouseOrder, version: int, detail_type: DetailType) -> OutboundEvent:
         data = built.model_copy(update={"version": version}).model_dump(mode="json")

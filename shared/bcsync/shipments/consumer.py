@@ -8,23 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
-from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import (
     StoreClients,
     batch_processor,
-    client_factory_for,
     dead_letter_never_valid,
 )
 from bcsync.backbone.idempotency import flag_duplicate
-from bcsync.errors import ConfigurationError, NeverValid
+from bcsync.errors import NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderState
-from bcsync.settings import RuntimeConfig
 from bcsync.shipments.state import SHIPMENT_RECORD_DAYS, ShipmentLog
 from bcsync.shipments.writeback import Writeback, parse_message
-from bcsync.store.credentials import CredentialStore
 from bcsync.store.problems import ProblemLog
-from bcsync.store.registry import StoreRegistry
 from bcsync.warehouse.inbound import (
     ShipmentConfirmed,
 )
@@ -117,35 +112,3 @@ class ShipmentsConsumer:
     @staticmethod
     def _confirm(shipment: dict[str, Any], writeback: Writeback) -> dict[str, Any]:
         return writeback.confirm(ShipmentConfirmed.model_validate(shipment))
-
-
-def build_shipments_consumer(
-    *,
-    config: RuntimeConfig,
-    clock: Clock,
-    aws: AwsClients | None = None,
-    on_figures: Callable[[dict[str, int]], None] | None = None,
-) -> ShipmentsConsumer:
-    """The consumer the tracking writeback function creates at cold start, from its environment."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    if not config.shipments_dlq_url:
-        raise ConfigurationError("bcsync is not configured: BCSYNC_SHIPMENTS_DLQ_URL is needed")
-    aws = aws or AwsClients()
-    table = aws.table(config.state_table)
-    calls = CallCounter()
-    return ShipmentsConsumer(
-        stores=StoreClients(
-            registry=StoreRegistry(table),
-            credentials=CredentialStore(client=aws.client("secretsmanager")),
-            client_factory=client_factory_for(config, clock=clock, counter=calls),
-        ),
-        table=table,
-        sqs=aws.client("sqs"),
-        dlq_url=config.shipments_dlq_url,
-        persistence=DynamoDBPersistenceLayer(table_name=config.idempotency_table, boto3_client=aws.client("dynamodb")),
-        clock=clock,
-        retention_days=config.order_retention_days,
-        on_figures=on_figures,
-        calls=calls,
-    )

@@ -28,6 +28,7 @@ from bcsync.errors import NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderRecord, OrderState
 from bcsync.shipments.carriers import map_carrier
+from bcsync.shipments.decide import StatusRules, WarehouseStatus, move_on_pickup, move_on_shipment, move_on_status
 from bcsync.shipments.state import ShipmentLog, marker
 from bcsync.store.problems import ProblemLog
 from bcsync.store.settings import StoreSettings
@@ -44,7 +45,6 @@ from bigcommerce_client import ValidationError as BigCommerceRefused
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
 logger = logging.getLogger("bcsync.shipments.writeback")
-AWAITING_PICKUP, AWAITING_SHIPMENT, COMPLETED = 8, 9, 10
 
 
 def parse_message(body: str) -> ShipmentsInboundMessage:
@@ -70,6 +70,14 @@ class Writeback:
     @property
     def store_hash(self) -> str:
         return self.settings.store_hash
+
+    @property
+    def rules(self) -> StatusRules:
+        return StatusRules.of(self.settings)
+
+    def _move(self, order_id: int, status: int | None) -> None:
+        if status is not None:
+            self.client.update_order_status(order_id, status)
 
     def handle(self, message: ShipmentsInboundMessage) -> dict[str, Any]:
         if isinstance(message, ShipmentConfirmed):
@@ -122,8 +130,8 @@ class Writeback:
         self._record_shipment(message, record, quantities)
         self.log.done(message.warehouse_shipment_id, shipment.id)
         self.count("shipments_written")
-        if self.settings.complete_orders and self._fully_shipped(message.order_id):
-            self.client.update_order_status(message.order_id, COMPLETED)
+        if self.rules.complete_orders:
+            self._move(message.order_id, move_on_shipment(self._order(message.order_id), self.rules))
         return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
 
     def _record_shipment(self, message: ShipmentConfirmed, record: OrderRecord, quantities: dict[int, int]) -> None:
@@ -177,14 +185,11 @@ class Writeback:
         tag = marker(message.warehouse_shipment_id)
         return next((s.id for s in self.client.list_shipments(message.order_id) if tag in s.comments), None)
 
-    def _fully_shipped(self, order_id: int) -> bool:
-        record = self.orders.get(order_id)
-        return record is not None and all(record.unshipped(int(line["order_product_id"])) <= 0 for line in record.lines)
-
     def _pickup(self, message: ShipmentConfirmed) -> dict[str, Any]:
-        if not self.settings.pickup_to_awaiting_pickup:
+        status = move_on_pickup(self.rules)
+        if status is None:
             raise NeverValid(f"shipment {message.warehouse_shipment_id} is a pickup, and the store takes none")
-        self.client.update_order_status(message.order_id, AWAITING_PICKUP)
+        self._move(message.order_id, status)
         self.count("pickups_ready")
         return {"action": "awaiting_pickup"}
 
@@ -192,6 +197,7 @@ class Writeback:
 
     def record_status(self, message: OrderAcknowledged | OrderRejected | OrderBackordered) -> dict[str, Any]:
         record = self._order(message.order_id)
+        status: WarehouseStatus
         if isinstance(message, OrderRejected):
             status, reason = "rejected", message.reason
             self.count("warehouse_rejections")
@@ -207,6 +213,5 @@ class Writeback:
             self.orders.set_warehouse_status(message.order_id, status, reason)
         except ClientError as error:  # the record expired between the read and the write
             raise NeverValid(f"order {message.order_id}: {error.response['Error']['Code']}") from None
-        if status == "acknowledged" and self.settings.awaiting_shipment_on_ack and record.warehouse_status != status:
-            self.client.update_order_status(message.order_id, AWAITING_SHIPMENT)
+        self._move(message.order_id, move_on_status(status, record, self.rules))
         return {"action": status}

@@ -7,7 +7,6 @@ deactivated after failed deliveries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import client_factory_for
+from bcsync.backbone.function import Reports
 from bcsync.backbone.messages import JobQueue
 from bcsync.settings import RuntimeConfig
 from bcsync.store.credentials import CredentialStore
@@ -24,17 +24,39 @@ from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName
 from bcsync.webhooks.receiver import HOOK_SCOPES, Verdict, WebhookReceiver
 from bcsync.webhooks.registration import HookCheck, check_all_stores
-from bigcommerce_client import SYSTEM_CLOCK, Clock
+from bigcommerce_client import PROCESS_CLOCK, SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
+# The metric each verdict but a rejection counts; a rejection counts `rejected_<reason>`.
+VERDICT_METRICS = {
+    "accepted": "deliveries_accepted",
+    "duplicate": "duplicates_dropped",
+    "ignored": "deliveries_ignored",
+}
+
+
+class WebhookReports(Reports):
+    """A job function's reports, and the receiver's: each delivery's verdict, each hourly hook check."""
+
+    def verdict(self, verdict: Verdict) -> None:
+        rejected = verdict.outcome == "rejected"
+        self.count(f"rejected_{verdict.reason}" if rejected else VERDICT_METRICS[verdict.outcome])
+        if rejected:
+            self.logger.warning("webhook delivery rejected", extra={"reason": verdict.reason, "status": verdict.status})
+
+    def checks(self, checks: list[HookCheck]) -> None:
+        self.count("stores_hooks_checked", len(checks))
+        self.count("stores_hooks_repaired", sum(1 for c in checks if c.report is not None and c.report.changed()))
+        self.count("stores_hooks_problems", sum(1 for c in checks if c.problem))
+
+
 @dataclass
 class WebhookFunction:
     config: RuntimeConfig
-    on_verdict: Callable[[Verdict], None] | None = None
-    on_check: Callable[[list[HookCheck]], None] | None = None
+    reports: WebhookReports | None = None
     clock: Clock = SYSTEM_CLOCK
     aws: AwsClients | None = None
 
@@ -67,8 +89,8 @@ class WebhookFunction:
             body=event.decoded_body or "",
             context=self.api.lambda_context,
         )
-        if self.on_verdict is not None:
-            self.on_verdict(verdict)
+        if self.reports is not None:
+            self.reports.verdict(verdict)
         return Response(status_code=verdict.status, content_type=content_types.APPLICATION_JSON, body=verdict.body())
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -78,11 +100,24 @@ class WebhookFunction:
                     registry=self._registry, credentials=self._credentials, client_factory=self._client_factory
                 )
             )
-            if self.on_check is not None:
-                self.on_check(checks)
+            if self.reports is not None:
+                self.reports.checks(checks)
             return {
                 "checked": [check.store_hash for check in checks if check.problem is None],
                 "repaired": [check.store_hash for check in checks if check.report and check.report.changed()],
                 "problems": [f"store {check.store_hash}: {check.problem}" for check in checks if check.problem],
             }
         return self.api.resolve(event, context)
+
+
+def build_function(
+    reports: WebhookReports | None = None,
+    *,
+    config: RuntimeConfig | None = None,
+    aws: AwsClients | None = None,
+    clock: Clock = PROCESS_CLOCK,
+) -> WebhookFunction:
+    """What `functions/webhook_receiver/app.py` runs, from its environment; clients made once, here."""
+    return WebhookFunction(
+        config=config or RuntimeConfig.from_env(), aws=aws or AwsClients(), clock=clock, reports=reports
+    )
