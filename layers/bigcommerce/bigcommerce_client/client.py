@@ -28,7 +28,7 @@ from .errors import (
     RequestRejectedError,
     ServerError,
     UnknownStoreError,
-    ValidationError,
+    UnprocessableError,
     parse_validation_body,
 )
 from .models import (
@@ -268,7 +268,7 @@ class BigCommerceClient:
             raise NotFoundError(f"Not found in store {self.store_hash}", **where)
         if status == 422:
             message, errors, indexes = parse_validation_body(body)
-            raise ValidationError(
+            raise UnprocessableError(
                 f"BigCommerce refused the data for store {self.store_hash}: {message}",
                 errors=errors,
                 item_indexes=indexes,
@@ -490,7 +490,7 @@ class BigCommerceClient:
             yield self._parse(Category, row, "/v3/catalog/trees/categories")
 
     def set_inventory_absolute(self, items: Sequence[AbsoluteAdjustment], *, reason: str) -> str | None:
-        """One `PUT /v3/inventory/adjustments/absolute`; a 422 raises `ValidationError` naming the item."""
+        """One `PUT /v3/inventory/adjustments/absolute`; a 422 raises `UnprocessableError` naming the item."""
         if not 0 < len(items) <= MAX_ABSOLUTE_ADJUSTMENT_ITEMS:
             raise ValueError(
                 f"an absolute adjustment takes 1 to {MAX_ABSOLUTE_ADJUSTMENT_ITEMS} items, not {len(items)}"

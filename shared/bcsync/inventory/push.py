@@ -25,8 +25,7 @@ from bcsync.inventory.sellable import Sellable, StockRules, Target, changes, sel
 from bcsync.inventory.state import StockState, merge_snapshot
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.store.settings import StoreSettings
-from bigcommerce_client import BigCommerceClient, Clock
-from bigcommerce_client import ValidationError as BigCommerceRefused
+from bigcommerce_client import BigCommerceClient, Clock, UnprocessableError
 from bigcommerce_client.client import MAX_ABSOLUTE_ADJUSTMENT_ITEMS
 from bigcommerce_client.models import AbsoluteAdjustment
 
@@ -130,7 +129,7 @@ class InventoryPush:
                 self.client.set_inventory_absolute(
                     [_adjustment(target, quantity) for target, quantity in pending], reason=ADJUSTMENT_REASON
                 )
-            except BigCommerceRefused as refused:
+            except UnprocessableError as refused:
                 named = _named_items(refused, pending)
                 if not named and len(pending) > 1:
                     half = len(pending) // 2
@@ -180,7 +179,7 @@ def _adjustment(target: Target, quantity: int) -> AbsoluteAdjustment:
     return AbsoluteAdjustment(location_id=target.location_id, quantity=quantity, **key)
 
 
-def _named_items(refused: BigCommerceRefused, pending: list[tuple[Target, int]]) -> list[tuple[Target, int]]:
+def _named_items(refused: UnprocessableError, pending: list[tuple[Target, int]]) -> list[tuple[Target, int]]:
     """The items a 422 names: by index in the request, or by id in its message."""
     named = [pending[index] for index in refused.item_indexes if index < len(pending)]
     if named:

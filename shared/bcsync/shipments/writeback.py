@@ -40,8 +40,7 @@ from bcsync.warehouse.inbound import (
     ShipmentConfirmed,
     ShipmentsInboundMessage,
 )
-from bigcommerce_client import BigCommerceClient, Clock
-from bigcommerce_client import ValidationError as BigCommerceRefused
+from bigcommerce_client import BigCommerceClient, Clock, UnprocessableError
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
 logger = logging.getLogger("bcsync.shipments.writeback")
@@ -124,7 +123,7 @@ class Writeback:
         cutpoints.reached(cutpoints.BEFORE_SHIPMENT_POST)
         try:
             shipment = self.client.create_shipment(message.order_id, body)
-        except BigCommerceRefused as refused:
+        except UnprocessableError as refused:
             raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
         self._record_shipment(message, record, quantities)

@@ -19,7 +19,7 @@ from bigcommerce_client import (
     NotFoundError,
     RequestRejectedError,
     UnknownStoreError,
-    ValidationError,
+    UnprocessableError,
 )
 
 
@@ -70,7 +70,7 @@ def check_scopes(client: BigCommerceClient) -> list[str]:
             raise ConnectError(error.message) from None
         except MissingScopeError:
             missing.append(probe.scope)
-        except (ValidationError, NotFoundError, RequestRejectedError):
+        except (UnprocessableError, NotFoundError, RequestRejectedError):
             continue  # refused for its body or id, not for its scope: the scope is granted
         except BigCommerceError as error:
             raise ConnectError(f"could not check scope {probe.scope}: {error.message}") from None
