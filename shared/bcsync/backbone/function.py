@@ -19,11 +19,36 @@ from bcsync.settings import RuntimeConfig
 from bcsync.store.jobs import JobRun, JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName
-from bigcommerce_client import SYSTEM_CLOCK, CallCounter, Clock
+from bigcommerce_client import PROCESS_CLOCK, SYSTEM_CLOCK, CallCounter, Clock
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """What a function makes once, at cold start, and hands down: its configuration (the environment),
+    one AWS session's clients, the state table and the clock (the system clock in Lambda, the local
+    runtime's in tests)."""
+
+    config: RuntimeConfig
+    aws: AwsClients
+    clock: Clock
+
+    @classmethod
+    def from_env(cls, *, clock: Clock | None = None) -> ColdStart:
+        return cls(config=RuntimeConfig.from_env(), aws=AwsClients(), clock=clock or PROCESS_CLOCK)
+
+    @property
+    def table(self) -> Table:
+        return self.aws.table(self.config.state_table)
+
+    def job_function(self, job: JobName, step_factory: StepFactory, reports: Reports | None) -> JobFunction:
+        return JobFunction(
+            job=job, config=self.config, step_factory=step_factory, reports=reports, clock=self.clock, aws=self.aws
+        )
 
 
 class Reports:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 
 from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import batch_processor
-from bcsync.backbone.function import JobFunction, Reports
+from bcsync.backbone.function import ColdStart, JobFunction, Reports
 from bcsync.backbone.messages import JobQueue
 from bcsync.errors import ConfigurationError
 from bcsync.inventory.push import inventory_push_steps
@@ -17,7 +17,7 @@ from bcsync.inventory.receiver import StockReceiver
 from bcsync.settings import RuntimeConfig
 from bcsync.store.jobs import JobState
 from bcsync.store.registry import StoreRegistry
-from bigcommerce_client import PROCESS_CLOCK, CallCounter, Clock
+from bigcommerce_client import CallCounter, Clock
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -81,14 +81,7 @@ class InventoryFunction:
         return self.jobs.calls
 
 
-def build_function(
-    reports: Reports | None = None,
-    *,
-    config: RuntimeConfig | None = None,
-    aws: AwsClients | None = None,
-    clock: Clock = PROCESS_CLOCK,
-) -> InventoryFunction:
-    """The inventory push function, from its environment: what `functions/inventory_push/app.py` runs."""
-    return InventoryFunction(
-        config=config or RuntimeConfig.from_env(), aws=aws or AwsClients(), clock=clock, reports=reports
-    )
+def build_function(reports: Reports | None = None, start: ColdStart | None = None) -> InventoryFunction:
+    """What `functions/inventory_push/app.py` runs: made once, from the environment."""
+    start = start or ColdStart.from_env()
+    return InventoryFunction(config=start.config, aws=start.aws, clock=start.clock, reports=reports)

@@ -10,9 +10,10 @@ The cursor moves only when every order up to it was released, skipped or judged 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import batched
 from typing import Any, cast
 
 from pydantic import AwareDatetime, BaseModel
@@ -22,11 +23,12 @@ from bcsync.backbone.runner import Continue, JobContext, JobStep
 from bcsync.catalog.state import CatalogState
 from bcsync.orders.decide import Action, OrderRules, decide
 from bcsync.orders.in_flight import InFlightOrders
+from bcsync.orders.manual import run_manual
 from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
-from bcsync.orders.state import HeldOrders, OrderRecord, OrderState
+from bcsync.orders.state import HeldOrders, OrderRecord, OrderState, record_of
 from bcsync.store.settings import StoreSettings
 from bcsync.warehouse.events import DetailType, EventPublisher, OutboundEvent, order_key
-from bigcommerce_client import BigCommerceClient, Clock, NotFoundError
+from bigcommerce_client import BigCommerceClient, Clock
 from bigcommerce_client.models import Order, OrderProduct
 
 logger = logging.getLogger("bcsync.orders.job")
@@ -67,7 +69,7 @@ class OrderImport:
         options = context.message.options_as(OrderImportOptions)
         if options.manual:
             context.leaves_checkpoint = True  # an operator's fetch runs beside the scan, not instead of it
-            self._manual(options, context)
+            run_manual(self, options, context)
             return None
         checkpoint = ScanCheckpoint.model_validate(context.checkpoint) if context.checkpoint else self._start(context)
         while True:
@@ -79,8 +81,8 @@ class OrderImport:
                 status_id=backlog[0] if backlog else None,
                 on_unreadable=lambda row, error: self._unreadable(row, error, context),
             )
-            for batch in _batches(orders, self.page_size):
-                self._process(batch, context)
+            for batch in map(list, batched(orders, self.page_size, strict=False)):
+                self.process_page(batch, context)
                 last = batch[-1].date_modified
                 if last is not None:
                     checkpoint.since = last
@@ -107,61 +109,15 @@ class OrderImport:
     def _start_date(self) -> datetime:
         return self.settings.order_start_date or EPOCH
 
-    # --- an operator's fetch ------------------------------------------------------------------------
-
-    def _manual(self, options: OrderImportOptions, context: JobContext) -> None:
-        """`bcsync orders fetch --ids` / `--since` and `orders resend --ids`. Fetching by id costs one call
-        per order (the operator named them); `--since` is the usual scan over a window, cursor untouched."""
-        if options.since is not None:
-            until = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-            orders = self.client.iter_orders(modified_since=options.since, until=until, limit=self.page_size)
-            for batch in _batches(orders, self.page_size):
-                self._process(batch, context)
-                if context.time_is_short():
-                    last = batch[-1].date_modified
-                    context.problems.append(f"fetch stopped early: run it again with --since {last}")
-                    return
-            return
-        resend = bool(options.resend_ids)
-        for order_id in options.resend_ids or options.order_ids:
-            try:
-                order = self.client.get_order(order_id, include_line_items=True)
-            except NotFoundError:
-                context.problems.append(f"order {order_id}: not in the store")
-                continue
-            if resend:
-                self._resend(order, context)
-            else:
-                self._process([order], context)
-
-    def _resend(self, order: Order, context: JobContext) -> None:
-        record = self.state.get(order.id)
-        if record is None or record.version == 0:
-            context.problems.append(f"order {order.id}: never sent, nothing to resend (fetch it instead)")
-            return
-        built = build_warehouse_order(
-            order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
-        )
-        if isinstance(built, Skip):
-            context.problems.append(f"order {order.id}: {built.reason}")
-            return
-        if built.content_hash() != record.content_hash:
-            self._process([order], context)  # it changed: that is a new version, not a resend
-            return
-        self.publisher.publish(
-            [self._event(built, record.version, cast("DetailType", record.detail_type))], resend=True
-        )
-        context.count("orders_resent")
-
     # --- one page ----------------------------------------------------------------------------------
 
-    def _process(self, batch: list[Order], context: JobContext) -> None:
+    def process_page(self, batch: list[Order], context: JobContext) -> None:
         """One page: read what bcsync knows of its orders (one BatchGetItem each for records, stock in
         flight and the catalog), decide each order (`decide`, pure), then apply the decisions."""
         records = self.state.get_many([order.id for order in batch])
         builds = {
             order.id: build_warehouse_order(
-                order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self._complete_lines(order)
+                order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self.complete_lines(order)
             )
             for order in batch
             if self.rules.needs_build(order, records.get(order.id))
@@ -183,7 +139,7 @@ class OrderImport:
                 if action.kind != "not_ours":
                     self._skip(order, action, context)
                 if action.stock_taken and isinstance(built, WarehouseOrder):  # BigCommerce took its stock
-                    self.in_flight.hold(order.id, _skus(built))
+                    self.in_flight.hold(order.id, built.skus())
                 elif order.id in in_flight:
                     self.in_flight.forget(order.id)
                 continue
@@ -194,7 +150,7 @@ class OrderImport:
                 self._hold(built, action.release_at, context)
                 continue
             detail_type = cast("DetailType", action.detail_type or (record.detail_type if record else ""))
-            event = self._event(built, action.version, detail_type)
+            event = self.event(built, action.version, detail_type)
             if action.kind == "unchanged":
                 # Its current version offered again: the outbox makes that a no-op once published, and a
                 # republish (same key) if a crash left it pending.
@@ -202,7 +158,7 @@ class OrderImport:
                 events.append(event)
                 continue
             if not self.state.put(
-                _record(built, action.version, detail_type), replaces_version=record.version if record else None
+                record_of(built, action.version, detail_type), replaces_version=record.version if record else None
             ):
                 context.count("orders_taken_by_another_run")  # it publishes this version, not us
                 continue
@@ -211,7 +167,7 @@ class OrderImport:
             if built.cancelled:
                 self.in_flight.forget(order.id)
             else:
-                self.in_flight.release(order.id, _skus(built), at=self.clock.now())
+                self.in_flight.release(order.id, built.skus(), at=self.clock.now())
         if events:
             result = self.publisher.publish(events)
             context.count("orders_republished", len(unchanged.intersection(result.published)))
@@ -223,7 +179,7 @@ class OrderImport:
         )
         if self.state.put(held, replaces_version=0):
             self.held.hold(built.order_id, release_at, built.model_dump_json())
-            self.in_flight.hold(built.order_id, _skus(built))
+            self.in_flight.hold(built.order_id, built.skus())
             context.count("orders_held")
 
     def _release_due(self, context: JobContext) -> None:
@@ -234,10 +190,10 @@ class OrderImport:
             if held.release_at > now:
                 continue
             built = WarehouseOrder.model_validate_json(held.snapshot)
-            if self.state.put(_record(built, 1, "Order Ready"), replaces_version=0):
-                events.append(self._event(built, 1, "Order Ready"))
+            if self.state.put(record_of(built, 1, "Order Ready"), replaces_version=0):
+                events.append(self.event(built, 1, "Order Ready"))
                 self._count_release(built, "Order Ready", context)
-                self.in_flight.release(built.order_id, _skus(built), at=self.clock.now())
+                self.in_flight.release(built.order_id, built.skus(), at=self.clock.now())
             self.held.withdraw(held.order_id)
         if events:
             self.publisher.publish(events)
@@ -252,7 +208,7 @@ class OrderImport:
             record = OrderRecord(order_id=order_id, version=0, state="skipped", reason=f"unreadable: {error}"[:500])
             self.state.put(record, replaces_version=0)
 
-    def _complete_lines(self, order: Order) -> dict[int, list[OrderProduct]] | None:
+    def complete_lines(self, order: Order) -> dict[int, list[OrderProduct]] | None:
         """BigCommerce embeds 50 lines per consignment at most; the rest come from the order's lines."""
         consignments = order.embedded_consignments
         if consignments is None or not any(c.line_items_truncated for c in consignments.shipping):
@@ -274,7 +230,7 @@ class OrderImport:
             "order skipped", extra={"store_hash": self.store_hash, "order_id": order.id, "reason": action.reason}
         )
 
-    def _event(self, built: WarehouseOrder, version: int, detail_type: DetailType) -> OutboundEvent:
+    def event(self, built: WarehouseOrder, version: int, detail_type: DetailType) -> OutboundEvent:
         data = built.model_copy(update={"version": version}).model_dump(mode="json")
         return OutboundEvent(
             detail_type=detail_type,
@@ -301,46 +257,6 @@ class OrderImport:
         if detail_type == "Order Ready" and built.date_created is not None:
             lag = int(self.clock.now() - built.date_created.timestamp())
             context.figures["import_lag_max_seconds"] = max(context.figures.get("import_lag_max_seconds", 0), lag)
-
-
-def _record(built: WarehouseOrder, version: int, detail_type: DetailType) -> OrderRecord:
-    return OrderRecord(
-        order_id=built.order_id,
-        version=version,
-        content_hash=built.content_hash(),
-        detail_type=detail_type,
-        state="cancelled" if built.cancelled else "released",
-        lines=[
-            {
-                "order_product_id": line.order_product_id,
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "order_address_id": shipment.order_address_id,
-            }
-            for shipment in built.shipments
-            for line in shipment.lines
-        ],
-    )
-
-
-def _skus(built: WarehouseOrder) -> dict[str, int]:
-    """The stock an order holds, per warehouse SKU."""
-    skus: dict[str, int] = {}
-    for line in built.lines():
-        if line.quantity > 0:
-            skus[line.sku] = skus.get(line.sku, 0) + line.quantity
-    return skus
-
-
-def _batches(orders: Iterator[Order], size: int) -> Iterator[list[Order]]:
-    batch: list[Order] = []
-    for order in orders:
-        batch.append(order)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def order_import_steps(

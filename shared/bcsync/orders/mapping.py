@@ -92,6 +92,14 @@ class WarehouseOrder(BaseModel):
     def lines(self) -> list[WarehouseLine]:
         return [line for shipment in self.shipments for line in shipment.lines]
 
+    def skus(self) -> dict[str, int]:
+        """The stock the order holds, per warehouse SKU."""
+        skus: dict[str, int] = {}
+        for line in self.lines():
+            if line.quantity > 0:
+                skus[line.sku] = skus.get(line.sku, 0) + line.quantity
+        return skus
+
     def with_catalog(self, known_skus: set[str]) -> WarehouseOrder:
         """Each line flagged with whether product sync has sent its SKU to the warehouse."""
         shipments = [

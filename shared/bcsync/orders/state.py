@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bcsync.orders.mapping import WarehouseOrder
 from bcsync.store import keys
 from bcsync.store.dynamo import batch_get, conditional, now_iso, partition
 
@@ -50,6 +51,27 @@ class OrderRecord:
             return 0
         shipped = sum(q.get(order_product_id, 0) for wsid, q in self.shipments.items() if wsid != besides)
         return int(line["quantity"]) - shipped
+
+
+def record_of(built: WarehouseOrder, version: int, detail_type: str) -> OrderRecord:
+    """The record of a version bcsync sends: its hash, and the lines the writeback resolves shipments against."""
+    return OrderRecord(
+        order_id=built.order_id,
+        version=version,
+        content_hash=built.content_hash(),
+        detail_type=detail_type,
+        state="cancelled" if built.cancelled else "released",
+        lines=[
+            {
+                "order_product_id": line.order_product_id,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "order_address_id": shipment.order_address_id,
+            }
+            for shipment in built.shipments
+            for line in shipment.lines
+        ],
+    )
 
 
 class OrderState:

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import StoreClients, client_factory_for
-from bcsync.backbone.function import Reports
+from bcsync.backbone.function import ColdStart, Reports
 from bcsync.errors import ConfigurationError
-from bcsync.settings import RuntimeConfig
 from bcsync.shipments.consumer import ShipmentsConsumer
 from bcsync.store.credentials import CredentialStore
 from bcsync.store.registry import StoreRegistry
-from bigcommerce_client import PROCESS_CLOCK, CallCounter, Clock
+from bigcommerce_client import CallCounter
 
 
-def build_function(
-    reports: Reports | None = None,
-    *,
-    config: RuntimeConfig | None = None,
-    aws: AwsClients | None = None,
-    clock: Clock = PROCESS_CLOCK,
-) -> ShipmentsConsumer:
-    """What `functions/tracking_writeback/app.py` runs, from its environment; clients made once, here."""
-    config = config or RuntimeConfig.from_env()
+def build_function(reports: Reports | None = None, start: ColdStart | None = None) -> ShipmentsConsumer:
+    """What `functions/tracking_writeback/app.py` runs: made once, from the environment."""
+    start = start or ColdStart.from_env()
+    config, aws, clock, table = start.config, start.aws, start.clock, start.table
     if not config.shipments_dlq_url:
         raise ConfigurationError("bcsync is not configured: BCSYNC_SHIPMENTS_DLQ_URL is needed")
-    aws = aws or AwsClients()
-    table = aws.table(config.state_table)
     calls = CallCounter()
     return ShipmentsConsumer(
         stores=StoreClients(

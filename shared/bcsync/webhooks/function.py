@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import client_factory_for
-from bcsync.backbone.function import Reports
+from bcsync.backbone.function import ColdStart, Reports
 from bcsync.backbone.messages import JobQueue
 from bcsync.settings import RuntimeConfig
 from bcsync.store.credentials import CredentialStore
@@ -24,7 +24,7 @@ from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName
 from bcsync.webhooks.receiver import HOOK_SCOPES, Verdict, WebhookReceiver
 from bcsync.webhooks.registration import HookCheck, check_all_stores
-from bigcommerce_client import PROCESS_CLOCK, SYSTEM_CLOCK, Clock
+from bigcommerce_client import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -110,14 +110,7 @@ class WebhookFunction:
         return self.api.resolve(event, context)
 
 
-def build_function(
-    reports: WebhookReports | None = None,
-    *,
-    config: RuntimeConfig | None = None,
-    aws: AwsClients | None = None,
-    clock: Clock = PROCESS_CLOCK,
-) -> WebhookFunction:
-    """What `functions/webhook_receiver/app.py` runs, from its environment; clients made once, here."""
-    return WebhookFunction(
-        config=config or RuntimeConfig.from_env(), aws=aws or AwsClients(), clock=clock, reports=reports
-    )
+def build_function(reports: WebhookReports | None = None, start: ColdStart | None = None) -> WebhookFunction:
+    """What `functions/webhook_receiver/app.py` runs: made once, from the environment."""
+    start = start or ColdStart.from_env()
+    return WebhookFunction(config=start.config, aws=start.aws, clock=start.clock, reports=reports)
