@@ -8,20 +8,44 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from itertools import batched
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from bcsync.backbone.messages import OrderImportOptions
 from bcsync.backbone.runner import JobContext
-from bcsync.orders.mapping import Skip, build_warehouse_order
+from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
 from bcsync.warehouse.events import DetailType
 from bigcommerce_client import NotFoundError
 from bigcommerce_client.models import Order
 
 if TYPE_CHECKING:
-    from bcsync.orders.job import OrderImport
+    from bcsync.orders.state import OrderState
+    from bcsync.store.settings import StoreSettings
+    from bcsync.warehouse.events import EventPublisher, OutboundEvent
+    from bigcommerce_client import BigCommerceClient, Clock
+    from bigcommerce_client.models import OrderProduct
 
 
-def run_manual(job: OrderImport, options: OrderImportOptions, context: JobContext) -> None:
+class OrderPages(Protocol):
+    """What an operator's run needs of order import (`OrderImport`): its store, clients and one page's path."""
+
+    settings: StoreSettings
+    client: BigCommerceClient
+    state: OrderState
+    publisher: EventPublisher
+    clock: Clock
+    page_size: int
+
+    @property
+    def store_hash(self) -> str: ...
+
+    def process_page(self, batch: list[Order], context: JobContext) -> None: ...
+
+    def complete_lines(self, order: Order) -> dict[int, list[OrderProduct]] | None: ...
+
+    def event(self, built: WarehouseOrder, version: int, detail_type: DetailType) -> OutboundEvent: ...
+
+
+def run_manual(job: OrderPages, options: OrderImportOptions, context: JobContext) -> None:
     """`bcsync orders fetch --ids` / `--since` and `orders resend --ids`. Fetching by id costs one call
     per order (the operator named them); `--since` is the usual scan over a window, cursor untouched."""
     if options.since is not None:
@@ -47,7 +71,7 @@ def run_manual(job: OrderImport, options: OrderImportOptions, context: JobContex
             job.process_page([order], context)
 
 
-def _resend(job: OrderImport, order: Order, context: JobContext) -> None:
+def _resend(job: OrderPages, order: Order, context: JobContext) -> None:
     record = job.state.get(order.id)
     if record is None or record.version == 0:
         context.problems.append(f"order {order.id}: never sent, nothing to resend (fetch it instead)")
