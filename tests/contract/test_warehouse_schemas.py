@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bcsync.warehouse.schemas import schemas
+from bcsync.schemas import schemas
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
@@ -13,5 +13,5 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 def test_the_committed_schemas_are_the_generated_ones() -> None:
     for name, schema in schemas().items():
         path = SCHEMAS / f"{name}.schema.json"
-        assert path.exists(), f"{path} is missing: run `python -m bcsync.warehouse.schemas docs/schemas`"
+        assert path.exists(), f"{path} is missing: run `python -m bcsync.schemas docs/schemas`"
         assert json.loads(path.read_text(encoding="utf-8")) == schema, f"{path} is stale: regenerate it"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bcsync.shipments.carriers import map_carrier, valid_carrier
 from bcsync.store.settings import StoreSettings
+from bigcommerce_client.carriers import map_carrier, valid_carrier
 
 
 @pytest.mark.parametrize(

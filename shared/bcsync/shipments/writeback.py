@@ -27,7 +27,6 @@ from bcsync.backbone.consumer import (
 from bcsync.errors import NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderRecord, OrderState
-from bcsync.shipments.carriers import map_carrier
 from bcsync.shipments.decide import StatusRules, WarehouseStatus, move_on_pickup, move_on_shipment, move_on_status
 from bcsync.shipments.state import ShipmentLog, marker
 from bcsync.store.problems import ProblemLog
@@ -41,6 +40,7 @@ from bcsync.warehouse.inbound import (
     ShipmentsInboundMessage,
 )
 from bigcommerce_client import BigCommerceClient, Clock, UnprocessableError
+from bigcommerce_client.carriers import map_carrier
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
 logger = logging.getLogger("bcsync.shipments.writeback")

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bcsync.shipments.carriers import valid_carrier
 from bigcommerce_client import validate_store_hash
+from bigcommerce_client.carriers import valid_carrier
 
 JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback"]
 JOBS: tuple[JobName, ...] = get_args(JobName)
