@@ -35,6 +35,16 @@ logger = logging.getLogger("bcsync.orders.job")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Page:
+    """What bcsync knows of one page of orders before it decides: their records, their warehouse orders
+    (built where `decide` needs one, flagged against the catalog) and which hold stock in flight."""
+
+    records: dict[int, OrderRecord]
+    builds: dict[int, WarehouseOrder | Skip]
+    in_flight: set[int]
+
+
 class ScanCheckpoint(BaseModel):
     """Where a scan left off: orders modified from `since` to `until` (the run's start) are still to be
     read; `backlog`, on a store's first run, the release statuses whose open orders are still to be read."""
@@ -112,8 +122,29 @@ class OrderImport:
     # --- one page ----------------------------------------------------------------------------------
 
     def process_page(self, batch: list[Order], context: JobContext) -> None:
-        """One page: read what bcsync knows of its orders (one BatchGetItem each for records, stock in
-        flight and the catalog), decide each order (`decide`, pure), then apply the decisions."""
+        """One page, in four steps: read what bcsync knows of its orders (one BatchGetItem each for records,
+        stock in flight and the catalog), decide each order (`decide`, pure), apply the decisions (the
+        writes), and publish what they release."""
+        page = self._read(batch)
+        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
+        decisions = [
+            (order, decide(order, page.records.get(order.id), page.builds.get(order.id), self.rules, now))
+            for order in batch
+        ]
+        events: list[OutboundEvent] = []
+        unchanged: set[str] = set()
+        for order, action in decisions:
+            context.count("orders_seen")
+            event = self._apply(order, action, page, context)
+            if event is not None:
+                events.append(event)
+                if action.kind == "unchanged":
+                    unchanged.add(event.idempotency_key)
+        if events:
+            result = self.publisher.publish(events)
+            context.count("orders_republished", len(unchanged.intersection(result.published)))
+
+    def _read(self, batch: list[Order]) -> Page:
         records = self.state.get_many([order.id for order in batch])
         builds = {
             order.id: build_warehouse_order(
@@ -122,55 +153,52 @@ class OrderImport:
             for order in batch
             if self.rules.needs_build(order, records.get(order.id))
         }
-        in_flight = self.in_flight.existing([order.id for order in batch])
-        # One catalog read per page: which line SKUs product sync has sent the warehouse.
+        # One catalog read per page: which line SKUs product sync has sent the warehouse (not part of a version).
         line_skus = {line.sku for built in builds.values() if not isinstance(built, Skip) for line in built.lines()}
         known_skus = set(self.catalog.sku_owners(line_skus)) if line_skus else set()
-        now = datetime.fromtimestamp(self.clock.now(), tz=UTC)
-        events: list[OutboundEvent] = []
-        unchanged: set[str] = set()
-        for order in batch:
-            context.count("orders_seen")
-            record, built = records.get(order.id), builds.get(order.id)
-            action = decide(order, record, built, self.rules, now)
-            if action.kind in ("not_ours", "withdraw", "skip"):
-                if action.kind == "withdraw":
-                    self.held.withdraw(order.id)
-                if action.kind != "not_ours":
-                    self._skip(order, action, context)
-                if action.stock_taken and isinstance(built, WarehouseOrder):  # BigCommerce took its stock
-                    self.in_flight.hold(order.id, built.skus())
-                elif order.id in in_flight:
-                    self.in_flight.forget(order.id)
-                continue
-            assert isinstance(built, WarehouseOrder)  # decide releases, updates, cancels and holds only these
-            built = built.with_catalog(known_skus)
-            if action.kind == "hold":
-                assert action.release_at is not None
-                self._hold(built, action.release_at, context)
-                continue
-            detail_type = cast("DetailType", action.detail_type or (record.detail_type if record else ""))
-            event = self.event(built, action.version, detail_type)
-            if action.kind == "unchanged":
-                # Its current version offered again: the outbox makes that a no-op once published, and a
-                # republish (same key) if a crash left it pending.
-                unchanged.add(event.idempotency_key)
-                events.append(event)
-                continue
-            if not self.state.put(
-                record_of(built, action.version, detail_type), replaces_version=record.version if record else None
-            ):
-                context.count("orders_taken_by_another_run")  # it publishes this version, not us
-                continue
-            events.append(event)
-            self._count_release(built, detail_type, context)
-            if built.cancelled:
+        return Page(
+            records=records,
+            builds={
+                order_id: built if isinstance(built, Skip) else built.with_catalog(known_skus)
+                for order_id, built in builds.items()
+            },
+            in_flight=self.in_flight.existing([order.id for order in batch]),
+        )
+
+    def _apply(self, order: Order, action: Action, page: Page, context: JobContext) -> OutboundEvent | None:
+        """The writes one decision makes; the event to publish, if it has one."""
+        built, record = page.builds.get(order.id), page.records.get(order.id)
+        if action.kind in ("not_ours", "withdraw", "skip"):
+            if action.kind == "withdraw":
+                self.held.withdraw(order.id)
+            if action.kind != "not_ours":
+                self._skip(order, action, context)
+            if action.stock_taken and isinstance(built, WarehouseOrder):  # BigCommerce took its stock
+                self.in_flight.hold(order.id, built.skus())
+            elif order.id in page.in_flight:
                 self.in_flight.forget(order.id)
-            else:
-                self.in_flight.release(order.id, built.skus(), at=self.clock.now())
-        if events:
-            result = self.publisher.publish(events)
-            context.count("orders_republished", len(unchanged.intersection(result.published)))
+            return None
+        assert isinstance(built, WarehouseOrder)  # decide releases, updates, cancels and holds only these
+        if action.kind == "hold":
+            assert action.release_at is not None
+            self._hold(built, action.release_at, context)
+            return None
+        detail_type = cast("DetailType", action.detail_type or (record.detail_type if record else ""))
+        if action.kind == "unchanged":
+            # Its current version offered again: the outbox makes that a no-op once published, and a
+            # republish (same key) if a crash left it pending.
+            return self.event(built, action.version, detail_type)
+        if not self.state.put(
+            record_of(built, action.version, detail_type), replaces_version=record.version if record else None
+        ):
+            context.count("orders_taken_by_another_run")  # it publishes this version, not us
+            return None
+        self._count_release(built, detail_type, context)
+        if built.cancelled:
+            self.in_flight.forget(order.id)
+        else:
+            self.in_flight.release(order.id, built.skus(), at=self.clock.now())
+        return self.event(built, action.version, detail_type)
 
     def _hold(self, built: WarehouseOrder, release_at: datetime, context: JobContext) -> None:
         """Recorded as held, with a snapshot to release from; the cursor moves on."""
