@@ -28,6 +28,11 @@ class CredentialsError(BcsyncError):
     """The store's secret is missing or malformed; the message names the store and the field."""
 
 
+class AwsUnavailableError(BcsyncError):
+    """AWS answered a read with a fault a retry may not meet (throttling, a 5xx, a timeout): the message
+    that needed it is retried, never dead-lettered as never-valid."""
+
+
 class ConnectError(BcsyncError):
     """Connecting a store failed: what is wrong with its token or scopes."""
 

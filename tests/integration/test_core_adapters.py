@@ -9,13 +9,20 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
 
 from bcsync.backbone.consumer import REASON_ATTRIBUTE, SOURCE_ID_ATTRIBUTE, dead_letter
 from bcsync.backbone.fan_out import fan_out
 from bcsync.backbone.messages import JobMessage, JobQueue
 from bcsync.backbone.runner import Continue, JobContext, JobRunner
-from bcsync.errors import CredentialsError, InvalidSettingsError, PublishError, StoreNotConnectedError
+from bcsync.errors import (
+    AwsUnavailableError,
+    CredentialsError,
+    InvalidSettingsError,
+    PublishError,
+    StoreNotConnectedError,
+)
 from bcsync.store.credentials import CredentialStore, StoreCredentials
 from bcsync.store.jobs import JobState
 from bcsync.store.outbox import Outbox
@@ -90,6 +97,43 @@ def test_a_missing_or_malformed_secret_is_one_line_naming_the_store_and_field(
     with pytest.raises(CredentialsError) as caught:
         CredentialStore(client=client).get("abc123")
     assert "store abc123" in str(caught.value) and expected in str(caught.value)
+
+
+class _Faulty:
+    """A Secrets Manager client whose reads fail as AWS can make them fail."""
+
+    def __init__(self, client: Any, error: Exception) -> None:
+        self._client, self._error = client, error
+
+    def get_secret_value(self, **_: Any) -> Any:
+        raise self._error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def _client_error(code: str, status: int) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "GetSecretValue")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [_client_error("ThrottlingException", 400), _client_error("InternalServiceError", 500),
+     ReadTimeoutError(endpoint_url="https://secretsmanager"), EndpointConnectionError(endpoint_url="https://secretsmanager")],
+    ids=["throttled", "5xx", "read timeout", "no connection"],
+)  # fmt: skip
+def test_a_secret_read_aws_may_answer_next_time_is_transient_not_never_valid(aws: None, fault: Exception) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    CredentialStore(client=client).put(credentials("abc123"))
+    with pytest.raises(AwsUnavailableError, match=r"store abc123.*retried"):
+        CredentialStore(client=_Faulty(client, fault)).get("abc123")
+
+
+def test_a_secret_aws_says_is_gone_is_never_valid(aws: None) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    with pytest.raises(CredentialsError, match="ResourceNotFoundException"):
+        CredentialStore(client=_Faulty(client, _client_error("ResourceNotFoundException", 400))).get("abc123")
 
 
 # --- registry and fan-out --------------------------------------------------------------------------

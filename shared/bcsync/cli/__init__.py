@@ -18,7 +18,7 @@ from bcsync.cli.inventory import cmd_inventory_push
 from bcsync.cli.orders import cmd_orders_fetch, cmd_orders_resend, order_ids, since_text
 from bcsync.cli.products import cmd_products_sync
 from bcsync.cli.stores import cmd_configure, cmd_connect, cmd_disable, cmd_enable, cmd_list, cmd_show, cmd_status
-from bcsync.errors import CliError, CredentialsError, InvalidSettingsError, StoreNotConnectedError
+from bcsync.errors import BcsyncError
 from bigcommerce_client import BigCommerceError
 
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, out: Tex
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, stdin or sys.stdin, out or sys.stdout))
-    except (CliError, StoreNotConnectedError, InvalidSettingsError, CredentialsError, BigCommerceError) as error:
+    except (BcsyncError, BigCommerceError) as error:
         print(f"bcsync: {error}", file=sys.stderr)
         return 1
 

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from bcsync.errors import CredentialsError
+from bcsync.errors import AwsUnavailableError, CredentialsError
 from bcsync.store.settings import StoreHash
 
 if TYPE_CHECKING:
@@ -22,6 +23,18 @@ if TYPE_CHECKING:
 
 SECRET_PREFIX = "bcsync/stores/"  # noqa: S105 - a name, not a secret
 DEFAULT_MAX_AGE_SECONDS = 300
+
+
+# Secrets Manager's answers that no retry changes: no such secret, one scheduled for deletion, a key or a
+# grant that does not let this role read it. Anything else (throttling, InternalServiceError, a timeout)
+# passes.
+SECRET_NEVER_READABLE = frozenset(
+    {"ResourceNotFoundException", "InvalidRequestException", "DecryptionFailure", "AccessDeniedException"}
+)
+
+
+def _error_code(error: BaseException | None) -> str:
+    return str(error.response.get("Error", {}).get("Code", "")) if isinstance(error, ClientError) else ""
 
 
 def secret_name(store_hash: str) -> str:
@@ -59,8 +72,14 @@ class CredentialStore:
             raw = self._provider.get(name, max_age=self._max_age, transform="json", force_fetch=force_fetch)
         except TransformParameterError:
             raise CredentialsError(f"store {store_hash}: secret {name} is not JSON") from None
-        except GetParameterError:
-            raise CredentialsError(f"store {store_hash}: secret {name} could not be read (missing?)") from None
+        except GetParameterError as error:
+            # Powertools wraps every SDK error in one type; what Secrets Manager said is the one it wraps.
+            code = _error_code(error.__context__)
+            if code in SECRET_NEVER_READABLE:
+                raise CredentialsError(f"store {store_hash}: secret {name} could not be read ({code})") from None
+            raise AwsUnavailableError(
+                f"store {store_hash}: secret {name} not read now ({code or type(error.__context__).__name__}); retried"
+            ) from None
         if not isinstance(raw, dict):
             raise CredentialsError(f"store {store_hash}: secret {name} is not a JSON object")
         try:
