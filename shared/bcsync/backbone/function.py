@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
 from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import JobConsumer, StepFactory, build_job_consumer
 from bcsync.backbone.fan_out import FanOutResult, fan_out
@@ -51,6 +53,9 @@ class ColdStart:
         )
 
 
+CORE_LOGGERS = ("bcsync", "bigcommerce_client")
+
+
 class Reports:
     """Where a function says what it did: a structured log line and CloudWatch metrics with the same
     figures. The service name and the metrics namespace are the template's (Powertools reads
@@ -59,6 +64,12 @@ class Reports:
     def __init__(self, logger: Logger, metrics: Metrics) -> None:
         self.logger = logger
         self.metrics = metrics
+        # The core's own loggers (`bcsync.*`, `bigcommerce_client`) write through this Logger's handler, as
+        # the same structured JSON with their `extra` fields. Left to propagate, they would reach the Lambda
+        # runtime's root handler: plain text with no fields, and nothing below WARNING.
+        for name in CORE_LOGGERS:
+            logging.getLogger(name)  # registered, so Powertools finds it
+        copy_config_to_registered_loggers(source_logger=logger, include=set(CORE_LOGGERS))
 
     def run(self, run: JobRun) -> None:
         """One job run for one store."""
