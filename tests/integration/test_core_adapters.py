@@ -28,7 +28,7 @@ from bcsync.store.jobs import JobState
 from bcsync.store.outbox import Outbox
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
-from bcsync.warehouse.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, order_key
+from bcsync.warehouse.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, entry_size, order_key
 from bigcommerce_client import BudgetExhaustedError, VirtualClock
 from tests.aws import create_table
 from tests.conftest import KNOWN_TOKENS
@@ -352,6 +352,36 @@ def test_published_events_reach_the_warehouse_queue_with_the_envelope(table: Any
     details = [json.loads(m["Body"])["detail"] for m in _drain(boto3.client("sqs", region_name=REGION), url)]
     assert sorted(d["idempotency_key"] for d in details) == result.published
     assert all(d["schema_version"] == 1 and d["store_hash"] == "aaa111" and "occurred_at" in d for d in details)
+
+
+class _EventBridgeLimits:
+    """PutEvents as EventBridge takes it (moto takes more): ten entries at most, 256 KB together at most."""
+
+    def __init__(self, events: Any) -> None:
+        self._events = events
+        self.requests: list[int] = []
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> Any:  # noqa: N803 - boto3's name
+        size = sum(entry_size(entry) for entry in Entries)
+        if len(Entries) > 10 or size > 256 * 1024:
+            response: Any = {"Error": {"Code": "ValidationException", "Message": f"{size} bytes"}}
+            raise ClientError(response, "PutEvents")
+        self.requests.append(len(Entries))
+        return self._events.put_events(Entries=Entries)
+
+
+@pytest.mark.parametrize(
+    ("orders", "kilobytes", "requests"), [(10, 90, [2, 2, 2, 2, 2]), (25, 1, [10, 10, 5]), (3, 127, [2, 1])]
+)
+def test_put_events_requests_stay_within_eventbridges_count_and_size(
+    table: Any, bus: tuple[Any, str], orders: int, kilobytes: int, requests: list[int]
+) -> None:
+    events, url = bus
+    limited = _EventBridgeLimits(events)
+    batch = [_event(n, {"order_id": n, "lines": "x" * (kilobytes * 1000)}) for n in range(1, orders + 1)]
+    result = _publisher(table, limited).publish(batch)
+    assert limited.requests == requests
+    assert len(result.published) == orders == len(_drain(boto3.client("sqs", region_name=REGION), url))
 
 
 def test_an_already_published_key_is_not_sent_again(table: Any, bus: tuple[Any, str]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,7 +34,9 @@ SOURCE = "bcsync"
 SCHEMA_VERSION = 1
 DetailType = Literal["Order Ready", "Order Updated", "Order Cancelled", "Product Upserted", "Product Archived"]
 CLAIM_CHECK_BYTES = 200_000  # EventBridge takes 256 KB per entry, envelope included
-PUT_EVENTS_BATCH = 10
+PUT_EVENTS_BATCH = 10  # entries per PutEvents request, at most
+# The entries of one PutEvents request together, by AWS's size formula (`entry_size`), at most.
+PUT_EVENTS_MAX_BYTES = 256 * 1024
 PUT_EVENTS_ATTEMPTS = 4
 
 
@@ -60,6 +62,30 @@ class PublishResult:
     published: list[str] = field(default_factory=list)
     already_published: list[str] = field(default_factory=list)
     claim_checked: list[str] = field(default_factory=list)
+
+
+def entry_size(entry: Mapping[str, Any]) -> int:
+    """A PutEvents entry's size as EventBridge counts it ("Calculating PutEvents event entry size"): 14
+    bytes for a Time, the UTF-8 bytes of Source, DetailType, Detail and of each Resources entry."""
+    size = 14 if entry.get("Time") is not None else 0
+    for name in ("Source", "DetailType", "Detail"):
+        size += len(str(entry.get(name) or "").encode())
+    return size + sum(len(str(resource).encode()) for resource in entry.get("Resources") or [])
+
+
+def put_events_requests[T](entries: Sequence[tuple[T, dict[str, Any]]]) -> list[list[tuple[T, dict[str, Any]]]]:
+    """The entries in PutEvents requests EventBridge accepts: at most ten each, and at most 256 KB together.
+    Ten orders of 90 lines each are four requests, not one refused ten times over."""
+    requests: list[list[tuple[T, dict[str, Any]]]] = []
+    size = 0
+    for item in entries:
+        item_size = entry_size(item[1])
+        if not requests or len(requests[-1]) == PUT_EVENTS_BATCH or size + item_size > PUT_EVENTS_MAX_BYTES:
+            requests.append([])
+            size = 0
+        requests[-1].append(item)
+        size += item_size
+    return requests
 
 
 class EventPublisher:
@@ -111,8 +137,7 @@ class EventPublisher:
             to_send.append((event, entry))
         cutpoints.reached(cutpoints.AFTER_OUTBOX_PENDING)
         refused: list[str] = []
-        for start in range(0, len(to_send), PUT_EVENTS_BATCH):
-            chunk = to_send[start : start + PUT_EVENTS_BATCH]
+        for chunk in put_events_requests(to_send):
             failed = {event.idempotency_key for event, _ in self._put_with_retries(chunk)}
             cutpoints.reached(cutpoints.AFTER_PUBLISH)  # sent, not yet marked: a crash here republishes
             refused.extend(sorted(failed))
