@@ -90,7 +90,10 @@ class Verdict:
 
     def body(self) -> dict[str, str]:
         # Rejections say only what an honest sender needs to fix; nothing about the store or its secret.
-        return {"outcome": self.outcome, **({"reason": self.reason} if self.reason else {})}
+        # Every 401 reads the same, so a stranger cannot tell a connected store from any other hash
+        # (the log line and the metric keep the exact reason).
+        reason = "unauthorized" if self.status == 401 else self.reason
+        return {"outcome": self.outcome, **({"reason": reason} if reason else {})}
 
 
 def _reject(status: int, reason: RejectReason) -> Verdict:
