@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bcsync.errors import ConfigurationError
 from bcsync.store.settings import JOBS
@@ -34,6 +36,15 @@ class RuntimeConfig(BaseModel):
     # Webhook deliveries within this many seconds of the first one share one job run.
     webhook_debounce_seconds: float = Field(default=5.0, ge=0, le=900)
 
+    @field_validator("bigcommerce_api_url")
+    @classmethod
+    def _https_only(cls, url: str) -> str:
+        """Store tokens travel in a header: https, or http to this machine's loopback (the local runtime)."""
+        parts = urlsplit(url)
+        if parts.hostname and (parts.scheme == "https" or (parts.scheme == "http" and _loopback(parts.hostname))):
+            return url
+        raise ValueError("BigCommerce's API is reached over https (http only on loopback, for local runs)")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeConfig:
         env = os.environ if environ is None else environ
@@ -61,3 +72,12 @@ class RuntimeConfig(BaseModel):
         except ValidationError as error:
             fields = ", ".join(names.get(str(issue["loc"][0]), str(issue["loc"][0])) for issue in error.errors())
             raise ConfigurationError(f"bcsync is not configured: missing or invalid {fields}") from None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
