@@ -24,3 +24,16 @@ _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
 def test_the_api_url_parameter_takes_what_the_functions_take(url: str, allowed: bool) -> None:
     parameter = yaml.load(TEMPLATE.read_text(), Loader=_Loader)["Parameters"]["BigCommerceApiUrl"]  # noqa: S506
     assert bool(re.fullmatch(parameter["AllowedPattern"], url)) is allowed
+
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def test_what_sam_delete_leaves_is_what_the_operations_guide_lists() -> None:
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_Loader)["Resources"]  # noqa: S506
+    retained = {name for name, spec in resources.items() if spec.get("DeletionPolicy") == "Retain"}
+    table = OPERATIONS.read_text().split("<!-- retained -->")[1].split("<!-- /retained -->")[0]
+    listed = {row.split("|")[1].strip() for row in table.strip().splitlines()[2:]}
+    assert retained == listed
+    # Kept on replacement as well, or an update that replaces one deletes the data it holds.
+    assert all(resources[name].get("UpdateReplacePolicy") == "Retain" for name in retained)
