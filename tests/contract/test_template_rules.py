@@ -37,3 +37,18 @@ def test_what_sam_delete_leaves_is_what_the_operations_guide_lists() -> None:
     assert retained == listed
     # Kept on replacement as well, or an update that replaces one deletes the data it holds.
     assert all(resources[name].get("UpdateReplacePolicy") == "Retain" for name in retained)
+
+
+def test_what_the_bus_cannot_deliver_is_retried_then_kept_and_alarmed() -> None:
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_Loader)["Resources"]  # noqa: S506
+    bus_rules = {name: spec for name, spec in resources.items()
+                 if spec["Type"] == "AWS::Events::Rule" and "EventBusName" in spec["Properties"]}  # fmt: skip
+    assert bus_rules, "the event bus has no rule"
+    for name, rule in bus_rules.items():
+        for target in rule["Properties"]["Targets"]:
+            assert target.get("RetryPolicy", {}).get("MaximumEventAgeInSeconds"), f"{name}: no retry policy"
+            assert "DeadLetterConfig" in target, f"{name}: an undeliverable event would be dropped"
+    alarmed = {
+        spec["Properties"].get("MetricName") for spec in resources.values() if spec["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert "ApproximateAgeOfOldestMessage" in alarmed  # a warehouse that stopped reading is noticed

@@ -36,17 +36,23 @@ def cmd_dlq_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     return 0
 
 
+# A dead-letter queue that is not named for the queue its messages go back to: what the bus could not
+# deliver goes on to WarehouseOutbound, where it was going.
+REDRIVE_TO = {"BusDeliveryDLQ": "WarehouseOutbound"}
+
+
 def cmd_dlq_redrive(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     """Move dead letters back to their queue, once whatever made them fail is fixed."""
     queues, sqs = queue_urls(args), boto3.client("sqs")
-    source = args.queue.removesuffix("DLQ")
-    if source not in queues or f"{source}DLQ" not in queues:
-        names = ", ".join(sorted(name for name in queues if f"{name}DLQ" in queues))
+    dead = f"{args.queue.removesuffix('DLQ')}DLQ"
+    source = REDRIVE_TO.get(dead, dead.removesuffix("DLQ"))
+    if source not in queues or dead not in queues:
+        names = ", ".join(sorted(name for name in queues if f"{name}DLQ" in queues) + sorted(REDRIVE_TO))
         raise CliError(f"no queue {args.queue!r} with a dead-letter queue; one of: {names}")
     moved = 0
     while moved < args.limit:
         batch = sqs.receive_message(
-            QueueUrl=queues[f"{source}DLQ"], MaxNumberOfMessages=min(10, args.limit - moved), VisibilityTimeout=60
+            QueueUrl=queues[dead], MaxNumberOfMessages=min(10, args.limit - moved), VisibilityTimeout=60
         ).get("Messages", [])
         if not batch:
             break
@@ -58,7 +64,7 @@ def cmd_dlq_redrive(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> in
         done = [batch[int(entry["Id"])] for entry in sent]
         if done:
             sqs.delete_message_batch(
-                QueueUrl=queues[f"{source}DLQ"],
+                QueueUrl=queues[dead],
                 Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
             )
         moved += len(done)
@@ -67,5 +73,5 @@ def cmd_dlq_redrive(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> in
                 f"{len(batch) - len(done)} messages could not be sent back to {source}; they stay in its DLQ"
             )
         print(f"  moved {moved} ...", file=out)
-    print(f"{moved} messages moved from {source}DLQ back to {source}", file=out)
+    print(f"{moved} messages moved from {dead} back to {source}", file=out)
     return 0
