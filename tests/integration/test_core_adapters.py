@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
+from pydantic import ValidationError
 
 from bcsync.backbone.consumer import REASON_ATTRIBUTE, SOURCE_ID_ATTRIBUTE, dead_letter
 from bcsync.backbone.fan_out import fan_out
@@ -149,6 +150,42 @@ def test_registry_lists_disables_and_names_unknown_stores(table: Any) -> None:
         registry.get("zzz999")
 
 
+def _stored_settings(table: Any, store_hash: str, settings: dict[str, Any]) -> None:
+    """Settings as another release wrote them."""
+    table.put_item(Item={"pk": "REGISTRY", "sk": f"STORE#{store_hash}", "store_hash": store_hash, "enabled": True,
+                         "settings": json.dumps({"store_hash": store_hash, **settings})})  # fmt: skip
+
+
+def test_settings_a_newer_release_wrote_are_read_after_a_rollback_and_its_fields_kept(table: Any) -> None:
+    _stored_settings(table, "aaa111", {"hold_minutes": 30, "returns": {"refund": "resellable"}})
+    registry = StoreRegistry(table)
+
+    settings = registry.get("aaa111")
+    registry.set_enabled("aaa111", False)  # this release writes them back
+
+    assert (settings.hold_minutes, settings.unknown_fields) == (30, ["returns"])
+    stored = json.loads(table.get_item(Key={"pk": "REGISTRY", "sk": "STORE#aaa111"})["Item"]["settings"])
+    assert (stored["returns"], stored["enabled"], stored["hold_minutes"]) == ({"refund": "resellable"}, False, 30)
+    assert [entry.store_hash for entry in registry.iter_valid(enabled_only=False)] == ["aaa111"]  # type: ignore[union-attr]
+
+
+def test_a_known_field_that_does_not_validate_still_names_the_store_and_field(table: Any) -> None:
+    _stored_settings(table, "aaa111", {"hold_minutes": -1})
+    _stored_settings(table, "bbb222", {})
+    table.put_item(Item={"pk": "REGISTRY", "sk": "STORE#ccc333", "store_hash": "ccc333", "settings": "[1]"})
+    entries = list(StoreRegistry(table).iter_valid())
+    problems = sorted(str(entry) for entry in entries if isinstance(entry, InvalidSettingsError))
+    assert [p.split(":")[0] for p in problems] == ["store aaa111", "store ccc333"]
+    assert "hold_minutes" in problems[0] and "not a JSON object" in problems[1]
+    assert [e.store_hash for e in entries if isinstance(e, StoreSettings)] == ["bbb222"]
+
+
+def test_a_change_is_still_checked_strictly(table: Any) -> None:
+    settings = StoreSettings(store_hash="aaa111")
+    with pytest.raises(ValidationError, match="colour"):
+        settings.with_changes({"colour": "red"})
+
+
 def test_a_schedule_tick_for_three_stores_queues_three_job_messages(table: Any) -> None:
     registry = StoreRegistry(table)
     for store_hash in ("aaa111", "bbb222", "ccc333"):
@@ -180,10 +217,11 @@ def test_invalid_stored_settings_name_the_store_and_field(table: Any) -> None:
             "pk": "REGISTRY",
             "sk": "STORE#eee555",
             "store_hash": "eee555",
-            "settings": '{"store_hash": "eee555", "colour": 1}',
+            # A known field whose value does not validate (an unknown field is kept, never fatal: above).
+            "settings": '{"store_hash": "eee555", "hold_minutes": "soon"}',
         }
     )
-    with pytest.raises(InvalidSettingsError, match="store eee555: colour"):
+    with pytest.raises(InvalidSettingsError, match="store eee555: hold_minutes"):
         StoreRegistry(table).get("eee555")
 
 

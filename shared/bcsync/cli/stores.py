@@ -192,7 +192,7 @@ def cmd_configure(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     registry = StoreRegistry(state_table(args))
     current = registry.get(args.store_hash)
     try:
-        settings = StoreSettings.model_validate(current.model_dump(mode="json") | changes)
+        settings = current.with_changes(changes)
     except ValidationError as error:
         raise CliError(describe_validation_error(args.store_hash, error)) from None
     before, after = current.model_dump(mode="json"), settings.model_dump(mode="json")

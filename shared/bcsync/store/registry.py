@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from bcsync.store.settings import StoreSettings, describe_validation_error
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
+logger = logging.getLogger("bcsync.store.registry")
+
 
 class StoreRegistry:
     def __init__(self, table: Table) -> None:
@@ -26,7 +29,7 @@ class StoreRegistry:
                 **keys.registry_row(settings.store_hash),
                 "store_hash": settings.store_hash,
                 "enabled": settings.enabled,
-                "settings": settings.model_dump_json(),
+                "settings": settings.to_stored(),
                 "updated_at": now_iso(),
             }
         )
@@ -72,6 +75,15 @@ class StoreRegistry:
     @staticmethod
     def _parse(store_hash: str, item: dict[str, Any]) -> StoreSettings:
         try:
-            return StoreSettings.model_validate_json(str(item["settings"]))
+            settings = StoreSettings.read(str(item["settings"]))
         except ValidationError as error:
             raise InvalidSettingsError(describe_validation_error(store_hash, error)) from None
+        except ValueError as error:
+            raise InvalidSettingsError(f"store {store_hash}: settings: {error}") from None
+        if settings.unknown_fields:
+            # Written by a newer release (a rollback since): kept and ignored, never fatal.
+            logger.warning(
+                "settings fields this release does not know are kept",
+                extra={"store_hash": store_hash, "fields": settings.unknown_fields},
+            )
+        return settings

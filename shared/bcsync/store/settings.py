@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from bigcommerce_client import validate_store_hash
 from bigcommerce_client.carriers import valid_carrier
@@ -60,9 +61,40 @@ class BusinessHours(BaseModel):
 
 
 class StoreSettings(BaseModel):
-    """The one settings model per store (docs/design.md), with a default for every field."""
+    """The one settings model per store (docs/design.md), with a default for every field.
+
+    Written strictly (a field this model does not know is refused), read leniently (`read`): settings a
+    newer release wrote keep working after a rollback, and its fields are kept when this release writes."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Fields of the stored settings this release does not know: kept as they were, never used.
+    _unknown: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def read(cls, stored: str) -> StoreSettings:
+        """The stored settings (JSON). Raises ValueError for text that is not a JSON object and
+        ValidationError for a known field whose value does not validate."""
+        raw = json.loads(stored)
+        if not isinstance(raw, dict):
+            raise ValueError("stored settings are not a JSON object")
+        settings = cls.model_validate({name: value for name, value in raw.items() if name in cls.model_fields})
+        settings._unknown = {name: value for name, value in raw.items() if name not in cls.model_fields}
+        return settings
+
+    @property
+    def unknown_fields(self) -> list[str]:
+        return sorted(self._unknown)
+
+    def to_stored(self) -> str:
+        """What the registry keeps: every field, and the ones this release does not know as they were."""
+        return json.dumps(self._unknown | self.model_dump(mode="json"), sort_keys=True)
+
+    def with_changes(self, changes: dict[str, Any]) -> StoreSettings:
+        """These settings with `changes` (validated strictly: an unknown name is refused), unknown
+        fields kept."""
+        changed = type(self).model_validate(self.model_dump(mode="json") | changes)
+        changed._unknown = dict(self._unknown)
+        return changed
 
     store_hash: StoreHash
     name: str = ""
