@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections import Counter
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from bcsync.cli import main as bcsync_cli
 from bcsync.orders.state import OrderState
+from bcsync.store import keys
 from bcsync.store.jobs import JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
@@ -224,6 +226,28 @@ def test_a_hold_window_holds_orders_then_releases_their_latest_content_with_no_e
         == "gate code 4411"
     )
     assert _order_calls(sandbox, "ord555") - calls_before == 1  # the scan's one page; the release costs none
+
+
+def test_no_held_snapshot_outlives_the_retention_and_no_published_key_is_forgotten_before_its_order(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord777")
+    _configure(stack, "ord777", hold_minutes=30)
+    held = add_order(store, lines=[(*_sellable(store)[0], 1)])
+    table = stack.resource("dynamodb").Table(str(stack.outputs()["StateTableName"]))
+    retention = 90 * 86_400  # OrderRetentionDays' default
+
+    assert _import(stack) == []
+    snapshot = table.get_item(Key=keys.held_order("ord777", held))["Item"]  # name, e-mail, phone, street
+    assert abs(int(snapshot["expires_at"]) - (time.time() + retention)) < 120
+    clock.advance(31 * 60)
+    (released,) = _import(stack)
+
+    record = table.get_item(Key=keys.order("ord777", held))["Item"]
+    published = table.get_item(Key=keys.outbox_row(released["detail"]["idempotency_key"]))["Item"]
+    # An unchanged order touched again is offered under the same key for as long as its record lives.
+    assert int(published["expires_at"]) >= int(record["expires_at"])
 
 
 def test_business_hours_release_at_the_next_opening(local_world: World, clock: VirtualClock) -> None:

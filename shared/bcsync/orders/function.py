@@ -16,7 +16,7 @@ def build_function(reports: Reports | None = None, start: ColdStart | None = Non
     table, retention = start.table, start.config.order_retention_days
     steps = order_import_steps(
         state_for=lambda store: OrderState(table, store, retention_days=retention),
-        held_for=lambda store: HeldOrders(table, store),
+        held_for=lambda store: HeldOrders(table, store, retention_days=retention),
         catalog_for=lambda store: CatalogState(table, store),
         in_flight_for=lambda store: InFlightOrders(table, store, retention_days=retention),
         publisher=EventPublisher.for_stack(start.config, start.aws),

@@ -186,17 +186,21 @@ class HeldOrders:
     release free of BigCommerce calls: an order that changes meanwhile is read again by the scan,
     which refreshes (or withdraws) its snapshot."""
 
-    def __init__(self, table: Table, store_hash: str) -> None:
+    def __init__(self, table: Table, store_hash: str, *, retention_days: int = 90) -> None:
         self._table = table
         self._store_hash = store_hash
+        self._retention_seconds = retention_days * 86_400
 
     def hold(self, order_id: int, release_at: datetime, snapshot: str) -> None:
+        """The snapshot holds personal data (name, e-mail, phone, street): it expires with the order's
+        held record (the store's retention), never sooner, so a release that is late is still made."""
         self._table.put_item(
             Item={
                 **keys.held_order(self._store_hash, order_id),
                 "order_id": order_id,
                 "release_at": release_at.isoformat(),
                 "snapshot": snapshot,
+                "expires_at": int(time.time()) + self._retention_seconds,
             }
         )
 

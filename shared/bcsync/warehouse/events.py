@@ -113,7 +113,9 @@ class EventPublisher:
         return cls(
             events=aws.client("events"),
             s3=aws.client_when_used("s3"),
-            outbox=Outbox(aws.table(config.state_table)),
+            # A key is remembered as published at least as long as the order record that can offer it again
+            # (an unchanged order touched after a month is offered under the same key): no raw duplicate.
+            outbox=Outbox(aws.table(config.state_table), retention_days=config.order_retention_days + 1),
             bus_name=config.event_bus,
             bucket=config.payload_bucket,
         )
