@@ -250,6 +250,25 @@ def test_no_held_snapshot_outlives_the_retention_and_no_published_key_is_forgott
     assert int(published["expires_at"]) >= int(record["expires_at"])
 
 
+def test_refunding_every_line_of_a_released_order_cancels_it_at_the_warehouse(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, _ = local_world
+    store = _connect(local_world, "ord888")
+    lines = _sellable(store)
+    order_id = add_order(store, lines=[(*lines[0], 2), (*lines[1], 1)])
+    ((first,),) = [[e["detail"]["data"]["version"] for e in _import(stack)]]
+    clock.advance(600)  # the store's next scheduled turn
+    for line in store.order_products[order_id]:  # every line refunded; the shipping was not: Partially Refunded
+        line["quantity_refunded"] = line["quantity"]
+    store.set_order_status(order_id, 14)
+
+    (cancelled,) = _import(stack)
+
+    assert (first, cancelled["detail-type"], cancelled["detail"]["data"]["version"]) == (1, "Order Cancelled", 2)
+    assert (cancelled["detail"]["data"]["cancelled"], cancelled["detail"]["data"]["shipments"]) == (True, [])
+
+
 def test_business_hours_release_at_the_next_opening(local_world: World, clock: VirtualClock) -> None:
     stack, _ = local_world
     store = _connect(local_world, "ord666")

@@ -17,9 +17,11 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # a Tuesday
 HASH_OF_OTHER_CONTENT = "0" * 32
 
 
-def _order(status_id: int = 11, *, created: datetime = NOW, kind: str = "physical", address: bool = True) -> Order:
+def _order(
+    status_id: int = 11, *, created: datetime = NOW, kind: str = "physical", address: bool = True, refunded: int = 0
+) -> Order:
     line = {"id": 1, "order_id": 5, "product_id": 77, "variant_id": 701, "order_address_id": 9, "name": "Tee",
-            "sku": "TEE", "type": kind, "quantity": 2}  # fmt: skip
+            "sku": "TEE", "type": kind, "quantity": 2, "quantity_refunded": refunded}  # fmt: skip
     shipping = [{"id": 9, "first_name": "Ana", "shipping_method": "Flat Rate", "line_items": [line]}] if address else []
     downloads = [{"id": 10, "line_items": [line]}] if kind == "digital" else []
     return Order.model_validate(
@@ -41,13 +43,18 @@ def _record(version: int, *, state: str = "released", content: str | None = None
     return OrderRecord(order_id=5, version=version, content_hash=content_hash, state=state, reason=reason)
 
 
-def _built(order: Order, **settings: Any) -> WarehouseOrder | Skip:
-    return build_warehouse_order(order, store_hash="abc123", settings=StoreSettings(store_hash="abc123", **settings))
+def _built(order: Order, released: bool = False, **settings: Any) -> WarehouseOrder | Skip:
+    store = StoreSettings(store_hash="abc123", **settings)
+    return build_warehouse_order(order, store_hash="abc123", settings=store, released=released)
 
 
 def _decide(order: Order, record: OrderRecord | None, **settings: Any) -> Action:
     rules = OrderRules.of(StoreSettings(store_hash="abc123", **settings))
-    built = _built(order, **settings) if rules.needs_build(order, record) else None
+    built = (
+        _built(order, record is not None and record.version > 0, **settings)
+        if rules.needs_build(order, record)
+        else None
+    )
     return decide(order, record, built, rules, NOW)
 
 
@@ -101,6 +108,12 @@ ROWS: list[tuple[str, Order, OrderRecord | None, dict[str, Any], Action]] = [
     ("an order with no address and no pickup is a problem to see",
      _order(11, address=False), None, {},
      Action("skip", reason="no shipping address and no pickup", problem=True, record_skip=True)),
+    ("a released order whose every line is refunded is cancelled, not skipped (status 14: shipping not refunded)",
+     _order(14, refunded=2), RELEASED, {}, Action("cancel", version=2)),
+    ("a released order with only digital lines left is cancelled, not skipped",
+     _order(11, kind="digital", address=False), RELEASED, {}, Action("cancel", version=2)),
+    ("a released order partly refunded is the next version with what is left",
+     _order(14, refunded=1), RELEASED, {}, Action("update", version=2)),
     ("a skip already recorded with the same reason writes nothing again",
      _order(11, address=False), _record(0, state="skipped", reason="no shipping address and no pickup"), {},
      Action("skip", reason="no shipping address and no pickup", problem=True)),

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel
 from bcsync.backbone.messages import OrderImportOptions
 from bcsync.backbone.runner import Continue, JobContext, JobStep
 from bcsync.catalog.state import CatalogState
-from bcsync.orders.decide import Action, OrderRules, decide
+from bcsync.orders.decide import Action, OrderRules, decide, released
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.manual import run_manual
 from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
@@ -148,7 +148,11 @@ class OrderImport:
         records = self.state.get_many([order.id for order in batch])
         builds = {
             order.id: build_warehouse_order(
-                order, store_hash=self.store_hash, settings=self.settings, shipping_lines=self.complete_lines(order)
+                order,
+                store_hash=self.store_hash,
+                settings=self.settings,
+                shipping_lines=self.complete_lines(order),
+                released=released(records.get(order.id)),
             )
             for order in batch
             if self.rules.needs_build(order, records.get(order.id))

@@ -175,9 +175,12 @@ def build_warehouse_order(
     store_hash: str,
     settings: StoreSettings,
     shipping_lines: dict[int, list[OrderProduct]] | None = None,
+    released: bool = False,
 ) -> WarehouseOrder | Skip:
     """The warehouse order, or why there is none. `shipping_lines` (address id → lines) replaces the
-    embedded lines of consignments BigCommerce truncated at 50."""
+    embedded lines of consignments BigCommerce truncated at 50. An order the warehouse already has
+    (`released`) with nothing left to ship - every line refunded, or only digital lines left - is that
+    order cancelled, never a skip: a skip would leave the warehouse shipping its last version."""
     consignments = order.embedded_consignments
     if consignments is None:
         return Skip("the order came without its consignments", problem=True)
@@ -196,7 +199,7 @@ def build_warehouse_order(
                 )
             )  # fmt: skip
     shipments = [shipment for shipment in shipments if shipment.lines]
-    if not shipments:
+    if not shipments and not released:
         if consignments.downloads:
             return Skip("digital only: nothing to ship")
         return Skip("no shipping address and no pickup", problem=True)
@@ -208,7 +211,7 @@ def build_warehouse_order(
         client_code=settings.client_code,
         status_id=order.status_id,
         status=order.status,
-        cancelled=status_class(order.status_id) == "cancelled",
+        cancelled=status_class(order.status_id) == "cancelled" or not shipments,
         date_created=order.date_created,
         date_modified=order.date_modified,
         customer={
