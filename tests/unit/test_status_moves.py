@@ -53,3 +53,33 @@ def test_after_a_shipment(shipped: int, rules: StatusRules, expected: int | None
 def test_a_pickup_waits_for_its_customer_unless_the_store_takes_none() -> None:
     assert move_on_pickup(StatusRules()) == AWAITING_PICKUP
     assert move_on_pickup(StatusRules(pickup_to_awaiting_pickup=False)) is None
+
+
+RULES = StatusRules(release_statuses=frozenset({11}))
+
+
+@pytest.mark.parametrize(
+    ("current", "to", "forward"),
+    [
+        (11, AWAITING_SHIPMENT, True),  # acknowledged while Awaiting Fulfillment
+        (5, AWAITING_SHIPMENT, False),  # a late ack must not un-cancel
+        (2, AWAITING_SHIPMENT, False),  # ... nor un-ship
+        (10, AWAITING_SHIPMENT, False),  # ... nor un-complete
+        (9, AWAITING_SHIPMENT, False),  # already there
+        (11, AWAITING_PICKUP, True),
+        (9, AWAITING_PICKUP, True),
+        (4, AWAITING_PICKUP, False),  # refunded
+        (2, COMPLETED, True),
+        (3, COMPLETED, True),
+        (9, COMPLETED, True),
+        (5, COMPLETED, False),
+        (7, COMPLETED, False),  # awaiting payment again
+        (12, AWAITING_SHIPMENT, False),  # manual verification: not released
+    ],
+)
+def test_bcsync_moves_a_status_only_forward(current: int, to: int, forward: bool) -> None:
+    assert RULES.moves_forward(current, to) is forward
+
+
+def test_a_store_releasing_manual_verification_may_move_it_on() -> None:
+    assert StatusRules(release_statuses=frozenset({11, 12})).moves_forward(12, AWAITING_SHIPMENT)

@@ -13,11 +13,15 @@ AWAITING_PICKUP, AWAITING_SHIPMENT, COMPLETED = 8, 9, 10
 WarehouseStatus = Literal["acknowledged", "rejected", "backordered"]
 
 
+SHIPPED, PARTIALLY_SHIPPED = 2, 3
+
+
 @dataclass(frozen=True)
 class StatusRules:
     awaiting_shipment_on_ack: bool = False
     complete_orders: bool = False
     pickup_to_awaiting_pickup: bool = True
+    release_statuses: frozenset[int] = frozenset({11})
 
     @classmethod
     def of(cls, settings: StoreSettings) -> StatusRules:
@@ -25,7 +29,20 @@ class StatusRules:
             awaiting_shipment_on_ack=settings.awaiting_shipment_on_ack,
             complete_orders=settings.complete_orders,
             pickup_to_awaiting_pickup=settings.pickup_to_awaiting_pickup,
+            release_statuses=frozenset(settings.release_statuses),
         )
+
+    def moves_forward(self, current: int, to: int) -> bool:
+        """Whether moving an order BigCommerce has in `current` to `to` is a step forward. bcsync never
+        moves a status back: a late acknowledgement must not un-cancel, un-ship or un-complete an order, so
+        each move starts only from the statuses the order passes through on its way there."""
+        before_shipping = self.release_statuses | {AWAITING_SHIPMENT}
+        allowed_from = {
+            AWAITING_SHIPMENT: self.release_statuses,
+            AWAITING_PICKUP: before_shipping,
+            COMPLETED: before_shipping | {SHIPPED, PARTIALLY_SHIPPED},
+        }
+        return current in allowed_from.get(to, frozenset()) and current != to
 
 
 def move_on_status(status: WarehouseStatus, record: OrderRecord, rules: StatusRules) -> int | None:

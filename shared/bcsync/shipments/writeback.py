@@ -27,7 +27,14 @@ from bcsync.backbone.consumer import (
 from bcsync.errors import NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderRecord, OrderState
-from bcsync.shipments.decide import StatusRules, WarehouseStatus, move_on_pickup, move_on_shipment, move_on_status
+from bcsync.shipments.decide import (
+    SHIPPED,
+    StatusRules,
+    WarehouseStatus,
+    move_on_pickup,
+    move_on_shipment,
+    move_on_status,
+)
 from bcsync.shipments.state import ShipmentLog, marker
 from bcsync.store.problems import ProblemLog
 from bcsync.store.settings import StoreSettings
@@ -74,9 +81,22 @@ class Writeback:
     def rules(self) -> StatusRules:
         return StatusRules.of(self.settings)
 
-    def _move(self, order_id: int, status: int | None) -> None:
-        if status is not None:
+    def _move(self, order_id: int, status: int | None, *, current: int | None = None) -> None:
+        """Move the order to `status` if that is forward from what BigCommerce says now: read first (one
+        GET: the order may have been cancelled, shipped by hand or completed since the warehouse's message
+        was sent), unless the caller knows it (`current`: the status BigCommerce has just set itself)."""
+        if status is None:
+            return
+        if current is None:
+            current = self.client.get_order(order_id).status_id
+        if self.rules.moves_forward(current, status):
             self.client.update_order_status(order_id, status)
+        else:
+            self.count("status_moves_declined")
+            logger.info(
+                "status not moved backwards",
+                extra={"store_hash": self.store_hash, "order_id": order_id, "status_id": current, "to": status},
+            )
 
     def handle(self, message: ShipmentsInboundMessage) -> dict[str, Any]:
         if isinstance(message, ShipmentConfirmed):
@@ -130,7 +150,8 @@ class Writeback:
         self.log.done(message.warehouse_shipment_id, shipment.id)
         self.count("shipments_written")
         if self.rules.complete_orders:
-            self._move(message.order_id, move_on_shipment(self._order(message.order_id), self.rules))
+            # The shipment just written back covers the order's last lines: BigCommerce has it Shipped.
+            self._move(message.order_id, move_on_shipment(self._order(message.order_id), self.rules), current=SHIPPED)
         return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
 
     def _record_shipment(self, message: ShipmentConfirmed, record: OrderRecord, quantities: dict[int, int]) -> None:
