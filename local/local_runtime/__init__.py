@@ -7,8 +7,8 @@ from .runtime import (
     DeliveryReport,
     InvocationCut,
     LambdaContext,
-    LocalStack,
+    LocalDeployment,
     expanded_template,
 )
 
-__all__ = ["DeliveryReport", "InvocationCut", "LambdaContext", "LocalStack", "expanded_template"]
+__all__ = ["DeliveryReport", "InvocationCut", "LambdaContext", "LocalDeployment", "expanded_template"]

@@ -1,7 +1,7 @@
 """The local stack: the expanded template's resources in moto, and AWS's delivery semantics.
 
 - Resources: every resource of the expanded template is created in a moto server on
-  127.0.0.1, or listed in `not_emulated` with the reason (`LocalStack.created`).
+  127.0.0.1, or listed in `not_emulated` with the reason (`LocalDeployment.created`).
 - SQS → Lambda: batches of up to BatchSize, the queue's visibility timeout, `batchItemFailures`
   (failed records stay; the rest are deleted), maxReceiveCount → DLQ (moto's redrive), and on
   demand duplicated or reordered deliveries.
@@ -169,7 +169,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class LocalStack:
+class LocalDeployment:
     """One moto server on 127.0.0.1 holding the stack; `reset()` gives a test a fresh one."""
 
     def __init__(
@@ -214,7 +214,7 @@ class LocalStack:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> LocalStack:
+    def start(self) -> LocalDeployment:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call drowns everything
         if self._server is not None:
             self._server.start()
@@ -228,7 +228,7 @@ class LocalStack:
             self._server.stop()
         shutil.rmtree(self._tls_dir, ignore_errors=True)
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> LocalDeployment:
         return self.start()
 
     def observe_aws(self, observer: AwsObserver) -> None:
@@ -771,7 +771,7 @@ class LocalStack:
 ScheduleHandler = Callable[[str, dict[str, Any], LambdaContext], Any]
 
 
-def _scheduled_event(stack: LocalStack, rule: str, fired_at: float) -> dict[str, Any]:
+def _scheduled_event(stack: LocalDeployment, rule: str, fired_at: float) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     return {
@@ -787,7 +787,9 @@ def _scheduled_event(stack: LocalStack, rule: str, fired_at: float) -> dict[str,
     }
 
 
-def fire_schedules(stack: LocalStack, since: float, until: float, invoke: ScheduleHandler) -> list[tuple[str, float]]:
+def fire_schedules(
+    stack: LocalDeployment, since: float, until: float, invoke: ScheduleHandler
+) -> list[tuple[str, float]]:
     """Invoke each schedule target due in (since, until] with what EventBridge would send it:
     the target's `Input` when it has one, else the scheduled event. Returns what fired."""
     fired = stack.due_schedules(since, until)
@@ -818,7 +820,7 @@ def rate_seconds(expression: str) -> float:
 
 def main() -> int:
     """`python -m local_runtime`: start the stack, print its environment, serve until stdin closes."""
-    with LocalStack() as stack:
+    with LocalDeployment() as stack:
         print(json.dumps(stack.environment()), flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             sys.stdin.read()

@@ -1,7 +1,7 @@
 """What a run on the local runtime would cost in AWS, at list prices, from what went over the wire.
 
 Counted: every request the handlers, the runtime's SQS poller and the harness sent moto (`AwsUsage` is
-a `LocalStack.observe_aws` observer) and every handler invocation (`LocalStack.invocations`). Each
+a `LocalDeployment.observe_aws` observer) and every handler invocation (`LocalDeployment.invocations`). Each
 estimate errs high where it has to guess:
 
 - DynamoDB request units follow the size of the request (writes, 1 KB a unit) or of moto's answer
