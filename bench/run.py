@@ -48,7 +48,7 @@ from bigcommerce_sandbox import Exchange, Sandbox, SandboxStore, add_order, seed
 from bigcommerce_sandbox.tls import loopback_tls_context
 from local_runtime import LocalDeployment
 from local_runtime.moto_server import AwsRequest
-from local_runtime.runtime import fire_schedules
+from local_runtime.schedules import fire_schedules
 from local_runtime.shortcuts import catalog_as_synced
 from local_runtime.usage import AwsUsage
 
@@ -688,7 +688,7 @@ def _import_ms(function_dir: Path, environment: dict[str, str]) -> float:
 
 def bench_cold_imports() -> dict[str, Any]:
     """Each function's handler module, imported in a fresh interpreter; the median of several runs."""
-    from local_runtime.runtime import expanded_template
+    from local_runtime.template import expanded_template
 
     template = expanded_template()
     functions = {

@@ -24,7 +24,7 @@ from bcsync.store.dynamo import scan_all
 from bcsync.store.jobs import JobState
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
-from .runtime import LocalDeployment
+from .deployment import LocalDeployment
 from .warehouse import SimulatedWarehouse
 
 STORE = "demo123"

@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .invoke import Invocation
 from .moto_server import AwsRequest
-from .runtime import Invocation
 
 # USD, us-east-1, on demand, x86_64, past any free tier (aws.amazon.com/<service>/pricing, 2026-11).
 PRICES = {

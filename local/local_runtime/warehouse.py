@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .runtime import LocalDeployment
+from .deployment import LocalDeployment
 
 
 @dataclass

@@ -15,7 +15,8 @@ from bcsync.store.outbox import Outbox
 from bcsync.warehouse.events import EventPublisher, OutboundEvent, order_key
 from bigcommerce_client import VirtualClock
 from local_runtime import LocalDeployment
-from local_runtime.runtime import LambdaContext, fire_schedules, rate_seconds
+from local_runtime.invoke import LambdaContext
+from local_runtime.schedules import fire_schedules, rate_seconds
 from local_runtime.usage import AwsUsage
 from tests.aws import drain
 

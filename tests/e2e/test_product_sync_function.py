@@ -12,7 +12,7 @@ from bcsync.cli import main as bcsync_cli
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalDeployment
-from local_runtime.runtime import fire_schedules
+from local_runtime.schedules import fire_schedules
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 

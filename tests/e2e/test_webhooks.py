@@ -17,7 +17,7 @@ from bcsync.webhooks.receiver import HOOK_SCOPES, MAX_BODY_BYTES, SECRET_HEADER
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from bigcommerce_sandbox.webhooks import payload
 from local_runtime import LocalDeployment
-from local_runtime.runtime import fire_schedules
+from local_runtime.schedules import fire_schedules
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
