@@ -36,6 +36,13 @@ def test_every_resource_of_the_expanded_template_is_created_or_named_as_not_emul
     assert created_by_kind == {kind: len(names) for kind, names in inventory.items()}, "moto holds extra resources"
 
 
+def test_a_resource_the_runtime_neither_creates_nor_names_stops_the_deployment(local_stack: LocalDeployment) -> None:
+    cache = {"Type": "AWS::ElastiCache::CacheCluster", "Properties": {"Engine": "redis"}}
+    local_stack.template = {**local_stack.template, "Resources": {**local_stack.template["Resources"], "Cache": cache}}
+    with pytest.raises(RuntimeError, match=r"Cache: the local runtime cannot create AWS::ElastiCache::CacheCluster"):
+        local_stack.reset()
+
+
 def test_a_conditional_resource_follows_its_parameter(local_stack: LocalDeployment) -> None:
     assert "AlarmEmailSubscription" in local_stack.skipped_by_condition
     local_stack.redeploy({"AlarmEmail": "ops@example.com"})
