@@ -24,7 +24,7 @@ from bcsync.store.dynamo import scan_all
 from bcsync.store.jobs import JobState
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
-from .runtime import LocalStack
+from .deployment import LocalDeployment
 from .warehouse import SimulatedWarehouse
 
 STORE = "demo123"
@@ -33,7 +33,7 @@ DEBOUNCE_SECONDS = 1.0  # 5 s in a deployment; the rule is the same
 
 
 class Demo:
-    def __init__(self, stack: LocalStack, sandbox: Sandbox, store: SandboxStore) -> None:
+    def __init__(self, stack: LocalDeployment, sandbox: Sandbox, store: SandboxStore) -> None:
         self.stack, self.sandbox, self.store = stack, sandbox, store
         self.warehouse = SimulatedWarehouse(STORE)
         self.problems: list[str] = []
@@ -85,7 +85,7 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # The webhook receiver answers on the local HTTP API's thread: its metric lines would land in the summary.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    with Sandbox() as sandbox, LocalStack() as stack, stack.environ() as env:
+    with Sandbox() as sandbox, LocalDeployment() as stack, stack.environ() as env:
         os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
         store = sandbox.add_store(STORE, token=DEMO_TOKEN)
         seed_catalog(store, products=200, variants_per_product=2)
@@ -192,7 +192,7 @@ def main() -> int:
     return 1 if problems else 0
 
 
-def _dead_letters(stack: LocalStack) -> dict[str, str]:
+def _dead_letters(stack: LocalDeployment) -> dict[str, str]:
     sqs, found = stack.client("sqs"), {}
     for logical, spec in stack.physical.items():
         if logical.endswith("DLQ") and "QueueUrl" in spec:

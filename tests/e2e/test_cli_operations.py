@@ -11,10 +11,10 @@ import pytest
 from bcsync.cli import main as bcsync_cli
 from bcsync.store.registry import StoreRegistry
 from bigcommerce_sandbox import Sandbox
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.conftest import KNOWN_TOKENS
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 STORE = "ops111"
 
 

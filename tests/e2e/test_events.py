@@ -12,7 +12,7 @@ import pytest
 from bcsync.cli import main as bcsync_cli
 from bcsync.store.credentials import CredentialStore
 from bigcommerce_sandbox import Sandbox, seed_catalog
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
 
@@ -20,7 +20,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLES = sorted(EVENTS.glob("*/*.json"))
 
 
-def _function_of(stack: LocalStack, folder: str) -> str:
+def _function_of(stack: LocalDeployment, folder: str) -> str:
     return str(
         next(
             logical
@@ -31,7 +31,7 @@ def _function_of(stack: LocalStack, folder: str) -> str:
     )
 
 
-def test_every_function_has_a_sample_for_each_of_its_triggers(local_stack: LocalStack) -> None:
+def test_every_function_has_a_sample_for_each_of_its_triggers(local_stack: LocalDeployment) -> None:
     folders = {path.parent.name for path in SAMPLES}
     for folder in folders:
         function = _function_of(local_stack, folder)
@@ -50,7 +50,7 @@ def test_every_function_has_a_sample_for_each_of_its_triggers(local_stack: Local
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: f"{path.parent.name}/{path.stem}")
-def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalStack, Sandbox], sample: Path) -> None:
+def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeployment, Sandbox], sample: Path) -> None:
     stack, sandbox = local_world
     KNOWN_TOKENS.add("demo-token-events")
     seed_catalog(sandbox.add_store("demo123", token="demo-token-events"), products=3, variants_per_product=1)

@@ -18,11 +18,11 @@ from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 
 
 def _connect(world: World, store_hash: str, *extra: str) -> SandboxStore:
@@ -39,7 +39,7 @@ def _sellable(store: SandboxStore) -> list[tuple[dict[str, Any], dict[str, Any]]
     return [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
 
 
-def _import(stack: LocalStack) -> list[dict[str, Any]]:
+def _import(stack: LocalDeployment) -> list[dict[str, Any]]:
     """A schedule tick, its job messages run; the events the warehouse received."""
     handler = stack.load_handler("OrderImportFunction")
     handler({"action": "tick"}, stack.context("OrderImportFunction"))
@@ -192,7 +192,7 @@ def test_orders_edited_during_a_scan_are_neither_skipped_nor_duplicated(
     assert all(final[order_id] == "edited mid-scan" for order_id in already_read + not_yet_read)
 
 
-def _configure(stack: LocalStack, store_hash: str, **settings: Any) -> None:
+def _configure(stack: LocalDeployment, store_hash: str, **settings: Any) -> None:
     registry = StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]))
     registry.put(StoreSettings.model_validate(registry.get(store_hash).model_dump() | settings))
 

@@ -12,11 +12,11 @@ from bcsync.backbone import cutpoints
 from bcsync.cli import main as bcsync_cli
 from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.store import ORDER_STATUSES
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import drain, reason_of
 from tests.stores import calls_since, connected_store, mark
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 STORE = "trk111"
 SHIPPED, PARTIALLY_SHIPPED, COMPLETED, AWAITING_PICKUP = 2, 3, 10, 8
 

@@ -16,12 +16,12 @@ from bcsync.store.credentials import CredentialStore
 from bcsync.webhooks.receiver import HOOK_SCOPES, MAX_BODY_BYTES, SECRET_HEADER
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from bigcommerce_sandbox.webhooks import payload
-from local_runtime import LocalStack
-from local_runtime.runtime import fire_schedules
+from local_runtime import LocalDeployment
+from local_runtime.schedules import fire_schedules
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 
 
 def _connect(world: World, store_hash: str) -> tuple[SandboxStore, str]:
@@ -46,7 +46,7 @@ def _post(store_hash: str, body: str | bytes, headers: dict[str, str]) -> reques
     )
 
 
-def _job_messages(stack: LocalStack, queue: str, *, wait_seconds: float) -> list[JobMessage]:
+def _job_messages(stack: LocalDeployment, queue: str, *, wait_seconds: float) -> list[JobMessage]:
     """Every message on a job queue once `wait_seconds` have passed on the runtime's clock (which SQS
     delays follow)."""
     stack.clock.advance(wait_seconds)  # type: ignore[attr-defined]  # the tests' stack runs on a VirtualClock
