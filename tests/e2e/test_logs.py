@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bigcommerce_sandbox import Sandbox
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 
 # What the runtime (awslambdaric's bootstrap, text format, no AWS_LAMBDA_LOG_LEVEL) puts on the root logger:
 # one handler with this format, and the root's default level, WARNING.
@@ -41,7 +41,7 @@ def lambda_root_logging() -> Iterator[io.StringIO]:
         root.setLevel(level)
 
 
-def _sqs_record(stack: LocalStack, body: str) -> dict[str, Any]:
+def _sqs_record(stack: LocalDeployment, body: str) -> dict[str, Any]:
     return {
         "messageId": "m-1", "receiptHandle": "r-1", "body": body, "md5OfBody": "",
         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"}, "messageAttributes": {},
@@ -50,7 +50,7 @@ def _sqs_record(stack: LocalStack, body: str) -> dict[str, Any]:
 
 
 def test_core_lines_are_structured_json_with_their_fields_and_none_falls_to_the_runtime_handler(
-    local_world: tuple[LocalStack, Sandbox], lambda_root_logging: io.StringIO, capsys: pytest.CaptureFixture[str]
+    local_world: tuple[LocalDeployment, Sandbox], lambda_root_logging: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack, _ = local_world
     handle = stack.load_handler("OrderImportFunction")  # imported as the runtime imports it, after its setup
