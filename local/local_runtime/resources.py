@@ -97,7 +97,8 @@ def _events_rule(client: Client, logical: str, p: dict[str, Any]) -> Physical:
 
 
 def _sns_topic(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    arn = client("sns").create_topic(Name=p.get("TopicName", f"{STACK}-{logical}"))["TopicArn"]
+    attributes = {"KmsMasterKeyId": str(p["KmsMasterKeyId"])} if p.get("KmsMasterKeyId") else {}
+    arn = client("sns").create_topic(Name=p.get("TopicName", f"{STACK}-{logical}"), Attributes=attributes)["TopicArn"]
     return {"Ref": arn, "TopicName": arn.rsplit(":", 1)[-1]}
 
 
@@ -121,6 +122,16 @@ def _cloudwatch_alarm(client: Client, logical: str, p: dict[str, Any]) -> Physic
     return {"Ref": name, "Arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"}
 
 
+def _kms_key(client: Client, logical: str, p: dict[str, Any]) -> Physical:
+    kms = client("kms")
+    metadata = kms.create_key(Description=p.get("Description", logical), Policy=json.dumps(p["KeyPolicy"]))[
+        "KeyMetadata"
+    ]
+    if p.get("EnableKeyRotation"):
+        kms.enable_key_rotation(KeyId=metadata["KeyId"])
+    return {"Ref": metadata["KeyId"], "Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+
+
 def _cloudwatch_dashboard(client: Client, logical: str, p: dict[str, Any]) -> Physical:
     name = p.get("DashboardName", f"{STACK}-{logical}")
     json.loads(p["DashboardBody"])  # what CloudFormation would refuse: a body that is not JSON once substituted
@@ -139,6 +150,7 @@ CREATORS: dict[str, Callable[[Client, str, dict[str, Any]], Physical]] = {
     "AWS::Logs::LogGroup": _logs_log_group,
     "AWS::CloudWatch::Alarm": _cloudwatch_alarm,
     "AWS::CloudWatch::Dashboard": _cloudwatch_dashboard,
+    "AWS::KMS::Key": _kms_key,
 }
 
 
@@ -160,4 +172,5 @@ def inventory(client: Client) -> dict[str, set[str]]:
         "AWS::CloudWatch::Dashboard": {
             entry["DashboardName"] for entry in cloudwatch.list_dashboards()["DashboardEntries"]
         },
+        "AWS::KMS::Key": {key["KeyId"] for key in client("kms").list_keys()["Keys"]},
     }

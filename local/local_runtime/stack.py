@@ -30,8 +30,7 @@ JOB_QUEUES: dict[JobName, str] = {
     "order_import": "OrderImportJobs",
     "product_sync": "ProductSyncJobs",
     "inventory_push": "InventoryPushJobs",
-    "tracking_writeback": "TrackingWritebackJobs",
-}
+}  # the tracking writeback is no job: it reads the warehouse's ShipmentsInbound
 
 
 class Stack:

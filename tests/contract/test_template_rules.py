@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from local_runtime import expanded_template
 from tests.unit.test_inbound_and_settings import API_URLS
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -52,3 +54,36 @@ def test_what_the_bus_cannot_deliver_is_retried_then_kept_and_alarmed() -> None:
         spec["Properties"].get("MetricName") for spec in resources.values() if spec["Type"] == "AWS::CloudWatch::Alarm"
     }
     assert "ApproximateAgeOfOldestMessage" in alarmed  # a warehouse that stopped reading is noticed
+
+
+CLOUDWATCH_NEEDS = {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
+def _cloudwatch_may_use(key: dict[str, Any]) -> bool:
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        principal = statement.get("Principal", {}).get("Service", [])
+        actions = statement.get("Action", [])
+        services = {principal} if isinstance(principal, str) else set(principal)
+        granted = {actions} if isinstance(actions, str) else set(actions)
+        if statement["Effect"] == "Allow" and "cloudwatch.amazonaws.com" in services and granted >= CLOUDWATCH_NEEDS:
+            return True
+    return False
+
+
+def test_every_alarm_can_publish_to_its_topic() -> None:
+    """CloudWatch publishes to an encrypted topic only with a key whose policy lets it use the key: the
+    AWS-managed `alias/aws/sns` has a policy nobody can change, so alarms sent there reach nobody."""
+    resources = expanded_template()["Resources"]
+    topics = {
+        action["Ref"]
+        for spec in resources.values()
+        if spec["Type"] == "AWS::CloudWatch::Alarm"
+        for action in spec["Properties"].get("AlarmActions", [])
+    }
+    assert topics
+    for topic in topics:
+        key = resources[topic]["Properties"].get("KmsMasterKeyId")
+        if key is None:
+            continue  # unencrypted: CloudWatch can publish
+        assert isinstance(key, dict) and "Ref" in key, f"{topic}: {key} is a key CloudWatch cannot be let use"
+        assert _cloudwatch_may_use(resources[key["Ref"]]), f"{topic}: its key's policy does not let CloudWatch use it"
