@@ -87,3 +87,13 @@ def test_every_alarm_can_publish_to_its_topic() -> None:
             continue  # unencrypted: CloudWatch can publish
         assert isinstance(key, dict) and "Ref" in key, f"{topic}: {key} is a key CloudWatch cannot be let use"
         assert _cloudwatch_may_use(resources[key["Ref"]]), f"{topic}: its key's policy does not let CloudWatch use it"
+
+
+def test_every_http_api_logs_each_request_without_its_headers() -> None:
+    resources = expanded_template()["Resources"]
+    stages = [spec for spec in resources.values() if spec["Type"] == "AWS::ApiGatewayV2::Stage"]
+    assert stages
+    for stage in stages:
+        settings = stage["Properties"].get("AccessLogSettings")
+        assert settings is not None, f"{stage['Properties'].get('ApiId')}: no access logs"
+        assert "$context.status" in settings["Format"] and "header" not in settings["Format"].lower()
