@@ -112,6 +112,13 @@ class LocalDeployment(SqsDelivery, Schedules):
         if self._server is not None:
             self._server.observers.append(observer)
 
+    def inject_aws_fault(self, service: str, operation: str, code: str, *, times: int = 1, status: int = 400) -> None:
+        """The next `times` calls of `operation` (e.g. "secretsmanager", "GetSecretValue") get AWS's `code`
+        (e.g. "ThrottlingException"): a fault AWS can answer with, made on purpose."""
+        if self._server is None:
+            raise RuntimeError("faults are injected into this process's moto server; this one runs elsewhere")
+        self._server.faults.add(service, operation, code, times=times, status=status)
+
     def unobserve_aws(self, observer: AwsObserver) -> None:
         if self._server is not None and observer in self._server.observers:
             self._server.observers.remove(observer)
@@ -135,6 +142,8 @@ class LocalDeployment(SqsDelivery, Schedules):
         import requests
 
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
+        if self._server is not None:
+            self._server.faults.clear()  # a fault injected for one test never reaches the next
         self.physical.clear()
         self.created.clear()
         self.not_emulated.clear()
