@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 from collections import Counter
@@ -267,6 +268,40 @@ def test_refunding_every_line_of_a_released_order_cancels_it_at_the_warehouse(
 
     assert (first, cancelled["detail-type"], cancelled["detail"]["data"]["version"]) == (1, "Order Cancelled", 2)
     assert (cancelled["detail"]["data"]["cancelled"], cancelled["detail"]["data"]["shipments"]) == (True, [])
+
+
+def _published_order(stack: LocalDeployment, event: dict[str, Any]) -> dict[str, Any]:
+    """An event's order, read from the payload bucket when it was too large for EventBridge."""
+    detail = event["detail"]
+    if "data" in detail:
+        return dict(detail["data"])
+    ref = detail["data_ref"]
+    return dict(json.loads(stack.client("s3").get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()))
+
+
+def test_orders_of_thousands_of_lines_are_held_stored_and_published_whole(
+    local_world: World, clock: VirtualClock
+) -> None:
+    """A DynamoDB item holds 400 KB (the local AWS refuses more, as AWS does): an order's lines and its held
+    snapshot are stored packed, so no order is too large to import, hold or write shipments back against."""
+    stack, _ = local_world
+    store = _connect(local_world, "ord991")
+    _configure(stack, "ord991", hold_minutes=30)
+    lines = _sellable(store)
+    held = add_order(store, lines=[(*lines[n % len(lines)], 1) for n in range(2_000)])
+    assert _import(stack) == []  # held, with its snapshot
+    _configure(stack, "ord991", hold_minutes=0)
+    clock.advance(31 * 60)
+    big = add_order(store, lines=[(*lines[n % len(lines)], 1) for n in range(6_000)])
+
+    published = {order["order_id"]: order for order in map(lambda e: _published_order(stack, e), _import(stack))}
+
+    assert {order_id: sum(len(s["lines"]) for s in order["shipments"]) for order_id, order in published.items()} == {
+        held: 2_000,
+        big: 6_000,
+    }
+    record = OrderState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]), "ord991").get(big)
+    assert record is not None and len(record.lines) == 6_000 and record.version == 1
 
 
 def test_business_hours_release_at_the_next_opening(local_world: World, clock: VirtualClock) -> None:
