@@ -193,6 +193,34 @@ def test_orders_edited_during_a_scan_are_neither_skipped_nor_duplicated(
     assert all(final[order_id] == "edited mid-scan" for order_id in already_read + not_yet_read)
 
 
+def test_no_order_of_a_busy_second_is_lost_when_another_of_that_second_changes_mid_scan(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    store = _connect(local_world, "ord446")
+    _configure(stack, "ord446", order_page_size=5)
+    _import(stack)  # sets the cursor: this run scans by date_modified
+    clock.advance(3600)
+    lines = _sellable(store)
+    second = clock.now() - 100
+    orders = [add_order(store, lines=[(*lines[n % len(lines)], 1)], at=second) for n in range(12)]  # 2.4 pages
+    pages: list[int] = []
+
+    def edit_one_while_inside_the_second(exchange: Any) -> None:
+        if (exchange.store_hash, exchange.api_path) == ("ord446", "/v2/orders"):
+            pages.append(1)
+            if len(pages) == 2:  # the scan is inside the second (its first page read): the second's set shrinks
+                store.orders[orders[1]]["customer_message"] = "edited mid-scan"
+                store.touch_order(orders[1])
+
+    sandbox.observers.append(edit_one_while_inside_the_second)
+    events = _import(stack)
+
+    assert Counter(e["detail"]["data"]["order_id"] for e in events if e["detail-type"] == "Order Ready") == Counter(
+        orders
+    )
+
+
 def _configure(stack: LocalDeployment, store_hash: str, **settings: Any) -> None:
     registry = StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]))
     registry.put(StoreSettings.model_validate(registry.get(store_hash).model_dump() | settings))
