@@ -156,7 +156,7 @@ class Functions(Stack):
 
     @contextlib.contextmanager
     def cut_at(self, point: str, *, times: int = 1) -> Iterator[list[str]]:
-        """Invocations die at `point` (bcsync.cutpoints) the next `times` times it is reached."""
+        """Invocations die at `point` (bcsync.backbone.cutpoints) the next `times` times it is reached."""
         hits: list[str] = []
 
         def hook(name: str) -> None:

@@ -1,4 +1,4 @@
-"""settings"""
+"""The function's configuration (`RuntimeConfig`): its environment, read once at cold start."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The job framework: schedule tick → one job message per store; runs, checkpoints, continuation.
+"""One job message for one store: its lease, its checkpoint in, its run record out, and its continuation.
 
 A job that nears the Lambda deadline, or whose store has no API budget left for more than a few
 seconds, saves its checkpoint and re-queues itself with a delay instead of sleeping, so one

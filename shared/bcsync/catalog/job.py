@@ -170,7 +170,7 @@ def product_sync_steps(
     clock: Clock,
     page_size: int | None = None,
 ) -> Callable[[StoreSettings, BigCommerceClient], JobStep]:
-    """The step factory `build_job_consumer` takes: one ProductSync per store and message,
+    """The job function's step factory (`ColdStart.job_function`): one ProductSync per store and message,
     configured from the store's settings (`page_size` overrides the store's, for tests)."""
 
     def factory(settings: StoreSettings, client: BigCommerceClient) -> JobStep:

@@ -1,14 +1,10 @@
-"""Inventory push: BigCommerce shows what the warehouse can really sell.
+"""The push: BigCommerce shows what the warehouse can really sell.
 
-Two ways in, one function:
-- `StockInbound` (warehouse → bcsync): a `Stock Level` is read item by item (a bad item is reported
-  with its reason; the others go on), kept in the store's stock inbox, and makes the store's push due
-  within seconds (debounced: a burst of messages is one push). A `Bundle Definition` is stored.
-- The job queue (schedule ticks, those debounced messages, `bcsync inventory push`): one run per store
-  at a time merges the inbox into the levels, computes every SKU's sellable quantity
-  (`bcsync.inventory`) and sends BigCommerce only what differs from what it was last given - absolute
-  values, up to 2,000 items per call, one call after another. Nothing changed: no call at all.
-  With `drift`, it first reads BigCommerce's own levels, so changes made by others are corrected too.
+One run per store at a time (schedule ticks, debounced stock messages, `bcsync inventory push`) merges the
+stock inbox (`inventory.receiver` fills it) into the levels, computes every SKU's sellable quantity
+(`inventory.sellable`) and sends BigCommerce only what differs from what it was last given - absolute
+values, up to 2,000 items per call, one call after another. Nothing changed: no call at all. With
+`drift`, it first reads BigCommerce's own levels, so changes made by others are corrected too.
 """
 
 from __future__ import annotations
@@ -192,7 +188,7 @@ def _named_items(refused: UnprocessableError, pending: list[tuple[Target, int]])
 def inventory_push_steps(
     *, table: Table, clock: Clock, retention_days: int = 90
 ) -> Callable[[StoreSettings, BigCommerceClient], JobStep]:
-    """The step factory `build_job_consumer` takes."""
+    """The job function's step factory (`ColdStart.job_function`)."""
 
     index = SkuIndexCache()
 

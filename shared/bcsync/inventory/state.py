@@ -1,5 +1,5 @@
-"""DynamoDB state of the inventory push: the warehouse's stock, what BigCommerce was given, bundles,
-and the orders whose stock BigCommerce has taken.
+"""DynamoDB state of the inventory push: the warehouse's stock, what BigCommerce was given, bundles
+(the orders whose stock BigCommerce has taken are `orders.in_flight`).
 
 Each kind is one partition per store, read whole by the push (one query, paged at 1 MB), so a run
 costs a handful of reads however many SKUs changed. Stock messages land in an inbox first: only the

@@ -301,7 +301,7 @@ def order_import_steps(
     clock: Clock,
     page_size: int | None = None,
 ) -> Callable[[StoreSettings, BigCommerceClient], JobStep]:
-    """The step factory `build_job_consumer` takes (`page_size` overrides the store's, for tests)."""
+    """The job function's step factory (`ColdStart.job_function`) (`page_size` overrides the store's, for tests)."""
 
     def factory(settings: StoreSettings, client: BigCommerceClient) -> JobStep:
         return OrderImport(

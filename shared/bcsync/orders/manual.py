@@ -77,7 +77,11 @@ def _resend(job: OrderPages, order: Order, context: JobContext) -> None:
         context.problems.append(f"order {order.id}: never sent, nothing to resend (fetch it instead)")
         return
     built = build_warehouse_order(
-        order, store_hash=job.store_hash, settings=job.settings, shipping_lines=job.complete_lines(order)
+        order,
+        store_hash=job.store_hash,
+        settings=job.settings,
+        shipping_lines=job.complete_lines(order),
+        released=True,  # as order import builds a released order: nothing left to ship is its cancellation
     )
     if isinstance(built, Skip):
         context.problems.append(f"order {order.id}: {built.reason}")

@@ -136,18 +136,23 @@ class OrderState:
             ExpressionAttributeValues=values | {f":{name}": value for name, value in fields.items()},
         )
 
-    def record_shipment(self, order_id: int, warehouse_shipment_id: str, quantities: dict[int, int]) -> None:
+    def record_shipment(self, order_id: int, warehouse_shipment_id: str, quantities: dict[int, int]) -> bool:
         """One attribute per warehouse shipment: writing it twice counts it once, and two shipments of
-        one order written at once do not overwrite each other."""
-        self._table.update_item(
+        one order written at once do not overwrite each other. False when the record is gone (expired since
+        it was read): no item of a shipment alone is made, which no later read could parse."""
+        return conditional(
+            self._table.update_item,
             Key=self._key(order_id),
             UpdateExpression="SET #shipment = :quantities",
+            ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#shipment": f"{SHIPMENT_PREFIX}{warehouse_shipment_id}"},
             ExpressionAttributeValues={":quantities": json.dumps({str(k): v for k, v in quantities.items()})},
         )
 
-    def set_warehouse_status(self, order_id: int, status: str, reason: str = "") -> None:
-        self._table.update_item(
+    def set_warehouse_status(self, order_id: int, status: str, reason: str = "") -> bool:
+        """False when the record is gone (expired since it was read); any other error is raised (retried)."""
+        return conditional(
+            self._table.update_item,
             Key=self._key(order_id),
             UpdateExpression="SET warehouse_status = :status, warehouse_reason = :reason, updated_at = :now",
             ConditionExpression="attribute_exists(pk)",

@@ -1,9 +1,9 @@
 """Tracking writeback: each warehouse shipment becomes exactly one BigCommerce shipment.
 
 Exactly once, in two layers:
-- Powertools idempotency, keyed by store + warehouse shipment id: a duplicate delivery returns the
-  stored result with no BigCommerce call, and two invocations holding one shipment never run at once
-  (the second is retried after the first's in-progress lease).
+- Powertools idempotency (in `shipments.consumer`), keyed by store + warehouse shipment id: a duplicate
+  delivery returns the stored result with no BigCommerce call, and two invocations holding one shipment
+  never run at once (the second is retried after the first's in-progress lease).
 - A shipment record written *before* the POST ("posting") and marked done after. A run that finds
   "posting" - a crash, a timeout or a connection dropped after BigCommerce acted, in whichever
   process - lists the order's shipments and looks for our marker in `comments` before posting again.
@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from bcsync.backbone import cutpoints
@@ -229,9 +228,7 @@ class Writeback:
             status, reason = "backordered", ", ".join(message.skus)
         else:
             status, reason = "acknowledged", ""
-        try:
-            self.orders.set_warehouse_status(message.order_id, status, reason)
-        except ClientError as error:  # the record expired between the read and the write
-            raise NeverValid(f"order {message.order_id}: {error.response['Error']['Code']}") from None
+        if not self.orders.set_warehouse_status(message.order_id, status, reason):
+            raise NeverValid(f"order {message.order_id}: its record expired before the warehouse's {status} arrived")
         self._move(message.order_id, move_on_status(status, record, self.rules))
         return {"action": status}

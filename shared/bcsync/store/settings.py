@@ -1,4 +1,4 @@
-"""Configuration: the runtime's (read once at cold start) and each store's (`StoreSettings`)."""
+"""Each store's settings (`StoreSettings`), kept in the registry; the function's own are `bcsync.settings`."""
 
 from __future__ import annotations
 
