@@ -50,7 +50,11 @@ class Stack:
     skipped_by_condition: set[str]
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+        """One client per service for the deployment's life (a redeploy made a dozen, each loading its model)."""
+        clients: dict[str, Any] = self.__dict__.setdefault("_boto3_clients", {})
+        if service not in clients:
+            clients[service] = self.session.client(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+        return clients[service]
 
     def resource(self, service: str) -> Any:
         return self.session.resource(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
