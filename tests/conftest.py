@@ -13,7 +13,7 @@ from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Exchange, Fault, Sandbox, SandboxStore
 from bigcommerce_sandbox.contract import ContractValidator
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from local_runtime.moto_server import AwsRequest
 
 TIERS = ("unit", "integration", "contract", "e2e", "fault")
@@ -184,14 +184,14 @@ def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
 
 
 @pytest.fixture(scope="session")
-def _local_stack_server() -> Iterator[LocalStack]:
-    with LocalStack(clock=VirtualClock()) as stack:
+def _local_stack_server() -> Iterator[LocalDeployment]:
+    with LocalDeployment(clock=VirtualClock()) as stack:
         stack.observe_aws(_watch_aws)
         yield stack
 
 
 @pytest.fixture
-def local_stack(_local_stack_server: LocalStack, clock: VirtualClock) -> Iterator[LocalStack]:
+def local_stack(_local_stack_server: LocalDeployment, clock: VirtualClock) -> Iterator[LocalDeployment]:
     """A freshly created stack (moto on 127.0.0.1, from the expanded template) on the test's clock."""
     _local_stack_server.clock = clock
     _local_stack_server.redeploy({})
@@ -200,7 +200,7 @@ def local_stack(_local_stack_server: LocalStack, clock: VirtualClock) -> Iterato
 
 
 @pytest.fixture
-def local_world(local_stack: LocalStack, sandbox: Sandbox) -> Iterator[tuple[LocalStack, Sandbox]]:
+def local_world(local_stack: LocalDeployment, sandbox: Sandbox) -> Iterator[tuple[LocalDeployment, Sandbox]]:
     """A whole local stack with the BigCommerce sandbox, handlers pointed at it."""
     previous = os.environ.get("BIGCOMMERCE_API_URL")
     os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
