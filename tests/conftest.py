@@ -37,7 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
     older than template.yaml. Two workers could both find it stale, and one read it half-written by the
     other (or by the demo's subprocess), so the controller writes it once before any worker starts."""
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        from local_runtime import expanded_template  # the same module LocalStack is imported from above
+        from local_runtime import expanded_template  # the module LocalDeployment comes from
 
         expanded_template()
 
