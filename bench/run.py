@@ -42,13 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import JobState
+from bcsync.store.jobs import JobState
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Exchange, Sandbox, SandboxStore, add_order, seed_catalog, seed_orders, seed_variants
 from bigcommerce_sandbox.tls import loopback_tls_context
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from local_runtime.moto_server import AwsRequest
-from local_runtime.runtime import fire_schedules
+from local_runtime.schedules import fire_schedules
 from local_runtime.shortcuts import catalog_as_synced
 from local_runtime.usage import AwsUsage
 
@@ -68,11 +68,11 @@ def _connect(store_hash: str, *, webhooks: bool = False) -> None:
 @contextlib.contextmanager
 def _bench_store(
     store_hash: str, *, other_apps: int = 0, webhooks: bool = False
-) -> Iterator[tuple[VirtualClock, LocalStack, Sandbox, SandboxStore, dict[str, str]]]:
+) -> Iterator[tuple[VirtualClock, LocalDeployment, Sandbox, SandboxStore, dict[str, str]]]:
     """A Standard-plan store (80 ms a call) connected to a local stack, both on one compressed clock."""
     clock = VirtualClock()
     with (
-        LocalStack(clock=clock) as stack,
+        LocalDeployment(clock=clock) as stack,
         Sandbox(clock=clock, latency_seconds=0.08) as sandbox,
         stack.environ() as env,
     ):
@@ -90,7 +90,7 @@ class Warehouse(threading.Thread):
     """Consumes WarehouseOutbound while the job runs, as a warehouse does: moto scans a whole queue on
     every send and every delete, so a queue left to fill with 30,000 events makes the run quadratic."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalDeployment) -> None:
         super().__init__(daemon=True)
         self._sqs, self._url = stack.client("sqs"), stack.physical["WarehouseOutbound"]["Ref"]
         self._stop = threading.Event()
@@ -126,13 +126,13 @@ class Warehouse(threading.Thread):
         return counted
 
 
-def _drain_count(stack: LocalStack, logical: str) -> tuple[int, int]:
+def _drain_count(stack: LocalDeployment, logical: str) -> tuple[int, int]:
     """(messages, distinct idempotency keys) left on a queue."""
     assert logical == "WarehouseOutbound"
     return Warehouse(stack).counted()
 
 
-def _run_job(stack: LocalStack, function: str, queue: str, event: dict[str, Any]) -> int:
+def _run_job(stack: LocalDeployment, function: str, queue: str, event: dict[str, Any]) -> int:
     """Runs a tick and its job messages; returns how many invocations the queue took."""
     handler = stack.load_handler(function)
     with contextlib.redirect_stdout(io.StringIO()):  # the handlers' JSON logs and EMF lines
@@ -217,7 +217,7 @@ def bench_product_sync() -> dict[str, Any]:
     ]  # fmt: skip
     with _process(moto, ready=f"127.0.0.1:{moto_port}"), _process(sandbox_argv) as (_, line):
         sandbox_url = json.loads(line)["url"]
-        with LocalStack(moto_endpoint=f"http://127.0.0.1:{moto_port}") as stack, stack.environ():
+        with LocalDeployment(moto_endpoint=f"http://127.0.0.1:{moto_port}") as stack, stack.environ():
             os.environ["BIGCOMMERCE_API_URL"] = sandbox_url
             _connect("bench02")
             stack.load_handler("ProductSyncFunction")  # imported: what a cold start holds
@@ -688,7 +688,7 @@ def _import_ms(function_dir: Path, environment: dict[str, str]) -> float:
 
 def bench_cold_imports() -> dict[str, Any]:
     """Each function's handler module, imported in a fresh interpreter; the median of several runs."""
-    from local_runtime.runtime import expanded_template
+    from local_runtime.template import expanded_template
 
     template = expanded_template()
     functions = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from bcsync.inbound import REASON_ATTRIBUTE
+from bcsync.backbone.consumer import REASON_ATTRIBUTE
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 

@@ -13,7 +13,7 @@ from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Exchange, Fault, Sandbox, SandboxStore
 from bigcommerce_sandbox.contract import ContractValidator
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from local_runtime.moto_server import AwsRequest
 
 TIERS = ("unit", "integration", "contract", "e2e", "fault")
@@ -37,15 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
     older than template.yaml. Two workers could both find it stale, and one read it half-written by the
     other (or by the demo's subprocess), so the controller writes it once before any worker starts."""
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        from local_runtime import expanded_template  # the same module LocalStack is imported from above
+        from local_runtime import expanded_template  # the module LocalDeployment comes from
 
         expanded_template()
-    # The sandbox's handler sends an answer's headers and body in two writes, so Nagle holds the body
-    # until the client's delayed ACK: ~40 ms per request on loopback (about 30 s of `make test`).
-    # local_runtime's gateway turns Nagle off for that reason; until the sandbox does too, the tests do.
-    from bigcommerce_sandbox.server import _RequestHandler
-
-    _RequestHandler.disable_nagle_algorithm = True
 
 
 @pytest.fixture(autouse=True)
@@ -190,14 +184,14 @@ def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
 
 
 @pytest.fixture(scope="session")
-def _local_stack_server() -> Iterator[LocalStack]:
-    with LocalStack(clock=VirtualClock()) as stack:
+def _local_stack_server() -> Iterator[LocalDeployment]:
+    with LocalDeployment(clock=VirtualClock()) as stack:
         stack.observe_aws(_watch_aws)
         yield stack
 
 
 @pytest.fixture
-def local_stack(_local_stack_server: LocalStack, clock: VirtualClock) -> Iterator[LocalStack]:
+def local_stack(_local_stack_server: LocalDeployment, clock: VirtualClock) -> Iterator[LocalDeployment]:
     """A freshly created stack (moto on 127.0.0.1, from the expanded template) on the test's clock."""
     _local_stack_server.clock = clock
     _local_stack_server.redeploy({})
@@ -206,7 +200,7 @@ def local_stack(_local_stack_server: LocalStack, clock: VirtualClock) -> Iterato
 
 
 @pytest.fixture
-def local_world(local_stack: LocalStack, sandbox: Sandbox) -> Iterator[tuple[LocalStack, Sandbox]]:
+def local_world(local_stack: LocalDeployment, sandbox: Sandbox) -> Iterator[tuple[LocalDeployment, Sandbox]]:
     """A whole local stack with the BigCommerce sandbox, handlers pointed at it."""
     previous = os.environ.get("BIGCOMMERCE_API_URL")
     os.environ["BIGCOMMERCE_API_URL"] = sandbox.url

@@ -6,15 +6,15 @@ import io
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.settings import StoreSettings
-from bcsync.state import StoreRegistry
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
 from bigcommerce_sandbox import Sandbox, SandboxStore, seed_catalog
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.conftest import KNOWN_TOKENS
 
 
 def connected_store(
-    world: tuple[LocalStack, Sandbox], store_hash: str, token: str, *, products: int, **settings: Any
+    world: tuple[LocalDeployment, Sandbox], store_hash: str, token: str, *, products: int, **settings: Any
 ) -> SandboxStore:
     stack, sandbox = world
     KNOWN_TOKENS.add(token)
@@ -28,7 +28,9 @@ def connected_store(
     return store
 
 
-def connected_once(world: tuple[LocalStack, Sandbox], store_hash: str, token: str, *, products: int) -> SandboxStore:
+def connected_once(
+    world: tuple[LocalDeployment, Sandbox], store_hash: str, token: str, *, products: int
+) -> SandboxStore:
     """`connected_store`, unless this test connected it already (hypothesis: every example, one stack)."""
     _, sandbox = world
     if store_hash in sandbox.stores:

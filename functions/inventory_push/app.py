@@ -7,24 +7,16 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bcsync.aws import TRACED_MODULES, AwsClients
-from bcsync.inventory_push import InventoryFunction
-from bcsync.job_function import powertools_batch_report, powertools_reports
-from bcsync.settings import RuntimeConfig
-from bigcommerce_client import PROCESS_CLOCK
+from bcsync.aws import TRACED_MODULES
+from bcsync.backbone.function import Reports
+from bcsync.inventory.function import build_function
 
-logger = Logger(service="inventory_push")
-tracer = Tracer(service="inventory_push", patch_modules=TRACED_MODULES)
-metrics = Metrics(namespace="bcsync", service="inventory_push")
+# Service name and metrics namespace come from the template (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE).
+logger = Logger()
+tracer = Tracer(patch_modules=TRACED_MODULES)
+metrics = Metrics()
 
-
-FUNCTION = InventoryFunction(
-    config=RuntimeConfig.from_env(),
-    aws=AwsClients(),
-    clock=PROCESS_CLOCK,
-    on_figures=powertools_batch_report("stock messages", logger, metrics),
-    **powertools_reports("inventory_push", logger, metrics),
-)
+FUNCTION = build_function(Reports(logger, metrics))
 
 
 @logger.inject_lambda_context

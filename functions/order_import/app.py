@@ -7,40 +7,16 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bcsync.aws import TRACED_MODULES, AwsClients
-from bcsync.catalog_state import CatalogState
-from bcsync.events import EventPublisher
-from bcsync.job_function import JobFunction, powertools_reports
-from bcsync.order_import import order_import_steps
-from bcsync.order_state import HeldOrders, OrderState
-from bcsync.settings import RuntimeConfig
-from bcsync.stock_state import InFlightOrders
-from bigcommerce_client import PROCESS_CLOCK
+from bcsync.aws import TRACED_MODULES
+from bcsync.backbone.function import Reports
+from bcsync.orders.function import build_function
 
-logger = Logger(service="order_import")
-tracer = Tracer(service="order_import", patch_modules=TRACED_MODULES)
-metrics = Metrics(namespace="bcsync", service="order_import")
+# Service name and metrics namespace come from the template (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE).
+logger = Logger()
+tracer = Tracer(patch_modules=TRACED_MODULES)
+metrics = Metrics()
 
-CONFIG = RuntimeConfig.from_env()
-AWS = AwsClients()
-_TABLE = AWS.table(CONFIG.state_table)
-_PUBLISHER = EventPublisher.for_stack(CONFIG, AWS)
-
-FUNCTION = JobFunction(
-    clock=PROCESS_CLOCK,
-    job="order_import",
-    config=CONFIG,
-    aws=AWS,
-    step_factory=order_import_steps(
-        state_for=lambda store: OrderState(_TABLE, store, retention_days=CONFIG.order_retention_days),
-        held_for=lambda store: HeldOrders(_TABLE, store),
-        catalog_for=lambda store: CatalogState(_TABLE, store),
-        in_flight_for=lambda store: InFlightOrders(_TABLE, store, retention_days=CONFIG.order_retention_days),
-        publisher=_PUBLISHER,
-        clock=PROCESS_CLOCK,
-    ),
-    **powertools_reports("order_import", logger, metrics),
-)
+FUNCTION = build_function(Reports(logger, metrics))
 
 
 @logger.inject_lambda_context

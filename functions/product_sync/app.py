@@ -7,33 +7,16 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bcsync.aws import TRACED_MODULES, AwsClients
-from bcsync.catalog_state import CatalogState
-from bcsync.events import EventPublisher
-from bcsync.job_function import JobFunction, powertools_reports
-from bcsync.product_sync import product_sync_steps
-from bcsync.settings import RuntimeConfig
-from bigcommerce_client import PROCESS_CLOCK
+from bcsync.aws import TRACED_MODULES
+from bcsync.backbone.function import Reports
+from bcsync.catalog.function import build_function
 
-logger = Logger(service="product_sync")
-tracer = Tracer(service="product_sync", patch_modules=TRACED_MODULES)
-metrics = Metrics(namespace="bcsync", service="product_sync")
+# Service name and metrics namespace come from the template (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE).
+logger = Logger()
+tracer = Tracer(patch_modules=TRACED_MODULES)
+metrics = Metrics()
 
-CONFIG = RuntimeConfig.from_env()
-AWS = AwsClients()
-_TABLE = AWS.table(CONFIG.state_table)
-_PUBLISHER = EventPublisher.for_stack(CONFIG, AWS)
-
-FUNCTION = JobFunction(
-    clock=PROCESS_CLOCK,
-    job="product_sync",
-    config=CONFIG,
-    aws=AWS,
-    step_factory=product_sync_steps(
-        catalog_for=lambda store: CatalogState(_TABLE, store), publisher=_PUBLISHER, clock=PROCESS_CLOCK
-    ),
-    **powertools_reports("product_sync", logger, metrics),
-)
+FUNCTION = build_function(Reports(logger, metrics))
 
 
 @logger.inject_lambda_context

@@ -3,12 +3,9 @@
 Never deployed. Tests, `make demo`, `make fault` and `make bench` use it.
 """
 
-from .runtime import (
-    DeliveryReport,
-    InvocationCut,
-    LambdaContext,
-    LocalStack,
-    expanded_template,
-)
+from .deployment import LocalDeployment
+from .invoke import InvocationCut, LambdaContext
+from .sqs import DeliveryReport
+from .template import expanded_template
 
-__all__ = ["DeliveryReport", "InvocationCut", "LambdaContext", "LocalStack", "expanded_template"]
+__all__ = ["DeliveryReport", "InvocationCut", "LambdaContext", "LocalDeployment", "expanded_template"]

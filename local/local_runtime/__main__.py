@@ -1,7 +1,7 @@
-"""`python -m local_runtime`: a local stack for the CLI and manual runs (see runtime.main)."""
+"""`python -m local_runtime`: a local stack for the CLI and manual runs (see deployment.main)."""
 
 import sys
 
-from .runtime import main
+from .deployment import main
 
 sys.exit(main())

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import JobState, scan_all
+from bcsync.store.dynamo import scan_all
+from bcsync.store.jobs import JobState
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
-from .runtime import LocalStack
+from .deployment import LocalDeployment
 from .warehouse import SimulatedWarehouse
 
 STORE = "demo123"
@@ -32,7 +33,7 @@ DEBOUNCE_SECONDS = 1.0  # 5 s in a deployment; the rule is the same
 
 
 class Demo:
-    def __init__(self, stack: LocalStack, sandbox: Sandbox, store: SandboxStore) -> None:
+    def __init__(self, stack: LocalDeployment, sandbox: Sandbox, store: SandboxStore) -> None:
         self.stack, self.sandbox, self.store = stack, sandbox, store
         self.warehouse = SimulatedWarehouse(STORE)
         self.problems: list[str] = []
@@ -84,7 +85,7 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # The webhook receiver answers on the local HTTP API's thread: its metric lines would land in the summary.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    with Sandbox() as sandbox, LocalStack() as stack, stack.environ() as env:
+    with Sandbox() as sandbox, LocalDeployment() as stack, stack.environ() as env:
         os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
         store = sandbox.add_store(STORE, token=DEMO_TOKEN)
         seed_catalog(store, products=200, variants_per_product=2)
@@ -159,7 +160,7 @@ def main() -> int:
         # 6. Tracking writeback: one BigCommerce shipment per package, exactly once.
         demo.run("TrackingWritebackFunction", None, "ShipmentsInbound")
         written = sum(len(rows) for rows in store.shipments.values())
-        writeback_calls = demo.calls("TrackingWritebackFunction", lambda module: module.CONSUMER.calls)
+        writeback_calls = demo.calls("TrackingWritebackFunction", lambda module: module.FUNCTION.calls)
         pickups = len(shipments) - len(packages)
         demo.check(written == len(packages), f"{len(packages)} packages shipped, {written} BigCommerce shipments")
         statuses = [store.orders[order_id]["status_id"] for order_id in demo.warehouse.shipped]
@@ -171,7 +172,7 @@ def main() -> int:
         demo.run("InventoryPushFunction", None, "StockInbound")
         demo.run("InventoryPushFunction", None, "InventoryPushJobs", wait=DEBOUNCE_SECONDS + 0.3)
         pushed = demo.run_figure("inventory_push", "items_pushed")
-        push_calls = demo.calls("InventoryPushFunction", lambda module: module.FUNCTION.jobs.calls)
+        push_calls = demo.calls("InventoryPushFunction", lambda module: module.FUNCTION.calls)
         held_away = demo.run_figure("inventory_push", "skus_with_problems")
         demo.check(pushed > 0, "the inventory push pushed nothing")
         print(f"7. Inventory push: {pushed} items set in {push_calls} BigCommerce calls "
@@ -191,7 +192,7 @@ def main() -> int:
     return 1 if problems else 0
 
 
-def _dead_letters(stack: LocalStack) -> dict[str, str]:
+def _dead_letters(stack: LocalDeployment) -> dict[str, str]:
     sqs, found = stack.client("sqs"), {}
     for logical, spec in stack.physical.items():
         if logical.endswith("DLQ") and "QueueUrl" in spec:

@@ -1,4 +1,7 @@
-"""moto on 127.0.0.1, with each AWS request shown to observers once moto has answered it.
+"""moto on 127.0.0.1, held to AWS's limits, with each AWS request shown to observers once moto has answered it.
+
+A request over one of AWS's documented limits (`limits`) is refused as AWS refuses it, before moto - which
+accepts it - sees it; faults a test injects (`faults`) are answered the same way.
 
 The observers see what the handlers send AWS over the wire - every event, queued message and state
 item - so a test can hold all of it to a rule (no access token outside Secrets Manager, for one), and
@@ -22,6 +25,8 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from . import limits
 
 # SigV4: "AWS4-HMAC-SHA256 Credential=KEY/20261123/us-east-1/sqs/aws4_request, ..."
 _SIGNED_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
@@ -66,6 +71,7 @@ class TappedMotoServer:
     def __init__(self, *, port: int, now: Now) -> None:
         self.port = port
         self.observers: list[AwsObserver] = []
+        self.faults = limits.Faults()
         self._now = now
         self._undo = contextlib.ExitStack()
         self._moto = DomainDispatcherApplication(create_backend_app)
@@ -86,21 +92,25 @@ class TappedMotoServer:
         self._undo.close()
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not self.observers:
-            served: Iterable[bytes] = self._moto(environ, start_response)
-            return served
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
-        answer = b"".join(self._moto(environ, start_response))
         signed = _SIGNED_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
         action = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+        service = signed.group("service") if signed else ""
+        operation = environ.get("HTTP_X_AMZ_TARGET") or (action.group(1).decode() if action else "")
+        name = operation.rsplit(".", 1)[-1]
+        # AWS's limits and the faults a test injects come first: what AWS would refuse never reaches moto.
+        refusal = self.faults.take(service, name) or limits.check(service, name, body)
+        if refusal is not None:
+            start_response(f"{refusal.status} {'Bad Request' if refusal.status < 500 else 'Error'}", refusal.headers())
+            return [refusal.body()]
+        if not self.observers:
+            served: Iterable[bytes] = self._moto(environ, start_response)
+            return served
+        answer = b"".join(self._moto(environ, start_response))
         request = AwsRequest(
-            method=environ.get("REQUEST_METHOD", ""),
-            service=signed.group("service") if signed else "",
-            operation=environ.get("HTTP_X_AMZ_TARGET") or (action.group(1).decode() if action else ""),
-            body=body,
-            response=answer,
+            method=environ.get("REQUEST_METHOD", ""), service=service, operation=operation, body=body, response=answer
         )
         for observer in list(self.observers):
             observer(request)

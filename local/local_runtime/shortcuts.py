@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bcsync.catalog_state import CatalogRecord, CatalogState
+from bcsync.catalog.state import CatalogRecord, CatalogState
 from bigcommerce_sandbox import SandboxStore
 
 if TYPE_CHECKING:

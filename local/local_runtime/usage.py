@@ -1,7 +1,7 @@
 """What a run on the local runtime would cost in AWS, at list prices, from what went over the wire.
 
 Counted: every request the handlers, the runtime's SQS poller and the harness sent moto (`AwsUsage` is
-a `LocalStack.observe_aws` observer) and every handler invocation (`LocalStack.invocations`). Each
+a `LocalDeployment.observe_aws` observer) and every handler invocation (`LocalDeployment.invocations`). Each
 estimate errs high where it has to guess:
 
 - DynamoDB request units follow the size of the request (writes, 1 KB a unit) or of moto's answer
@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .invoke import Invocation
 from .moto_server import AwsRequest
-from .runtime import Invocation
 
 # USD, us-east-1, on demand, x86_64, past any free tier (aws.amazon.com/<service>/pricing, 2026-11).
 PRICES = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .runtime import LocalStack
+from .deployment import LocalDeployment
 
 
 @dataclass
@@ -27,7 +27,7 @@ class SimulatedWarehouse:
     keys: set[str] = field(default_factory=set)
     duplicates: int = 0
 
-    def receive(self, stack: LocalStack) -> int:
+    def receive(self, stack: LocalDeployment) -> int:
         """Every event waiting on WarehouseOutbound (one store's warehouse); returns how many were new."""
         return receive_all(stack, {self.store_hash: self})[self.store_hash]
 
@@ -120,7 +120,7 @@ def _packages(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [lines]
 
 
-def receive_all(stack: LocalStack, warehouses: dict[str, SimulatedWarehouse]) -> dict[str, int]:
+def receive_all(stack: LocalDeployment, warehouses: dict[str, SimulatedWarehouse]) -> dict[str, int]:
     """Every event waiting on WarehouseOutbound, each to its store's warehouse: new events per store."""
     new = dict.fromkeys(warehouses, 0)
     for message in stack.take_messages("WarehouseOutbound"):

@@ -1,1 +1,2 @@
-"""bcsync core: settings, state, credentials, warehouse contract, mapping and job framework."""
+"""bcsync's core, one package per flow (orders, catalog, inventory, shipments, webhooks) on a backbone, a
+store package and the warehouse contract: docs/architecture.md ("The map")."""

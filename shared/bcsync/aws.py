@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb.service_resource import Table
 
+
 # What X-Ray traces: the AWS calls (botocore) and BigCommerce's (requests). Patching every library
 # X-Ray supports imports some no function uses, at every cold start.
 TRACED_MODULES = ("botocore", "requests")

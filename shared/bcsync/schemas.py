@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from .catalog import ArchivedSku, WarehouseSku
-from .inbound import SHIPMENTS_INBOUND, STOCK_INBOUND
-from .orders import WarehouseOrder
+from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
+from bcsync.orders.mapping import WarehouseOrder
+from bcsync.warehouse.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND
 
 
 class EventDetail(BaseModel):

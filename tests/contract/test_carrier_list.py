@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bcsync.carriers import CARRIER_CSV
+from bigcommerce_client.carriers import CARRIER_CSV
 from bigcommerce_sandbox.contract import specs_dir
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import StoreRegistry
+from bcsync.store.registry import StoreRegistry
 from bigcommerce_sandbox import Sandbox
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.conftest import KNOWN_TOKENS
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 STORE = "ops111"
 
 
@@ -93,6 +93,20 @@ def test_dlq_list_shows_each_reason_and_redrive_sends_the_messages_back(local_wo
     assert (
         json.loads(stack.environment()["BCSYNC_QUEUES"])["StockInboundDLQ"] == stack.physical["StockInboundDLQ"]["Ref"]
     )
+
+
+def test_events_the_bus_could_not_deliver_are_redriven_on_to_the_warehouse_queue(local_world: World) -> None:
+    stack, _ = local_world
+    sqs = stack.client("sqs")
+    event = json.dumps({"source": "bcsync", "detail-type": "Order Ready", "detail": {"idempotency_key": "k"}})
+    sqs.send_message(QueueUrl=stack.physical["BusDeliveryDLQ"]["Ref"], MessageBody=event)
+    moved = io.StringIO()
+
+    assert bcsync_cli(["dlq", "redrive", "BusDeliveryDLQ"], out=moved) == 0
+
+    assert "1 messages moved from BusDeliveryDLQ back to WarehouseOutbound" in moved.getvalue()
+    assert [m["Body"] for m in stack.take_messages("WarehouseOutbound")] == [event]
+    assert stack.take_messages("BusDeliveryDLQ") == []
 
 
 def test_redrive_of_a_queue_without_dead_letters_names_the_ones_that_have_them(

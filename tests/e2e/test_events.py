@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.credentials import CredentialStore
+from bcsync.store.credentials import CredentialStore
 from bigcommerce_sandbox import Sandbox, seed_catalog
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
+from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLES = sorted(EVENTS.glob("*/*.json"))
 
 
-def _function_of(stack: LocalStack, folder: str) -> str:
+def _function_of(stack: LocalDeployment, folder: str) -> str:
     return str(
         next(
             logical
@@ -30,7 +31,7 @@ def _function_of(stack: LocalStack, folder: str) -> str:
     )
 
 
-def test_every_function_has_a_sample_for_each_of_its_triggers(local_stack: LocalStack) -> None:
+def test_every_function_has_a_sample_for_each_of_its_triggers(local_stack: LocalDeployment) -> None:
     folders = {path.parent.name for path in SAMPLES}
     for folder in folders:
         function = _function_of(local_stack, folder)
@@ -49,7 +50,7 @@ def test_every_function_has_a_sample_for_each_of_its_triggers(local_stack: Local
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: f"{path.parent.name}/{path.stem}")
-def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalStack, Sandbox], sample: Path) -> None:
+def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeployment, Sandbox], sample: Path) -> None:
     stack, sandbox = local_world
     KNOWN_TOKENS.add("demo-token-events")
     seed_catalog(sandbox.add_store("demo123", token="demo-token-events"), products=3, variants_per_product=1)
@@ -58,12 +59,28 @@ def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalStack, Sa
     if "requestContext" in event:  # the store's real webhook secret, as BigCommerce would send it
         secret = CredentialStore(client=stack.client("secretsmanager")).get("demo123").webhook_secret
         event["headers"]["x-bcsync-webhook-secret"] = secret.get_secret_value()
+    for record in event.get("Records", []):  # the sample names its queue; the stack's has this account's ARN
+        queue = record["eventSourceARN"].rsplit(":", 1)[1].removeprefix("bcsync-")
+        record["eventSourceARN"] = stack.physical[queue]["Arn"]
     function = _function_of(stack, sample.parent.name)
 
     answer = stack.load_handler(function)(event, stack.context(function))
 
     if "Records" in event:
         assert answer == {"batchItemFailures": []}
+        dead = {
+            logical: [reason_of(message) for message in stack.take_messages(logical)]
+            for logical in stack.physical
+            if logical.endswith("DLQ") and "QueueUrl" in stack.physical[logical]
+        }
+        # Read and routed, not refused unread: the writeback's samples name an order this store never
+        # released, so the writeback itself sends them on with that reason; every other sample is taken.
+        expected: dict[str, list[str]] = {}
+        if sample.parent.name == "tracking_writeback":
+            order_id = json.loads(event["Records"][0]["body"])["order_id"]
+            reason = f"order {order_id} is not one bcsync sent to the warehouse for store demo123"
+            expected = {"ShipmentsInboundDLQ": [reason]}
+        assert {queue: reasons for queue, reasons in dead.items() if reasons} == expected
     elif "requestContext" in event:
         assert answer["statusCode"] == 200 and json.loads(answer["body"])["outcome"] == "accepted"
     else:

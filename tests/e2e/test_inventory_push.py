@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.state import JobState, ProblemLog
+from bcsync.store.jobs import JobState
+from bcsync.store.problems import ProblemLog
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_variants
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from local_runtime.shortcuts import catalog_as_synced
 from tests.aws import drain, reason_of
 from tests.conftest import KNOWN_TOKENS
 from tests.stores import calls_since, connected_store, mark
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 STORE = "inv111"
 ADJUST = "PUT /v3/inventory/adjustments/absolute"
 
@@ -36,7 +37,7 @@ def _world(world: World, **settings: Any) -> SandboxStore:
     return store
 
 
-def _sync_catalog(stack: LocalStack) -> None:
+def _sync_catalog(stack: LocalDeployment) -> None:
     sync = stack.load_handler("ProductSyncFunction")
     sync({"action": "tick", "mode": "full"}, stack.context("ProductSyncFunction"))
     stack.deliver_sqs("ProductSyncJobs", sync)
@@ -290,7 +291,7 @@ def test_the_nightly_drift_check_corrects_what_others_changed(local_world: World
     assert _last_run(local_world).figures["items_pushed"] == 1
 
 
-def _now(stack: LocalStack) -> str:
+def _now(stack: LocalDeployment) -> str:
     return datetime.fromtimestamp(stack.clock.now(), tz=UTC).isoformat()
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 
+from bcsync.backbone.consumer import build_job_consumer
+from bcsync.backbone.fan_out import fan_out
+from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.backbone.runner import Continue, JobContext, JobStep
 from bcsync.cli import main as bcsync_cli
-from bcsync.consumer import build_job_consumer
-from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobStep, fan_out
-from bcsync.settings import RuntimeConfig, StoreSettings
-from bcsync.state import JobState, StoreRegistry
+from bcsync.settings import RuntimeConfig
+from bcsync.store.jobs import JobState
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
 
@@ -31,7 +35,7 @@ def counting_products(settings: StoreSettings, client: BigCommerceClient) -> Job
 
 
 def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reason(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
     for store_hash, products in (("aaa111", 12), ("bbb222", 25)):
@@ -79,12 +83,12 @@ def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reas
     ]
 
 
-def _dead_letter_reasons(stack: LocalStack) -> list[str]:
+def _dead_letter_reasons(stack: LocalDeployment) -> list[str]:
     return [reason_of(message) for message in stack.take_messages("ProductSyncJobsDLQ")]
 
 
 def test_order_import_ticks_every_minute_and_each_store_runs_at_its_own_interval(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, _ = local_world
     registry = StoreRegistry(stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"]))

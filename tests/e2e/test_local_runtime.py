@@ -10,17 +10,20 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
-from bcsync import cutpoints
-from bcsync.events import EventPublisher, OutboundEvent, order_key
-from bcsync.state import Outbox
+from bcsync.backbone import cutpoints
+from bcsync.store.outbox import Outbox
+from bcsync.warehouse.events import EventPublisher, OutboundEvent, order_key
 from bigcommerce_client import VirtualClock
-from local_runtime import LocalStack
-from local_runtime.runtime import LambdaContext, fire_schedules, rate_seconds
+from local_runtime import LocalDeployment
+from local_runtime.invoke import LambdaContext
+from local_runtime.schedules import fire_schedules, rate_seconds
 from local_runtime.usage import AwsUsage
 from tests.aws import drain
 
 
-def test_every_resource_of_the_expanded_template_is_created_or_named_as_not_emulated(local_stack: LocalStack) -> None:
+def test_every_resource_of_the_expanded_template_is_created_or_named_as_not_emulated(
+    local_stack: LocalDeployment,
+) -> None:
     resources = local_stack.template["Resources"]
     accounted = set(local_stack.created) | set(local_stack.not_emulated) | local_stack.skipped_by_condition
     assert accounted == set(resources)
@@ -33,14 +36,21 @@ def test_every_resource_of_the_expanded_template_is_created_or_named_as_not_emul
     assert created_by_kind == {kind: len(names) for kind, names in inventory.items()}, "moto holds extra resources"
 
 
-def test_a_conditional_resource_follows_its_parameter(local_stack: LocalStack) -> None:
+def test_a_resource_the_runtime_neither_creates_nor_names_stops_the_deployment(local_stack: LocalDeployment) -> None:
+    cache = {"Type": "AWS::ElastiCache::CacheCluster", "Properties": {"Engine": "redis"}}
+    local_stack.template = {**local_stack.template, "Resources": {**local_stack.template["Resources"], "Cache": cache}}
+    with pytest.raises(RuntimeError, match=r"Cache: the local runtime cannot create AWS::ElastiCache::CacheCluster"):
+        local_stack.reset()
+
+
+def test_a_conditional_resource_follows_its_parameter(local_stack: LocalDeployment) -> None:
     assert "AlarmEmailSubscription" in local_stack.skipped_by_condition
     local_stack.redeploy({"AlarmEmail": "ops@example.com"})
     assert "AlarmEmailSubscription" in local_stack.created
     assert local_stack.inventory()["AWS::SNS::Subscription"]
 
 
-def _publisher(stack: LocalStack) -> EventPublisher:
+def _publisher(stack: LocalDeployment) -> EventPublisher:
     env = stack.environment()
     return EventPublisher(
         events=stack.client("events"),
@@ -52,7 +62,7 @@ def _publisher(stack: LocalStack) -> EventPublisher:
     )
 
 
-def test_bus_events_reach_the_warehouse_queue_through_the_templates_rule(local_stack: LocalStack) -> None:
+def test_bus_events_reach_the_warehouse_queue_through_the_templates_rule(local_stack: LocalDeployment) -> None:
     _publisher(local_stack).publish(
         [OutboundEvent("Order Ready", "abc123", order_key("abc123", 1, 1), {"order_id": 1})]
     )
@@ -62,7 +72,7 @@ def test_bus_events_reach_the_warehouse_queue_through_the_templates_rule(local_s
     ]
 
 
-def _handler_publishing(stack: LocalStack) -> Any:
+def _handler_publishing(stack: LocalDeployment) -> Any:
     """A handler in the Powertools style: BatchProcessor, one publish per record."""
     processor = BatchProcessor(event_type=EventType.SQS)
     publisher = _publisher(stack)
@@ -84,7 +94,7 @@ def _handler_publishing(stack: LocalStack) -> Any:
     return handler
 
 
-def _send(stack: LocalStack, logical: str, bodies: list[dict[str, Any]]) -> None:
+def _send(stack: LocalDeployment, logical: str, bodies: list[dict[str, Any]]) -> None:
     sqs = stack.client("sqs")
     for body in bodies:
         sqs.send_message(QueueUrl=stack.physical[logical]["Ref"], MessageBody=json.dumps(body))
@@ -94,7 +104,7 @@ def _send(stack: LocalStack, logical: str, bodies: list[dict[str, Any]]) -> None
     ("point", "raw_duplicates"), [(cutpoints.AFTER_OUTBOX_PENDING, 0), (cutpoints.AFTER_PUBLISH, 1)]
 )
 def test_a_crash_is_redelivered_and_republished_with_the_same_key(
-    local_stack: LocalStack, point: str, raw_duplicates: int
+    local_stack: LocalDeployment, point: str, raw_duplicates: int
 ) -> None:
     _send(local_stack, "OrderImportJobs", [{"order_id": 5}])
     with local_stack.cut_at(point) as hits:
@@ -105,7 +115,7 @@ def test_a_crash_is_redelivered_and_republished_with_the_same_key(
     assert len(keys) - len(set(keys)) == raw_duplicates  # a republish only when the crash followed PutEvents
 
 
-def test_a_failing_record_is_retried_then_dead_lettered_while_the_others_succeed(local_stack: LocalStack) -> None:
+def test_a_failing_record_is_retried_then_dead_lettered_while_the_others_succeed(local_stack: LocalDeployment) -> None:
     _send(local_stack, "OrderImportJobs", [{"order_id": 1}, {"order_id": "not a number"}, {"order_id": 2}])
     report = local_stack.deliver_sqs("OrderImportJobs", _handler_publishing(local_stack))
     assert report.delivered == 2
@@ -115,7 +125,9 @@ def test_a_failing_record_is_retried_then_dead_lettered_while_the_others_succeed
     assert sorted(e["detail"]["data"]["order_id"] for e in drain(local_stack, "WarehouseOutbound")) == [1, 2]
 
 
-def test_duplicated_and_reordered_deliveries_still_publish_each_key_once_after_dedupe(local_stack: LocalStack) -> None:
+def test_duplicated_and_reordered_deliveries_still_publish_each_key_once_after_dedupe(
+    local_stack: LocalDeployment,
+) -> None:
     _send(local_stack, "OrderImportJobs", [{"order_id": n} for n in range(20)])
     report = local_stack.deliver_sqs(
         "OrderImportJobs", _handler_publishing(local_stack), duplicate_rate=0.5, reorder=True, seed=3
@@ -126,14 +138,16 @@ def test_duplicated_and_reordered_deliveries_still_publish_each_key_once_after_d
     assert len(keys) == 20  # the outbox drops keys already published: no raw duplicate
 
 
-def test_the_lambda_context_deadline_runs_on_the_injected_clock(local_stack: LocalStack, clock: VirtualClock) -> None:
+def test_the_lambda_context_deadline_runs_on_the_injected_clock(
+    local_stack: LocalDeployment, clock: VirtualClock
+) -> None:
     context = local_stack.context("order-import", timeout_seconds=120)
     clock.advance(100)
     assert context.get_remaining_time_in_millis() == 20_000
 
 
 def test_a_delayed_message_waits_for_the_runtimes_clock_not_the_wall_clock(
-    local_stack: LocalStack, clock: VirtualClock
+    local_stack: LocalDeployment, clock: VirtualClock
 ) -> None:
     sqs, url = local_stack.client("sqs"), local_stack.physical["OrderImportJobs"]["Ref"]
     sqs.send_message(QueueUrl=url, MessageBody='{"due": "later"}', DelaySeconds=300)
@@ -146,7 +160,7 @@ def test_a_delayed_message_waits_for_the_runtimes_clock_not_the_wall_clock(
     assert drain(local_stack, "OrderImportJobs") == [{"due": "later"}]
 
 
-def test_schedules_fire_from_the_clock(local_stack: LocalStack) -> None:
+def test_schedules_fire_from_the_clock(local_stack: LocalDeployment) -> None:
     assert rate_seconds("rate(5 minutes)") == 300
     assert rate_seconds("rate(1 day)") == 86_400
     assert rate_seconds("cron(0 3 * * ? *)") == 86_400
@@ -162,7 +176,7 @@ def test_schedules_fire_from_the_clock(local_stack: LocalStack) -> None:
 
 
 def test_a_schedule_tick_invokes_its_target_with_the_targets_input(
-    local_stack: LocalStack, clock: VirtualClock
+    local_stack: LocalDeployment, clock: VirtualClock
 ) -> None:
     local_stack.template = {
         **local_stack.template,
@@ -197,7 +211,7 @@ def test_a_schedule_tick_invokes_its_target_with_the_targets_input(
     assert len(nightly) == 1 and nightly[0]["detail-type"] == "Scheduled Event"
 
 
-def test_a_functions_handler_is_imported_from_its_code_uri_once_per_stack(local_stack: LocalStack) -> None:
+def test_a_functions_handler_is_imported_from_its_code_uri_once_per_stack(local_stack: LocalDeployment) -> None:
     local_stack.template = {
         **local_stack.template,
         "Resources": {
@@ -217,7 +231,7 @@ def test_a_functions_handler_is_imported_from_its_code_uri_once_per_stack(local_
     assert second == {**second, "echo": {"n": 2}, "invocations": 2}  # one warm module, as one Lambda container
 
 
-def test_the_usage_meter_counts_what_aws_would_bill(local_stack: LocalStack, clock: VirtualClock) -> None:
+def test_the_usage_meter_counts_what_aws_would_bill(local_stack: LocalDeployment, clock: VirtualClock) -> None:
     usage = AwsUsage()
     local_stack.observe_aws(usage.observe)
     table = local_stack.resource("dynamodb").Table(local_stack.environment()["BCSYNC_STATE_TABLE"])

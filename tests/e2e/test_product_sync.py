@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
-from bcsync.catalog_state import CatalogState
+from bcsync.backbone import cutpoints
+from bcsync.backbone.consumer import JobConsumer, build_job_consumer
+from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.catalog.job import product_sync_steps
+from bcsync.catalog.state import CatalogState
 from bcsync.cli import main as bcsync_cli
-from bcsync.consumer import JobConsumer, build_job_consumer
-from bcsync.events import EventPublisher
-from bcsync.jobs import JobMessage, JobQueue
-from bcsync.product_sync import product_sync_steps
 from bcsync.settings import RuntimeConfig
-from bcsync.state import JobState
+from bcsync.store.jobs import JobState
+from bcsync.warehouse.events import EventPublisher
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, seed_catalog
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
@@ -28,7 +28,13 @@ STORE, TOKEN = "cat123", "tok-cat123-sync"
 
 
 def _world(
-    stack: LocalStack, sandbox: Sandbox, clock: VirtualClock, products: int, *, variants: int = 2, page_size: int = 250
+    stack: LocalDeployment,
+    sandbox: Sandbox,
+    clock: VirtualClock,
+    products: int,
+    *,
+    variants: int = 2,
+    page_size: int = 250,
 ) -> tuple[SandboxStore, JobConsumer]:
     """Test-sized: every SKU costs a few calls to moto over HTTP; the 30,000-variant run is `make bench`'s."""
     store = sandbox.add_store(STORE, token=TOKEN)
@@ -44,7 +50,7 @@ def _world(
     return store, build_job_consumer("product_sync", config=config, step_factory=steps, clock=clock)
 
 
-def _run(stack: LocalStack, consumer: JobConsumer, mode: str = "delta") -> dict[str, int]:
+def _run(stack: LocalDeployment, consumer: JobConsumer, mode: str = "delta") -> dict[str, int]:
     queue = JobQueue(stack.client("sqs"), stack.physical["ProductSyncJobs"]["Ref"])
     queue.send(JobMessage(job="product_sync", store_hash=STORE, trigger="manual", options={"mode": mode}))
     report = stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
@@ -55,12 +61,12 @@ def _run(stack: LocalStack, consumer: JobConsumer, mode: str = "delta") -> dict[
     return run.figures
 
 
-def _events(stack: LocalStack) -> list[dict[str, Any]]:
+def _events(stack: LocalDeployment) -> list[dict[str, Any]]:
     return drain(stack, "WarehouseOutbound")
 
 
 def _synced_world(
-    stack: LocalStack, sandbox: Sandbox, clock: VirtualClock, products: int
+    stack: LocalDeployment, sandbox: Sandbox, clock: VirtualClock, products: int
 ) -> tuple[SandboxStore, JobConsumer]:
     """A store after its first full sync, with that sync's events already consumed."""
     store, consumer = _world(stack, sandbox, clock, products=products)
@@ -70,7 +76,7 @@ def _synced_world(
 
 
 def _edit_then_sync(
-    stack: LocalStack, consumer: JobConsumer, clock: VirtualClock, edit: Callable[[], None], mode: str = "delta"
+    stack: LocalDeployment, consumer: JobConsumer, clock: VirtualClock, edit: Callable[[], None], mode: str = "delta"
 ) -> list[dict[str, Any]]:
     """A merchant's edit some minutes after the last sync, then the next sync: what it published."""
     clock.advance(600)
@@ -92,7 +98,7 @@ def _visible_variants(store: SandboxStore) -> int:
 
 
 def test_a_full_sync_sends_every_visible_variant_once_in_the_fewest_calls(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
     store, consumer = _world(stack, sandbox, clock, products=260, variants=1)  # two pages of 250
@@ -111,7 +117,7 @@ def test_a_full_sync_sends_every_visible_variant_once_in_the_fewest_calls(
 
 
 def test_a_second_run_with_nothing_changed_publishes_nothing(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
     _, consumer = _synced_world(stack, sandbox, clock, products=40)
@@ -124,7 +130,7 @@ def test_a_second_run_with_nothing_changed_publishes_nothing(
 
 
 def test_one_changed_price_is_exactly_one_upsert_and_hiding_archives_then_unhiding_restores(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
     store, consumer = _synced_world(stack, sandbox, clock, products=40)
@@ -145,7 +151,7 @@ def test_one_changed_price_is_exactly_one_upsert_and_hiding_archives_then_unhidi
 
 
 def test_a_deleted_product_is_archived_by_the_next_full_sync(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
     store, consumer = _synced_world(stack, sandbox, clock, products=20)
@@ -155,7 +161,7 @@ def test_a_deleted_product_is_archived_by_the_next_full_sync(
 
 
 def test_a_deleted_product_message_archives_its_skus_without_calling_bigcommerce(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
     store, consumer = _synced_world(stack, sandbox, clock, products=20)
@@ -178,10 +184,10 @@ def test_a_deleted_product_message_archives_its_skus_without_calling_bigcommerce
     ("point", "max_raw_duplicates"), [(cutpoints.AFTER_OUTBOX_PENDING, 0), (cutpoints.AFTER_PUBLISH, 2 * 20)]
 )
 def test_a_run_cut_mid_way_resumes_with_nothing_lost_and_each_key_once_after_dedupe(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock, point: str, max_raw_duplicates: int
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock, point: str, max_raw_duplicates: int
 ) -> None:
     """A crash after PutEvents but before the outbox marks it republishes the same keys (at least
-    once, DESIGN.md): the warehouse drops them by key. A crash before publishing duplicates nothing."""
+    once, docs/design.md): the warehouse drops them by key. A crash before publishing duplicates nothing."""
     stack, sandbox = local_world
     store, consumer = _world(stack, sandbox, clock, products=60, variants=1, page_size=20)  # three pages
     queue = JobQueue(stack.client("sqs"), stack.physical["ProductSyncJobs"]["Ref"])
@@ -197,7 +203,7 @@ def test_a_run_cut_mid_way_resumes_with_nothing_lost_and_each_key_once_after_ded
 
 
 def test_two_variants_sharing_a_sku_on_different_pages_are_reported_and_never_merged(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
     store, consumer = _world(stack, sandbox, clock, products=30, variants=1, page_size=10)  # three pages
@@ -220,7 +226,7 @@ def test_two_variants_sharing_a_sku_on_different_pages_are_reported_and_never_me
 
 
 def test_a_sync_continued_over_many_invocations_reads_brands_categories_and_units_once(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every invocation is "near its deadline" after one page, so 151 products in pages of 50 take 4.
     monkeypatch.setenv("BCSYNC_DEADLINE_MARGIN_SECONDS", "120")

@@ -11,14 +11,14 @@ import pytest
 from bcsync.cli import main as bcsync_cli
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
-from local_runtime import LocalStack
-from local_runtime.runtime import fire_schedules
+from local_runtime import LocalDeployment
+from local_runtime.schedules import fire_schedules
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
 
 def test_a_schedule_tick_fans_out_and_the_queue_runs_the_sync(
-    local_world: tuple[LocalStack, Sandbox], clock: VirtualClock, capsys: pytest.CaptureFixture[str]
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack, sandbox = local_world
     for store_hash in ("fun111", "fun222"):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bcsync.credentials import secret_name
+from bcsync.store.credentials import secret_name
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import drain, reason_of
 from tests.stores import calls_since, connected_store, mark
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 
 
 def _paid_order(store: SandboxStore) -> int:

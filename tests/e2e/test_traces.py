@@ -7,16 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 from bigcommerce_sandbox import Sandbox, add_order
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from local_runtime.xray import LocalXRayDaemon
 from tests.conftest import KNOWN_TOKENS
 from tests.stores import connected_store
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 
 
 @pytest.fixture
-def xray(local_stack: LocalStack) -> Iterator[LocalXRayDaemon]:
+def xray(local_stack: LocalDeployment) -> Iterator[LocalXRayDaemon]:
     daemon = LocalXRayDaemon()
     local_stack.trace_with(daemon)
     try:

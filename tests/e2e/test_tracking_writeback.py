@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
+from bcsync.backbone import cutpoints
 from bcsync.cli import main as bcsync_cli
 from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.store import ORDER_STATUSES
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import drain, reason_of
 from tests.stores import calls_since, connected_store, mark
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 STORE = "trk111"
 SHIPPED, PARTIALLY_SHIPPED, COMPLETED, AWAITING_PICKUP = 2, 3, 10, 8
 
@@ -250,6 +250,20 @@ def test_acknowledgement_and_rejection_are_recorded_and_shown_by_status(local_wo
     text = out.getvalue()
     assert f"warehouse_rejection {rejected}: SKU blocked: hazmat" in text
     assert "order_import" in text and "orders_released" in text
+
+
+def test_a_late_acknowledgement_never_moves_a_cancelled_or_shipped_order_back(local_world: World) -> None:
+    store = _world(local_world, awaiting_shipment_on_ack=True)
+    cancelled, shipped = _order(local_world, store, [1]), _order(local_world, store, [1])
+    store.set_order_status(cancelled, 5)  # the customer cancelled; the warehouse's ack was still on its way
+    (line,) = _lines(store, shipped)
+    _send(local_world, _shipment(shipped, "WH-L1", [{"order_product_id": line["id"], "quantity": 1}]))
+    envelope = {"schema_version": 1, "store_hash": STORE, "type": "Order Acknowledged"}
+
+    report = _send(local_world, {**envelope, "order_id": cancelled}, {**envelope, "order_id": shipped})
+
+    assert report.failed == 0
+    assert (store.orders[cancelled]["status_id"], store.orders[shipped]["status_id"]) == (5, SHIPPED)
 
 
 def test_an_order_to_two_addresses_ships_as_one_shipment_per_address(local_world: World) -> None:

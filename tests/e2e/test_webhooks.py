@@ -10,18 +10,18 @@ from typing import Any
 import pytest
 import requests
 
+from bcsync.backbone.messages import JobMessage
 from bcsync.cli import main as bcsync_cli
-from bcsync.credentials import CredentialStore
-from bcsync.jobs import JobMessage
-from bcsync.webhooks import HOOK_SCOPES, MAX_BODY_BYTES, SECRET_HEADER
+from bcsync.store.credentials import CredentialStore
+from bcsync.webhooks.receiver import HOOK_SCOPES, MAX_BODY_BYTES, SECRET_HEADER
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from bigcommerce_sandbox.webhooks import payload
-from local_runtime import LocalStack
-from local_runtime.runtime import fire_schedules
+from local_runtime import LocalDeployment
+from local_runtime.schedules import fire_schedules
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 
 
 def _connect(world: World, store_hash: str) -> tuple[SandboxStore, str]:
@@ -46,7 +46,7 @@ def _post(store_hash: str, body: str | bytes, headers: dict[str, str]) -> reques
     )
 
 
-def _job_messages(stack: LocalStack, queue: str, *, wait_seconds: float) -> list[JobMessage]:
+def _job_messages(stack: LocalDeployment, queue: str, *, wait_seconds: float) -> list[JobMessage]:
     """Every message on a job queue once `wait_seconds` have passed on the runtime's clock (which SQS
     delays follow)."""
     stack.clock.advance(wait_seconds)  # type: ignore[attr-defined]  # the tests' stack runs on a VirtualClock
@@ -116,8 +116,8 @@ def test_a_change_after_the_window_closes_opens_a_new_one(local_world: World, de
 @pytest.mark.parametrize(
     ("headers", "body", "status", "reason"),
     [
-        ({}, "valid", 401, "missing_secret"),
-        ({SECRET_HEADER: "not-the-secret"}, "valid", 401, "wrong_secret"),
+        ({}, "valid", 401, "unauthorized"),
+        ({SECRET_HEADER: "not-the-secret"}, "valid", 401, "unauthorized"),
         ("secret", "x" * (MAX_BODY_BYTES + 1), 413, "too_large"),
         ("secret", '{"scope": "store/order/created", "data": ', 400, "malformed"),
         ("secret", "other store", 400, "wrong_store"),
@@ -142,11 +142,16 @@ def test_requests_that_are_not_genuine_deliveries_are_refused_and_queue_nothing(
     assert _post("hook444", json.dumps(genuine), {SECRET_HEADER: secret}).status_code == 200  # not marked seen
 
 
-def test_an_unknown_store_gets_401(local_world: World) -> None:
+def test_an_unknown_store_gets_the_answer_a_wrong_secret_gets(local_world: World) -> None:
     _connect(local_world, "hook555")
-    body = payload(store_hash="nope000", scope="store/order/created", data={"type": "order", "id": 1}, created_at=1)
-    response = _post("nope000", json.dumps(body), {SECRET_HEADER: "anything"})
-    assert (response.status_code, response.json()["reason"]) == (401, "unknown_store")
+    answers = []
+    for store_hash in ("nope000", "hook555"):  # not connected; connected, and the secret is wrong
+        body = payload(
+            store_hash=store_hash, scope="store/order/created", data={"type": "order", "id": 1}, created_at=1
+        )
+        response = _post(store_hash, json.dumps(body), {SECRET_HEADER: "anything"})
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1] == (401, {"outcome": "rejected", "reason": "unauthorized"})
 
 
 def test_a_product_deletion_archives_its_skus_with_no_api_call(local_world: World) -> None:

@@ -1,4 +1,4 @@
-"""DESIGN.md's delivery guarantees under faults: nothing lost, nothing doubled.
+"""docs/design.md's delivery guarantees under faults: nothing lost, nothing doubled.
 
 Three stores; 20 % of BigCommerce calls fail (429 with and without headers, 500/502/503, answers slower
 than the client's timeout, connections dropped before and after BigCommerce acted, broken bodies);
@@ -21,15 +21,15 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
+from bcsync.backbone import cutpoints
 from bcsync.cli import main as bcsync_cli
-from bcsync.inventory_push import push_for
-from bcsync.order_state import OrderState
-from bcsync.state import StoreRegistry
-from bcsync.tracking_writeback import marker
+from bcsync.inventory.push import push_for
+from bcsync.orders.state import OrderState
+from bcsync.shipments.state import marker
+from bcsync.store.registry import StoreRegistry
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import FaultPlan, Sandbox, SandboxStore, add_order, seed_catalog
-from local_runtime import DeliveryReport, LocalStack
+from local_runtime import DeliveryReport, LocalDeployment
 from local_runtime.warehouse import SimulatedWarehouse, receive_all
 from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
@@ -40,7 +40,7 @@ STORES = ("chaos1", "chaos2", "chaos3")
 ORDERS = max(int(2_000 * SCALE), 30)
 SHIPMENTS = max(int(500 * SCALE), 12)
 FAULT_RATE = 0.2
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 
 
 @dataclass
@@ -96,7 +96,9 @@ def _stores(world: World, rng: random.Random) -> dict[str, SandboxStore]:
     return stores
 
 
-def _deliver(stack: LocalStack, queue: str, function: str, tally: Tally, rng: random.Random, cuts: list[str]) -> None:
+def _deliver(
+    stack: LocalDeployment, queue: str, function: str, tally: Tally, rng: random.Random, cuts: list[str]
+) -> None:
     """Every message twice, shuffled, with the named cuts, until the queue is empty."""
     handler = stack.load_handler(function)
     with ExitStack() as cut_stack:
@@ -106,7 +108,7 @@ def _deliver(stack: LocalStack, queue: str, function: str, tally: Tally, rng: ra
     tally.add(stack.deliver_sqs(queue, handler, duplicate_rate=1.0, reorder=True, seed=rng.randrange(10**6)))
 
 
-def _tick(stack: LocalStack, function: str, event: dict[str, Any]) -> None:
+def _tick(stack: LocalDeployment, function: str, event: dict[str, Any]) -> None:
     stack.load_handler(function)(event, stack.context(function))
 
 
@@ -115,13 +117,13 @@ def _shipments_of(store: SandboxStore, shipment_id: str) -> int:
     return sum(tag in (row.get("comments") or "") for rows in store.shipments.values() for row in rows)
 
 
-def _dead_letters(stack: LocalStack, logical: str) -> Iterator[dict[str, Any]]:
+def _dead_letters(stack: LocalDeployment, logical: str) -> Iterator[dict[str, Any]]:
     sqs, url = stack.client("sqs"), stack.physical[logical]["Ref"]
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600).get("Messages", []):
         yield from (json.loads(message["Body"]) for message in batch)
 
 
-def _reasons(stack: LocalStack, logical: str) -> list[str]:
+def _reasons(stack: LocalDeployment, logical: str) -> list[str]:
     return [f"{reason_of(m, 'failed 5 times')}: {m['Body'][:120]}" for m in stack.take_messages(logical)]
 
 

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from bcsync import cutpoints
+from bcsync.backbone import cutpoints
+from bcsync.backbone.messages import JobMessage
 from bcsync.cli import main as bcsync_cli
-from bcsync.jobs import JobMessage
-from bcsync.tracking_writeback import marker
+from bcsync.shipments.state import marker
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from local_runtime.warehouse import SimulatedWarehouse
 from tests.conftest import KNOWN_TOKENS
 
-World = tuple[LocalStack, Sandbox]
+World = tuple[LocalDeployment, Sandbox]
 STORE = "twin111"
 
 
@@ -36,7 +36,7 @@ def _store(world: World, orders: int) -> SandboxStore:
     return store
 
 
-def _records(stack: LocalStack, queue: str, bodies: list[str]) -> list[dict[str, Any]]:
+def _records(stack: LocalDeployment, queue: str, bodies: list[str]) -> list[dict[str, Any]]:
     """The same work delivered twice: two messages, each handed to its own container."""
     sqs, url = stack.client("sqs"), stack.physical[queue]["Ref"]
     for body in bodies:

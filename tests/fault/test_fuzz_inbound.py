@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bcsync.stock_state import StockState
+from bcsync.inventory.state import StockState
 from bigcommerce_sandbox import Sandbox
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import reason_of
 from tests.fault.generated import json_values, one_thing_wrong, whole_runs
 from tests.stores import connected_once
@@ -41,7 +41,9 @@ def bodies(valid: dict[str, Any]) -> st.SearchStrategy[str]:
     return st.one_of(mutated(valid), json_values.map(json.dumps), st.text(max_size=50))
 
 
-def _deliver(stack: LocalStack, queue: str, function: str, messages: list[str]) -> tuple[Any, list[dict[str, Any]]]:
+def _deliver(
+    stack: LocalDeployment, queue: str, function: str, messages: list[str]
+) -> tuple[Any, list[dict[str, Any]]]:
     sqs = stack.client("sqs")
     for body in messages:
         sqs.send_message(QueueUrl=stack.physical[queue]["Ref"], MessageBody=body or " ")
@@ -56,7 +58,7 @@ FUZZ = whole_runs(BATCHES)
 @FUZZ
 @given(generated=st.lists(bodies(STOCK), min_size=PER_BATCH, max_size=PER_BATCH))
 def test_generated_stock_messages_are_kept_or_dead_lettered_and_a_good_one_beside_them_is_kept(
-    local_world: tuple[LocalStack, Sandbox], generated: list[str]
+    local_world: tuple[LocalDeployment, Sandbox], generated: list[str]
 ) -> None:
     stack, _ = local_world
     connected_once(local_world, STORE, "tok-fuzz111-fz", products=1)
@@ -74,7 +76,7 @@ def test_generated_stock_messages_are_kept_or_dead_lettered_and_a_good_one_besid
 @FUZZ
 @given(generated=st.lists(bodies(SHIPMENT), min_size=PER_BATCH, max_size=PER_BATCH))
 def test_generated_shipment_messages_are_dead_lettered_with_a_reason_and_none_raises(
-    local_world: tuple[LocalStack, Sandbox], generated: list[str]
+    local_world: tuple[LocalDeployment, Sandbox], generated: list[str]
 ) -> None:
     stack, _ = local_world
     connected_once(local_world, STORE, "tok-fuzz111-fz", products=1)

@@ -14,12 +14,12 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bcsync.order_state import OrderState
-from bcsync.state import JobState
+from bcsync.orders.state import OrderState
+from bcsync.store.jobs import JobState
 from bigcommerce_client import VirtualClock
 from bigcommerce_client.models import Order
 from bigcommerce_sandbox import Exchange, Sandbox, add_order
-from local_runtime import LocalStack
+from local_runtime import LocalDeployment
 from tests.aws import drain
 from tests.fault.generated import OneThingWrong, json_values, one_thing_wrong, whole_runs
 from tests.stores import connected_once
@@ -64,7 +64,7 @@ class BreakOnce:
         return json.dumps(rows).encode()
 
 
-def _import_until_done(stack: LocalStack, clock: VirtualClock) -> list[dict[str, Any]]:
+def _import_until_done(stack: LocalDeployment, clock: VirtualClock) -> list[dict[str, Any]]:
     """A schedule tick, then its job messages, delivered again as SQS would until none is left."""
     handler = stack.load_handler("OrderImportFunction")
     handler({"action": "tick"}, stack.context("OrderImportFunction"))
@@ -84,7 +84,7 @@ FUZZ = whole_runs(EXAMPLES, shrink=False)
 @FUZZ
 @given(order_plan=order_faults, page_fault=page_faults)
 def test_malformed_order_pages_never_lose_the_good_orders_nor_fail_silently(
-    local_world: tuple[LocalStack, Sandbox],
+    local_world: tuple[LocalDeployment, Sandbox],
     clock: VirtualClock,
     order_plan: list[OneThingWrong | None],
     page_fault: Any,

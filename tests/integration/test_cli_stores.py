@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from bcsync.cli import main
-from bcsync.credentials import CredentialStore
+from bcsync.store.credentials import CredentialStore
 from bigcommerce_sandbox import ALL_SCOPES, Sandbox
 from tests.aws import create_table
 from tests.conftest import KNOWN_TOKENS

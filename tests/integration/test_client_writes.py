@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bigcommerce_client import BigCommerceClient, ValidationError
+from bigcommerce_client import BigCommerceClient, UnprocessableError
 from bigcommerce_client.models import AbsoluteAdjustment, ShipmentCreate, ShipmentItem
 from bigcommerce_sandbox import SandboxStore, add_order, seed_catalog
 from tests.conftest import StoreFactory
@@ -53,7 +53,7 @@ def test_shipping_more_than_is_left_is_refused_with_the_line_named(make_store: S
     store, client = make_store()
     order_id = _order(store)
     line = store.order_products[order_id][0]
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(UnprocessableError) as caught:
         client.create_shipment(
             order_id,
             ShipmentCreate(
@@ -74,7 +74,7 @@ def test_an_unknown_tracking_carrier_is_refused(make_store: StoreFactory) -> Non
         items=[ShipmentItem(order_product_id=line["id"], quantity=1)],
         tracking_carrier="pigeon-post",
     )
-    with pytest.raises(ValidationError, match="tracking_carrier"):
+    with pytest.raises(UnprocessableError, match="tracking_carrier"):
         client.create_shipment(order_id, shipment)
 
 
@@ -107,7 +107,7 @@ def test_a_variant_item_on_a_product_tracked_product_rejects_the_request_and_nam
     by_variant = next(p for p in store.products.values() if p["inventory_tracking"] == "variant")
     bad_variant = by_product["variants"][0]["id"]
     before = dict(store.inventory)
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(UnprocessableError) as caught:
         client.set_inventory_absolute(
             [
                 AbsoluteAdjustment(location_id=1, variant_id=by_variant["variants"][0]["id"], quantity=1),

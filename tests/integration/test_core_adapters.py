@@ -9,14 +9,27 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
+from pydantic import ValidationError
 
-from bcsync.credentials import CredentialsError, CredentialStore, StoreCredentials
-from bcsync.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, PublishError, order_key
-from bcsync.inbound import REASON_ATTRIBUTE, SOURCE_ID_ATTRIBUTE, dead_letter
-from bcsync.jobs import Continue, JobContext, JobMessage, JobQueue, JobRunner, fan_out
-from bcsync.settings import StoreSettings
-from bcsync.state import InvalidSettingsError, JobState, Outbox, StoreRegistry, UnknownStoreError
+from bcsync.backbone.consumer import REASON_ATTRIBUTE, SOURCE_ID_ATTRIBUTE, dead_letter
+from bcsync.backbone.fan_out import fan_out
+from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.backbone.runner import Continue, JobContext, JobRunner
+from bcsync.errors import (
+    AwsUnavailableError,
+    CredentialsError,
+    InvalidSettingsError,
+    PublishError,
+    StoreNotConnectedError,
+)
+from bcsync.store.credentials import CredentialStore, StoreCredentials
+from bcsync.store.jobs import JobState
+from bcsync.store.outbox import Outbox
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
+from bcsync.warehouse.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, entry_size, order_key
 from bigcommerce_client import BudgetExhaustedError, VirtualClock
 from tests.aws import create_table
 from tests.conftest import KNOWN_TOKENS
@@ -87,6 +100,43 @@ def test_a_missing_or_malformed_secret_is_one_line_naming_the_store_and_field(
     assert "store abc123" in str(caught.value) and expected in str(caught.value)
 
 
+class _Faulty:
+    """A Secrets Manager client whose reads fail as AWS can make them fail."""
+
+    def __init__(self, client: Any, error: Exception) -> None:
+        self._client, self._error = client, error
+
+    def get_secret_value(self, **_: Any) -> Any:
+        raise self._error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def _client_error(code: str, status: int) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "GetSecretValue")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [_client_error("ThrottlingException", 400), _client_error("InternalServiceError", 500),
+     ReadTimeoutError(endpoint_url="https://secretsmanager"), EndpointConnectionError(endpoint_url="https://secretsmanager")],
+    ids=["throttled", "5xx", "read timeout", "no connection"],
+)  # fmt: skip
+def test_a_secret_read_aws_may_answer_next_time_is_transient_not_never_valid(aws: None, fault: Exception) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    CredentialStore(client=client).put(credentials("abc123"))
+    with pytest.raises(AwsUnavailableError, match=r"store abc123.*retried"):
+        CredentialStore(client=_Faulty(client, fault)).get("abc123")
+
+
+def test_a_secret_aws_says_is_gone_is_never_valid(aws: None) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    with pytest.raises(CredentialsError, match="ResourceNotFoundException"):
+        CredentialStore(client=_Faulty(client, _client_error("ResourceNotFoundException", 400))).get("abc123")
+
+
 # --- registry and fan-out --------------------------------------------------------------------------
 
 
@@ -96,8 +146,44 @@ def test_registry_lists_disables_and_names_unknown_stores(table: Any) -> None:
         registry.put(StoreSettings(store_hash=store_hash))
     registry.set_enabled("bbb222", False)
     assert [s.store_hash for s in registry.list(enabled_only=True)] == ["aaa111"]
-    with pytest.raises(UnknownStoreError, match="zzz999"):
+    with pytest.raises(StoreNotConnectedError, match="zzz999"):
         registry.get("zzz999")
+
+
+def _stored_settings(table: Any, store_hash: str, settings: dict[str, Any]) -> None:
+    """Settings as another release wrote them."""
+    table.put_item(Item={"pk": "REGISTRY", "sk": f"STORE#{store_hash}", "store_hash": store_hash, "enabled": True,
+                         "settings": json.dumps({"store_hash": store_hash, **settings})})  # fmt: skip
+
+
+def test_settings_a_newer_release_wrote_are_read_after_a_rollback_and_its_fields_kept(table: Any) -> None:
+    _stored_settings(table, "aaa111", {"hold_minutes": 30, "returns": {"refund": "resellable"}})
+    registry = StoreRegistry(table)
+
+    settings = registry.get("aaa111")
+    registry.set_enabled("aaa111", False)  # this release writes them back
+
+    assert (settings.hold_minutes, settings.unknown_fields) == (30, ["returns"])
+    stored = json.loads(table.get_item(Key={"pk": "REGISTRY", "sk": "STORE#aaa111"})["Item"]["settings"])
+    assert (stored["returns"], stored["enabled"], stored["hold_minutes"]) == ({"refund": "resellable"}, False, 30)
+    assert [entry.store_hash for entry in registry.iter_valid(enabled_only=False)] == ["aaa111"]  # type: ignore[union-attr]
+
+
+def test_a_known_field_that_does_not_validate_still_names_the_store_and_field(table: Any) -> None:
+    _stored_settings(table, "aaa111", {"hold_minutes": -1})
+    _stored_settings(table, "bbb222", {})
+    table.put_item(Item={"pk": "REGISTRY", "sk": "STORE#ccc333", "store_hash": "ccc333", "settings": "[1]"})
+    entries = list(StoreRegistry(table).iter_valid())
+    problems = sorted(str(entry) for entry in entries if isinstance(entry, InvalidSettingsError))
+    assert [p.split(":")[0] for p in problems] == ["store aaa111", "store ccc333"]
+    assert "hold_minutes" in problems[0] and "not a JSON object" in problems[1]
+    assert [e.store_hash for e in entries if isinstance(e, StoreSettings)] == ["bbb222"]
+
+
+def test_a_change_is_still_checked_strictly(table: Any) -> None:
+    settings = StoreSettings(store_hash="aaa111")
+    with pytest.raises(ValidationError, match="colour"):
+        settings.with_changes({"colour": "red"})
 
 
 def test_a_schedule_tick_for_three_stores_queues_three_job_messages(table: Any) -> None:
@@ -131,10 +217,11 @@ def test_invalid_stored_settings_name_the_store_and_field(table: Any) -> None:
             "pk": "REGISTRY",
             "sk": "STORE#eee555",
             "store_hash": "eee555",
-            "settings": '{"store_hash": "eee555", "colour": 1}',
+            # A known field whose value does not validate (an unknown field is kept, never fatal: above).
+            "settings": '{"store_hash": "eee555", "hold_minutes": "soon"}',
         }
     )
-    with pytest.raises(InvalidSettingsError, match="store eee555: colour"):
+    with pytest.raises(InvalidSettingsError, match="store eee555: hold_minutes"):
         StoreRegistry(table).get("eee555")
 
 
@@ -303,6 +390,36 @@ def test_published_events_reach_the_warehouse_queue_with_the_envelope(table: Any
     details = [json.loads(m["Body"])["detail"] for m in _drain(boto3.client("sqs", region_name=REGION), url)]
     assert sorted(d["idempotency_key"] for d in details) == result.published
     assert all(d["schema_version"] == 1 and d["store_hash"] == "aaa111" and "occurred_at" in d for d in details)
+
+
+class _EventBridgeLimits:
+    """PutEvents as EventBridge takes it (moto takes more): ten entries at most, 256 KB together at most."""
+
+    def __init__(self, events: Any) -> None:
+        self._events = events
+        self.requests: list[int] = []
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> Any:  # noqa: N803 - boto3's name
+        size = sum(entry_size(entry) for entry in Entries)
+        if len(Entries) > 10 or size > 256 * 1024:
+            response: Any = {"Error": {"Code": "ValidationException", "Message": f"{size} bytes"}}
+            raise ClientError(response, "PutEvents")
+        self.requests.append(len(Entries))
+        return self._events.put_events(Entries=Entries)
+
+
+@pytest.mark.parametrize(
+    ("orders", "kilobytes", "requests"), [(10, 90, [2, 2, 2, 2, 2]), (25, 1, [10, 10, 5]), (3, 127, [2, 1])]
+)
+def test_put_events_requests_stay_within_eventbridges_count_and_size(
+    table: Any, bus: tuple[Any, str], orders: int, kilobytes: int, requests: list[int]
+) -> None:
+    events, url = bus
+    limited = _EventBridgeLimits(events)
+    batch = [_event(n, {"order_id": n, "lines": "x" * (kilobytes * 1000)}) for n in range(1, orders + 1)]
+    result = _publisher(table, limited).publish(batch)
+    assert limited.requests == requests
+    assert len(result.published) == orders == len(_drain(boto3.client("sqs", region_name=REGION), url))
 
 
 def test_an_already_published_key_is_not_sent_again(table: Any, bus: tuple[Any, str]) -> None:

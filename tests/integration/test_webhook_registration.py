@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bcsync.webhook_registration import ensure_hooks, remove_hooks, webhook_destination
-from bcsync.webhooks import HOOK_SCOPES, SECRET_HEADER
+from bcsync.webhooks.receiver import HOOK_SCOPES, SECRET_HEADER
+from bcsync.webhooks.registration import ensure_hooks, remove_hooks, webhook_destination
 from tests.conftest import StoreFactory
 
 DESTINATION = webhook_destination("https://hooks.example.com/webhooks/", "reg123")
@@ -74,12 +74,12 @@ def test_remove_deletes_only_our_hooks(make_store: StoreFactory) -> None:
 
 
 def test_the_sandbox_refuses_a_destination_bigcommerce_would_refuse(make_store: StoreFactory) -> None:
-    from bigcommerce_client import ValidationError
+    from bigcommerce_client import UnprocessableError
 
     _, client = make_store("reg123")
     for destination in ("http://hooks.example.com/webhooks/reg123", "https://hooks.example.com:8443/webhooks/reg123"):
         try:
             client.create_hook(scope="store/order/created", destination=destination)
-        except ValidationError:
+        except UnprocessableError:
             continue
         raise AssertionError(f"{destination} was accepted")

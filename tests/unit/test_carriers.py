@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bcsync.carriers import map_carrier, valid_carrier
-from bcsync.settings import StoreSettings
+from bcsync.store.settings import StoreSettings
+from bigcommerce_client.carriers import map_carrier, valid_carrier
 
 
 @pytest.mark.parametrize(

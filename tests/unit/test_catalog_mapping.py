@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bcsync.catalog import CategoryPaths, CustomsMapping, map_product, sku_key
+from bcsync.catalog.mapping import CategoryPaths, CustomsMapping, map_product, sku_key
 from bigcommerce_client.models import Category, Product
 
 CATEGORIES = CategoryPaths(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from tenacity import RetryCallState, Retrying
 
-from bigcommerce_client import BigCommerceClient, NetworkError, RateLimitedError, ServerError, ValidationError
+from bigcommerce_client import BigCommerceClient, NetworkError, RateLimitedError, ServerError, UnprocessableError
 from bigcommerce_client.errors import parse_validation_body
 from bigcommerce_client.retry import should_retry, wait_for_bigcommerce
 from bigcommerce_client.scopes import scope_for
@@ -52,7 +52,7 @@ def test_post_is_never_retried_but_get_and_put_are() -> None:
     assert not should_retry("POST", dropped, 5)
     assert should_retry("GET", dropped, 5)
     assert should_retry("PUT", ServerError("500", store_hash="abc"), 5)
-    assert not should_retry("PUT", ValidationError("bad", store_hash="abc"), 5)
+    assert not should_retry("PUT", UnprocessableError("bad", store_hash="abc"), 5)
 
 
 def test_a_429_reset_beyond_the_wait_limit_goes_back_to_the_caller() -> None:
@@ -103,3 +103,10 @@ def test_an_empty_token_is_refused_up_front() -> None:
 def test_configuration_is_keyword_only() -> None:
     with pytest.raises(TypeError):
         BigCommerceClient("abc123", "token")  # type: ignore[call-arg]
+
+
+def test_a_422_is_unprocessable_and_the_old_name_still_means_it() -> None:
+    import bigcommerce_client
+
+    assert bigcommerce_client.ValidationError is bigcommerce_client.UnprocessableError
+    assert issubclass(bigcommerce_client.UnprocessableError, bigcommerce_client.BigCommerceError)

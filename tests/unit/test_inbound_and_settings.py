@@ -3,8 +3,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bcsync.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND, ShipmentConfirmed, StockLevel
-from bcsync.settings import ConfigurationError, RuntimeConfig, StoreSettings
+from bcsync.errors import ConfigurationError
+from bcsync.settings import RuntimeConfig
+from bcsync.store.settings import StoreSettings
+from bcsync.warehouse.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND, ShipmentConfirmed, StockLevel
 
 SHIPMENT = {
     "type": "Shipment Confirmed",
@@ -90,3 +92,32 @@ def test_a_store_setting_one_interval_keeps_the_order_import_default() -> None:
     settings = StoreSettings(store_hash="aaa111", schedule_minutes={"product_sync": 60})
 
     assert settings.schedule_minutes == {"order_import": 5, "product_sync": 60}
+
+
+BASE_ENV = {
+    "BCSYNC_STATE_TABLE": "s",
+    "BCSYNC_IDEMPOTENCY_TABLE": "i",
+    "BCSYNC_EVENT_BUS": "b",
+    "BCSYNC_PAYLOAD_BUCKET": "p",
+}
+API_URLS = [
+    ("https://api.bigcommerce.com", True),
+    ("https://api.bigcommerce.com/", True),
+    ("http://127.0.0.1:8443", True),
+    ("http://localhost:9000/stores", True),
+    ("http://[::1]:8080", True),
+    ("http://api.bigcommerce.com", False),  # a token in clear text over the internet
+    ("http://10.0.0.5:8080", False),
+    ("ftp://api.bigcommerce.com", False),
+    ("api.bigcommerce.com", False),
+]
+
+
+@pytest.mark.parametrize(("url", "allowed"), API_URLS)
+def test_the_api_url_is_https_or_loopback(url: str, allowed: bool) -> None:
+    env = {**BASE_ENV, "BIGCOMMERCE_API_URL": url}
+    if allowed:
+        assert RuntimeConfig.from_env(env).bigcommerce_api_url == url
+    else:
+        with pytest.raises(ConfigurationError, match="BIGCOMMERCE_API_URL"):
+            RuntimeConfig.from_env(env)

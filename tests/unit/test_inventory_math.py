@@ -6,18 +6,12 @@ import json
 
 import pytest
 
-from bcsync.consumer import NeverValid
-from bcsync.inventory import (
-    CatalogEntry,
-    InFlightOrder,
-    Level,
-    StockRules,
-    Target,
-    changes,
-    sellable_quantities,
-)
-from bcsync.inventory_push import parse_stock_message
-from bcsync.stock_state import InboxEntry, merge_snapshot
+from bcsync.catalog.state import CatalogEntry
+from bcsync.errors import NeverValid
+from bcsync.inventory.receiver import parse_stock_message
+from bcsync.inventory.sellable import Level, StockRules, Target, changes, sellable_quantities
+from bcsync.inventory.state import InboxEntry, merge_snapshot
+from bcsync.orders.in_flight import InFlightOrder
 
 SNAPSHOT = 1_000.0  # the warehouse's as-of time
 TEE = CatalogEntry(product_id=10, variant_id=101, tracking="variant")

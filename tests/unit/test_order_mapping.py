@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bcsync.orders import Skip, WarehouseOrder, build_warehouse_order
-from bcsync.settings import StoreSettings
+from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
+from bcsync.store.settings import StoreSettings
 from bigcommerce_client.models import Order
 
 SETTINGS = StoreSettings(store_hash="abc123", client_code="ACME", ship_option_map={"Flat Rate": "GROUND"})

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bcsync.webhooks import HOOK_SCOPES, Delivery
+from bcsync.webhooks.receiver import HOOK_SCOPES, Delivery
 from bigcommerce_sandbox.contract import specs_dir
 from bigcommerce_sandbox.webhooks import payload
 

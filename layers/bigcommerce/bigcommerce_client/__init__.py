@@ -19,6 +19,7 @@ from .errors import (
     RetryLaterError,
     ServerError,
     UnknownStoreError,
+    UnprocessableError,
     ValidationError,
 )
 from .ratelimit import RateGovernor, RateLimitHeaders
@@ -50,6 +51,7 @@ __all__ = [
     "ServerError",
     "SystemClock",
     "UnknownStoreError",
+    "UnprocessableError",
     "ValidationError",
     "VirtualClock",
     "endpoint_of",

@@ -6,7 +6,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self, TypeVar
 
 import requests
@@ -28,7 +28,7 @@ from .errors import (
     RequestRejectedError,
     ServerError,
     UnknownStoreError,
-    ValidationError,
+    UnprocessableError,
     parse_validation_body,
 )
 from .models import (
@@ -268,7 +268,7 @@ class BigCommerceClient:
             raise NotFoundError(f"Not found in store {self.store_hash}", **where)
         if status == 422:
             message, errors, indexes = parse_validation_body(body)
-            raise ValidationError(
+            raise UnprocessableError(
                 f"BigCommerce refused the data for store {self.store_hash}: {message}",
                 errors=errors,
                 item_indexes=indexes,
@@ -353,51 +353,80 @@ class BigCommerceClient:
         Page numbers shift when orders change during a scan, so the cursor is the last
         `date_modified` seen, and (id, date_modified) pairs already yielded are skipped. An
         order changed mid-scan comes again with its new `date_modified`: that is a new version.
-        When a whole page shares one timestamp, the scan steps through that second by page.
+        When a whole page shares one timestamp (a busy second), that second is read by id
+        instead (`min_id`, `sort=id:asc`, the second as both bounds): an order of it edited
+        meanwhile leaves it without shifting the others, so none is skipped.
         """
         limit = _page_size(limit)
-        cursor = modified_since
-        page = 1
-        seen_at_cursor: set[int] = set()
-        base: dict[str, Any] = {"sort": "date_modified:asc"}
+        base: dict[str, Any] = {}
         if include_line_items:
             base |= {"include": ORDER_INCLUDE_LINE_ITEMS, "consignment_structure": "object"}
-        if until is not None:
-            base["max_date_modified"] = _iso(until)
         if status_id is not None:
             base["status_id"] = status_id
+        until_bound = {"max_date_modified": _iso(until)} if until is not None else {}
+        cursor = modified_since
+        seen_at_cursor: set[int] = set()
         while True:
-            params = base | {"min_date_modified": _iso(cursor), "page": page, "limit": limit}
-            rows = self.get_rows("/v2/orders", params)
-            orders = []
-            for row in rows:
-                try:
-                    orders.append(self._parse(Order, row, "/v2/orders"))
-                except MalformedResponseError as error:
-                    if on_unreadable is None:
-                        raise
-                    on_unreadable(row, error)  # one bad order is the caller's to record; the scan goes on
+            params = base | until_bound | {"sort": "date_modified:asc", "min_date_modified": _iso(cursor)}
+            orders, full = self._order_page(params | {"page": 1, "limit": limit}, on_unreadable)
             for order in orders:
                 if order.date_modified == cursor and order.id in seen_at_cursor:
                     continue
                 if order.date_modified == cursor:
                     seen_at_cursor.add(order.id)
                 yield order
-            if len(rows) < limit:
+            if not full:
                 return
             last = orders[-1].date_modified if orders else None
             if last is None:
                 raise MalformedResponseError(
-                    "an order without date_modified",
-                    store_hash=self.store_hash,
-                    method="GET",
-                    path="/v2/orders",
+                    "an order without date_modified", store_hash=self.store_hash, method="GET", path="/v2/orders"
                 )
             if last > cursor:
-                cursor, page = last, 1
+                cursor = last
                 seen_at_cursor = {order.id for order in orders if order.date_modified == last}
-            else:
-                page += 1
+                continue
+            # A whole page in one second: read the second by id, then go on after it.
+            yield from self._one_second(base, cursor, limit, seen_at_cursor, on_unreadable)
+            cursor, seen_at_cursor = cursor + timedelta(seconds=1), set()
+
+    def _one_second(
+        self,
+        base: dict[str, Any],
+        second: datetime,
+        limit: int,
+        seen: set[int],
+        on_unreadable: Callable[[Any, MalformedResponseError], None] | None,
+    ) -> Iterator[Order]:
+        """Every order whose `date_modified` is `second`, by id (keyset on `min_id`), but those in `seen`."""
+        bounds = {"min_date_modified": _iso(second), "max_date_modified": _iso(second), "sort": "id:asc"}
+        next_id = 1
+        while True:
+            orders, full = self._order_page(
+                base | bounds | {"min_id": next_id, "page": 1, "limit": limit}, on_unreadable
+            )
+            for order in orders:
+                if order.id not in seen and order.date_modified == second:
+                    seen.add(order.id)
+                    yield order
+            if not full or not orders:
+                return
+            next_id = max(order.id for order in orders) + 1
+
+    def _order_page(
+        self, params: dict[str, Any], on_unreadable: Callable[[Any, MalformedResponseError], None] | None
+    ) -> tuple[list[Order], bool]:
+        """One page of `/v2/orders`: its readable orders, and whether it was full (more may follow)."""
+        rows = self.get_rows("/v2/orders", params)
+        orders = []
+        for row in rows:
+            try:
+                orders.append(self._parse(Order, row, "/v2/orders"))
+            except MalformedResponseError as error:
+                if on_unreadable is None:
+                    raise
+                on_unreadable(row, error)  # one bad order is the caller's to record; the scan goes on
+        return orders, len(rows) >= int(params["limit"])
 
     # --- typed operations the jobs use --------------------------------------------------------
 
@@ -490,7 +519,7 @@ class BigCommerceClient:
             yield self._parse(Category, row, "/v3/catalog/trees/categories")
 
     def set_inventory_absolute(self, items: Sequence[AbsoluteAdjustment], *, reason: str) -> str | None:
-        """One `PUT /v3/inventory/adjustments/absolute`; a 422 raises `ValidationError` naming the item."""
+        """One `PUT /v3/inventory/adjustments/absolute`; a 422 raises `UnprocessableError` naming the item."""
         if not 0 < len(items) <= MAX_ABSOLUTE_ADJUSTMENT_ITEMS:
             raise ValueError(
                 f"an absolute adjustment takes 1 to {MAX_ABSOLUTE_ADJUSTMENT_ITEMS} items, not {len(items)}"

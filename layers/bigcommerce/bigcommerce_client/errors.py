@@ -57,8 +57,10 @@ class UnknownStoreError(NotFoundError):
     """No store answers to this store hash."""
 
 
-class ValidationError(BigCommerceError):
-    """422: BigCommerce refused the request body; `errors` maps field or item to its reason."""
+class UnprocessableError(BigCommerceError):
+    """422: BigCommerce refused the request body; `errors` maps field or item to its reason.
+
+    (Named for the status, so it never shadows pydantic's `ValidationError` where both are imported.)"""
 
     def __init__(
         self,
@@ -71,6 +73,10 @@ class ValidationError(BigCommerceError):
         super().__init__(message, **where)
         self.errors = errors or {}
         self.item_indexes = item_indexes
+
+
+# The earlier name, kept for callers outside this repository until they move to UnprocessableError.
+ValidationError = UnprocessableError
 
 
 class RequestRejectedError(BigCommerceError):

@@ -1,0 +1,171 @@
+"""The template's functions run as Lambda would run them: their real handlers imported from their CodeUri,
+a context whose deadline runs on the runtime's clock, each invocation recorded, and cut points at which
+an invocation dies (bcsync.backbone.cutpoints).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bcsync.backbone import cutpoints
+from bigcommerce_client import PROCESS_CLOCK, Clock
+
+from .stack import Stack
+from .template import ACCOUNT, LOCAL_ARTIFACTS_BUCKET, REGION, REPO
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class InvocationCut(BaseException):
+    """Raised inside an invocation at a named cut point: the process 'died' there.
+
+    A BaseException, like SystemExit: no `except Exception` in the code under test (Powertools'
+    BatchProcessor included) may catch a crash and carry on.
+    """
+
+
+@dataclass
+class LambdaContext:
+    """What Powertools and our job framework read from a Lambda context; the deadline runs on the clock."""
+
+    function_name: str
+    timeout_seconds: float
+    clock: Clock
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started_at = self.clock.now()
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = self.aws_request_id
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self.started_at + self.timeout_seconds - self.clock.now()) * 1000), 0)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One handler invocation, as Lambda would bill it: the function's memory and how long it ran.
+
+    `clock_seconds` is the time that passed on the runtime's clock; on a compressed clock that is the
+    time the handler spent waiting (BigCommerce's latency, a rate-limit wait) without the wall clock
+    moving, so what AWS would bill is the wall time plus that."""
+
+    function: str
+    memory_mb: int
+    wall_seconds: float
+    clock_seconds: float
+
+
+def _forget_powertools_loggers() -> None:
+    """Powertools configures a `logging` logger once per process (it marks it `init`) and writes to the
+    stdout of that moment; each local import of a handler stands for a new process."""
+    for logger_name in list(logging.root.manager.loggerDict):
+        configured = logging.getLogger(logger_name)
+        if getattr(configured, "init", False):
+            for handler in list(configured.handlers):
+                configured.removeHandler(handler)
+            for mark in ("init", "powertools_handler"):
+                if hasattr(configured, mark):
+                    delattr(configured, mark)
+
+
+class Functions(Stack):
+    """The second part of `LocalDeployment`: the stack's functions, loaded and invoked in this process."""
+
+    clock: Clock  # the handlers' time, and their contexts' deadlines
+    invocations: list[Invocation]  # every handler invocation, in order
+    _handlers: dict[str, Handler]  # by function (and container), loaded once per deployment
+    _modules: dict[str, Any]
+
+    def load_handler(self, function: str, *, container: int = 0) -> Handler:
+        """The real handler of a function of the template, imported from its CodeUri and Handler.
+
+        Each function's module is imported once per stack under its own name, as each Lambda
+        function has its own process: module-level clients and configuration (cold start) are
+        built then, inside `environ()`.
+        """
+        # `container`: another warm Lambda container of the same function (its own module-level clients
+        # and state), for invocations that really run at the same time.
+        loaded = function if container == 0 else f"{function}#{container}"
+        if loaded in self._handlers:
+            return self._handlers[loaded]
+        properties = self.template["Resources"][function]["Properties"]
+        key = properties["Code"]["S3Key"] if "S3Key" in properties.get("Code", {}) else None
+        bucket = properties.get("Code", {}).get("S3Bucket")
+        if bucket != LOCAL_ARTIFACTS_BUCKET or key is None:
+            raise RuntimeError(f"{function}: its code is not a local path of this repository")
+        module_name, _, attribute = properties["Handler"].rpartition(".")
+        source = REPO / key / (module_name.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(f"bcsync_local_{function}_{container}", source)
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"{function}: cannot import {source}")
+        module = importlib.util.module_from_spec(spec)
+        PROCESS_CLOCK.use(self.clock)  # the handlers' time is the runtime's
+        _forget_powertools_loggers()  # a new process: Logger binds to today's stdout, not a past import's
+        with self.environ(function):
+            if self.xray is not None:
+                self.xray.prepare_process()
+            spec.loader.exec_module(module)
+        handler = getattr(module, attribute)
+        if self.xray is not None:
+            handler = self.xray.traced(handler)
+        handler = self._recorded(function, int(properties.get("MemorySize", 128)), handler)
+        self._handlers[loaded] = handler
+        self._modules[loaded] = module
+        return handler
+
+    def _recorded(self, function: str, memory_mb: int, handler: Handler) -> Handler:
+        def invoke(event: dict[str, Any], context: Any) -> Any:
+            wall, clock = time.perf_counter(), self.clock.now()
+            try:
+                return handler(event, context)
+            finally:
+                self.invocations.append(
+                    Invocation(function, memory_mb, time.perf_counter() - wall, self.clock.now() - clock)
+                )
+
+        return invoke
+
+    def function_module(self, function: str) -> Any:
+        """The module of a function's loaded handler (its module-level objects: clients, counters)."""
+        self.load_handler(function)
+        return self._modules[function]
+
+    def function_timeout(self, function: str) -> float:
+        properties = self.template["Resources"][function]["Properties"]
+        return float(properties.get("Timeout", 3))
+
+    def _invoke_for_api(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        result = self.load_handler(function)(event, self.context(function, self.function_timeout(function)))
+        assert isinstance(result, dict)
+        return result
+
+    def context(self, function_name: str, timeout_seconds: float = 120.0) -> LambdaContext:
+        return LambdaContext(function_name=function_name, timeout_seconds=timeout_seconds, clock=self.clock)
+
+    @contextlib.contextmanager
+    def cut_at(self, point: str, *, times: int = 1) -> Iterator[list[str]]:
+        """Invocations die at `point` (bcsync.backbone.cutpoints) the next `times` times it is reached."""
+        hits: list[str] = []
+
+        def hook(name: str) -> None:
+            if name == point and len(hits) < times:
+                hits.append(name)
+                raise InvocationCut(name)
+
+        cutpoints.install(hook)
+        try:
+            yield hits
+        finally:
+            cutpoints.install(None)

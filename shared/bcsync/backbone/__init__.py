@@ -1,0 +1,1 @@
+"""The backbone every flow stands on: job messages, the runner, the fan-out, the SQS consumer."""

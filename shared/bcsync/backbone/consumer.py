@@ -1,0 +1,245 @@
+"""The SQS consumer every job function shares: job message → store → client → step, per record.
+
+Powertools' BatchProcessor reports failures per record (`ReportBatchItemFailures`), so one
+store's trouble never fails another store's message in the same batch. A message that can
+never succeed (not a job message, a store that is not connected, settings or a secret that
+do not validate) is moved to the DLQ with its reason; a disabled store's message is dropped
+with a log line; transient trouble raises and comes back through `batchItemFailures`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from pydantic import SecretStr, ValidationError
+
+from bcsync.aws import AwsClients
+from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.backbone.runner import JobRunner, JobStep
+from bcsync.errors import ConfigurationError, CredentialsError, InvalidSettingsError, NeverValid, StoreNotConnectedError
+from bcsync.settings import RuntimeConfig
+from bcsync.store.credentials import CredentialStore, StoreCredentials
+from bcsync.store.jobs import JobRun, JobState
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import JobName, StoreSettings
+from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clock
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_sqs import SQSClient
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+logger = logging.getLogger("bcsync.backbone.consumer")
+ClientFactory = Callable[[StoreSettings, StoreCredentials], BigCommerceClient]
+StepFactory = Callable[[StoreSettings, BigCommerceClient], JobStep]
+
+
+def batch_processor() -> BatchProcessor:
+    """Powertools' SQS batch processor as every bcsync queue uses it. A batch whose every record failed
+    is reported like any other - each record retried by SQS, then redriven to its DLQ - instead of
+    raised: no exception leaves the handler for what each record's own log line already explains."""
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def invalid_fields(error: ValidationError) -> str:
+    """The fields a message failed validation on, for its dead-letter reason ("body" for the whole)."""
+    return ", ".join(sorted({".".join(map(str, issue["loc"])) or "body" for issue in error.errors()}))
+
+
+def open_settings(registry: StoreRegistry, store_hash: str, *, what: str = "message") -> StoreSettings | None:
+    """The settings of the store a message names; None for a disabled store (logged, nothing to do).
+    Raises NeverValid for a store that is not connected or whose settings do not validate."""
+    try:
+        settings = registry.get(store_hash)
+    except (StoreNotConnectedError, InvalidSettingsError) as error:
+        raise NeverValid(str(error)) from None
+    if not settings.enabled:
+        logger.info(f"store is disabled; {what} skipped", extra={"store_hash": store_hash})
+        return None
+    return settings
+
+
+def default_client_factory(
+    *, api_url: str | None, clock: Clock, counter: CallCounter | None = None, read_timeout: float = 20.0
+) -> ClientFactory:
+    def build(settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
+        return BigCommerceClient(
+            counter=counter,
+            read_timeout=read_timeout,
+            store_hash=settings.store_hash,
+            access_token=credentials.access_token,
+            api_url=api_url,
+            reserve_ratio=settings.api_reserve_ratio,
+            max_wait_seconds=settings.max_wait_seconds,
+            clock=clock,
+        )
+
+    return build
+
+
+def client_factory_for(config: RuntimeConfig, *, clock: Clock, counter: CallCounter | None = None) -> ClientFactory:
+    """The client factory of a function, from its runtime configuration."""
+    return default_client_factory(
+        api_url=config.bigcommerce_api_url,
+        clock=clock,
+        counter=counter,
+        read_timeout=config.bigcommerce_read_timeout_seconds,
+    )
+
+
+@dataclass
+class StoreClients:
+    """A message's store: its settings, credentials and one pooled client per store for the
+    container's life (a rotated token gets a new one). Raises NeverValid for a store that can never
+    run: not connected, settings or secret that do not validate; None for a disabled store."""
+
+    registry: StoreRegistry
+    credentials: CredentialStore
+    client_factory: ClientFactory
+
+    def __post_init__(self) -> None:
+        self._clients: dict[str, tuple[SecretStr, BigCommerceClient]] = {}
+
+    def open(self, store_hash: str) -> tuple[StoreSettings, BigCommerceClient] | None:
+        settings = open_settings(self.registry, store_hash)
+        if settings is None:
+            return None
+        try:
+            credentials = self.credentials.get(store_hash)
+        except CredentialsError as error:
+            raise NeverValid(str(error)) from None
+        return settings, self._client_for(settings, credentials)
+
+    def _client_for(self, settings: StoreSettings, credentials: StoreCredentials) -> BigCommerceClient:
+        token = credentials.access_token  # SecretStr compares by value without exposing it
+        cached = self._clients.get(settings.store_hash)
+        if cached is None or cached[0] != token:
+            if cached is not None:
+                cached[1].close()
+            self._clients[settings.store_hash] = (token, self.client_factory(settings, credentials))
+        return self._clients[settings.store_hash][1]
+
+
+def dead_letter_never_valid(sqs: Any, dlq_url: str, record: SQSRecord, verdict: NeverValid) -> None:
+    logger.error("message dead-lettered", extra={"reason": str(verdict), "message_id": record.message_id})
+    dead_letter(sqs, dlq_url=dlq_url, body=record.body, source_message_id=record.message_id, reason=str(verdict))
+
+
+@dataclass
+class JobConsumer:
+    job: str
+    stores: StoreClients
+    runner: JobRunner
+    sqs: SQSClient | Any
+    dlq_url: str
+    step_factory: StepFactory
+    on_run: Callable[[JobRun], None] | None = None
+    # Every BigCommerce call this consumer's clients make, per store and endpoint (for reports and benchmarks).
+    calls: CallCounter = field(default_factory=CallCounter)
+
+    def __post_init__(self) -> None:
+        self._processor = batch_processor()
+        self._context: LambdaContext | None = None
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self._context = context
+        return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
+            event=event, record_handler=self._record, processor=self._processor, context=context
+        )
+
+    def process(self, record: SQSRecord, context: LambdaContext) -> None:
+        """One record of a batch another processor holds (a function fed by more than one queue)."""
+        self._context = context
+        self._record(record)
+
+    def _record(self, record: SQSRecord) -> None:
+        try:
+            message = self._message(record.body)
+            opened = self.stores.open(message.store_hash)
+        except NeverValid as verdict:
+            dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
+            return
+        if opened is None:
+            return  # a disabled store: nothing to do, already logged
+        settings, client = opened
+        assert self._context is not None
+        run = self.runner.run(
+            message,
+            self.step_factory(settings, client),
+            self._context,
+            count_calls=lambda: self.calls.total(settings.store_hash),
+            count_rate_limited=lambda: self.calls.rate_limited(settings.store_hash),
+        )
+        if self.on_run is not None:
+            self.on_run(run)
+
+    def _message(self, body: str) -> JobMessage:
+        try:
+            message = JobMessage.model_validate_json(body)
+        except ValidationError as error:
+            raise NeverValid(f"not a job message (invalid: {invalid_fields(error)})") from None
+        if message.job != self.job:
+            raise NeverValid(f"a {message.job} message on the {self.job} queue")
+        return message
+
+
+def build_job_consumer(
+    job: JobName,
+    *,
+    config: RuntimeConfig,
+    step_factory: StepFactory,
+    clock: Clock = SYSTEM_CLOCK,
+    aws: AwsClients | None = None,
+    on_run: Callable[[JobRun], None] | None = None,
+) -> JobConsumer:
+    """The consumer a job function creates at module level (cold start), from its environment."""
+    if job not in config.job_queue_urls or job not in config.job_dlq_urls:
+        raise ConfigurationError(f"bcsync is not configured: BCSYNC_{job.upper()}_QUEUE_URL and _DLQ_URL are needed")
+    aws = aws or AwsClients()
+    table = aws.table(config.state_table)
+    sqs = aws.client("sqs")
+    queue = JobQueue(sqs, config.job_queue_urls[job])
+    calls = CallCounter()
+    return JobConsumer(
+        job=job,
+        stores=StoreClients(
+            registry=StoreRegistry(table),
+            credentials=CredentialStore(client=aws.client("secretsmanager")),
+            client_factory=client_factory_for(config, clock=clock, counter=calls),
+        ),
+        runner=JobRunner(
+            state=JobState(table), queue=queue, clock=clock, margin_seconds=config.deadline_margin_seconds
+        ),
+        sqs=sqs,
+        dlq_url=config.job_dlq_urls[job],
+        step_factory=step_factory,
+        on_run=on_run,
+        calls=calls,
+    )
+
+
+REASON_ATTRIBUTE = "bcsync-error"
+SOURCE_ID_ATTRIBUTE = "bcsync-source-message-id"
+MAX_REASON_CHARS = 1000
+
+
+def dead_letter(sqs: SQSClient | Any, *, dlq_url: str, body: str, source_message_id: str, reason: str) -> None:
+    """Move a message that can never succeed to the DLQ, with why, so an operator can read it there."""
+    sqs.send_message(
+        QueueUrl=dlq_url,
+        MessageBody=body,
+        MessageAttributes={
+            REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:MAX_REASON_CHARS] or "invalid"},
+            SOURCE_ID_ATTRIBUTE: {"DataType": "String", "StringValue": source_message_id},
+        },
+    )

@@ -1,0 +1,1 @@
+"""Product sync: the BigCommerce catalog as the warehouse's SKU master."""

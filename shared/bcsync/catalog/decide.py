@@ -1,0 +1,147 @@
+"""Product sync's rules for one page: what to upsert and what to archive. Pure: no AWS, no HTTP.
+
+The job (`bcsync.catalog.job`) reads a page of products and what was last sent for them, asks who holds
+the SKUs the page would take anew, and applies the `PageOutcome`: events first, catalog rows second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bcsync.catalog.mapping import ArchivedSku, CategoryPaths, CustomsMapping, WarehouseSku, map_product
+from bcsync.catalog.state import CatalogRecord
+from bcsync.warehouse.events import OutboundEvent, product_key
+from bigcommerce_client.models import Product
+
+VariantKey = tuple[int, int]  # (product id, variant id; 0 for a product without variants)
+
+
+@dataclass
+class PageOutcome:
+    events: list[OutboundEvent] = field(default_factory=list)
+    records: list[CatalogRecord] = field(default_factory=list)
+    upserted: int = 0
+    archived: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What every page's mapping needs besides the products: units, brands, the category tree."""
+
+    brands: Mapping[int, str]
+    categories: CategoryPaths
+    weight_unit: str
+    dimension_unit: str
+
+
+def map_page(
+    products: list[Product], lookups: Lookups, *, customs: CustomsMapping, skip_hidden: bool
+) -> tuple[list[WarehouseSku], list[str]]:
+    """The page's SKUs and the problems found; a hidden product maps to nothing (its rows are archived)."""
+    mapped: list[WarehouseSku] = []
+    problems: list[str] = []
+    for product in products:
+        if skip_hidden and not product.is_visible:
+            continue
+        skus, found = map_product(
+            product,
+            brands=lookups.brands,
+            categories=lookups.categories,
+            customs=customs,
+            weight_unit=lookups.weight_unit,
+            dimension_unit=lookups.dimension_unit,
+        )
+        problems += found
+        mapped += skus
+    return mapped, problems
+
+
+def takes_anew(sku: WarehouseSku, existing: Mapping[VariantKey, CatalogRecord]) -> bool:
+    """A SKU this variant did not hold until now: whether another variant holds it must be read."""
+    record = existing.get((sku.product_id, sku.variant_id or 0))
+    return record is None or record.archived or record.sku != sku.sku
+
+
+def decide_page(
+    store_hash: str,
+    products: list[Product],
+    mapped: list[WarehouseSku],
+    existing: Mapping[VariantKey, CatalogRecord],
+    owners: Mapping[str, VariantKey],
+    *,
+    full: bool,
+) -> PageOutcome:
+    """Upserts for new and changed SKUs, archives for what is gone: `existing` is what was last sent for
+    the page's id range (full) or its products (delta); `owners`, who holds each SKU taken anew."""
+    outcome = PageOutcome()
+    holders = dict(owners)
+    seen: set[VariantKey] = set()
+    for sku in mapped:
+        key = (sku.product_id, sku.variant_id or 0)
+        owner = holders.get(sku.sku)
+        if owner is not None and owner != key:
+            outcome.problems.append(
+                f"SKU {sku.sku}: shared by product {owner[0]} variant {owner[1]} and product "
+                f"{key[0]} variant {key[1]}; only the first is synced"
+            )
+            continue
+        holders[sku.sku] = key
+        seen.add(key)
+        upsert(sku, existing.get(key), outcome, store_hash)
+    # A full sync owns the whole id range, so anything unseen there is gone; a delta only knows
+    # about the products it read (a variant removed, a product hidden).
+    on_page = {product.id for product in products}
+    for key, record in existing.items():
+        if key not in seen and not record.archived and (full or record.product_id in on_page):
+            archive(record, outcome, store_hash)
+    return outcome
+
+
+def upsert(sku: WarehouseSku, previous: CatalogRecord | None, outcome: PageOutcome, store_hash: str) -> None:
+    content_hash = sku.content_hash()
+    if previous is not None and not previous.archived and previous.content_hash == content_hash:
+        return  # unchanged: no write, no event
+    if previous is not None and not previous.archived and previous.sku != sku.sku:
+        archive(previous, outcome, store_hash)  # the variant's SKU was renamed
+    generation = previous.generation if previous is not None else 0
+    record = CatalogRecord(
+        sku.product_id, sku.variant_id or 0, sku.sku, content_hash, False, generation, sku.inventory_tracking
+    )
+    outcome.events.append(
+        OutboundEvent(
+            "Product Upserted",
+            store_hash,
+            product_key(store_hash, sku.sku, record.content_key()),
+            sku.model_dump(mode="json"),
+        )
+    )
+    outcome.records.append(record)
+    outcome.upserted += 1
+
+
+def archive(record: CatalogRecord, outcome: PageOutcome, store_hash: str) -> None:
+    """`Product Archived`, under a key of its own generation: a SKU restored later gets a new key."""
+    outcome.events.append(
+        OutboundEvent(
+            "Product Archived",
+            store_hash,
+            product_key(store_hash, record.sku, f"archived-{record.content_key()}"),
+            ArchivedSku(sku=record.sku, product_id=record.product_id, variant_id=record.variant_id or None).model_dump(
+                mode="json"
+            ),
+        )
+    )
+    outcome.records.append(
+        CatalogRecord(
+            record.product_id,
+            record.variant_id,
+            record.sku,
+            record.content_hash,
+            True,
+            record.generation + 1,
+            record.inventory_tracking,
+        )
+    )
+    outcome.archived += 1

@@ -1,0 +1,38 @@
+"""`bcsync inventory push`: a dry run, or a push job queued."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+from bcsync.cli.common import queue_job, state_table, store_client
+from bcsync.inventory.push import push_for
+from bcsync.store.registry import StoreRegistry
+from bigcommerce_client import SYSTEM_CLOCK
+
+
+def cmd_inventory_push(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
+    if not args.dry_run:
+        return queue_job(args, "inventory_push", {"drift": True} if args.drift else {}, out)
+    # A dry run is worked out here, from the stored state: no BigCommerce call, nothing written.
+    table = state_table(args)
+    settings = StoreRegistry(table).get(args.store_hash)
+    client, _ = store_client(settings)
+    with client:
+        plan = push_for(settings, client, table=table, clock=SYSTEM_CLOCK).plan(merge=False)
+    print(
+        f"{args.store_hash}: {len(plan.sellable.by_sku)} SKUs evaluated, {len(plan.changes)} items would change "
+        f"({plan.merged} stock messages waiting), {len(plan.sellable.problems)} SKUs with problems",
+        file=out,
+    )
+    for target, quantity in list(plan.changes.items())[: args.limit]:
+        was = plan.pushed.get(target.key())
+        skus = ", ".join(plan.sellable.skus_of(target))
+        print(
+            f"  SKU {skus}: {target.kind} {target.item_id} at location {target.location_id}: "
+            f"{'-' if was is None else was} → {quantity}",
+            file=out,
+        )
+    for sku, reason in sorted(plan.sellable.problems.items())[: args.limit]:
+        print(f"  ! SKU {sku}: {reason}", file=out)
+    return 0

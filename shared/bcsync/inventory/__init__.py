@@ -1,0 +1,1 @@
+"""Inventory push: what BigCommerce may sell, from what the warehouse has."""

@@ -1,0 +1,140 @@
+"""The `StockInbound` side: stock messages kept, bad items reported, the push made due."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from bcsync.backbone.consumer import dead_letter_never_valid, invalid_fields, open_settings
+from bcsync.backbone.messages import JobMessage, JobQueue, queue_when_due
+from bcsync.errors import NeverValid
+from bcsync.inventory.state import StockState
+from bcsync.store.jobs import JobState
+from bcsync.store.problems import ProblemLog
+from bcsync.store.registry import StoreRegistry
+from bcsync.warehouse.inbound import STOCK_INBOUND, BundleDefinition, StockItem, StockLevel, StockLevelHeader
+from bigcommerce_client import Clock
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+logger = logging.getLogger("bcsync.inventory.receiver")
+
+
+# --- reading stock messages ------------------------------------------------------------------------------
+
+
+def parse_stock_message(body: str) -> tuple[StockLevel | BundleDefinition, list[str]]:
+    """The message and the problems of the items that were left out. Raises NeverValid when the
+    message itself cannot be read (not JSON, no store, no as-of time, no items at all)."""
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        raise NeverValid("not a stock message: the body is not JSON") from None
+    if not isinstance(raw, dict):
+        raise NeverValid("not a stock message: the body is not a JSON object")
+    if raw.get("type") != "Stock Level":
+        try:
+            return STOCK_INBOUND.validate_python(raw), []
+        except ValidationError as error:
+            raise NeverValid(f"not a stock message (invalid: {invalid_fields(error)})") from None
+    try:
+        header = StockLevelHeader.model_validate({name: value for name, value in raw.items() if name != "items"})
+    except ValidationError as error:
+        raise NeverValid(f"not a stock message (invalid: {invalid_fields(error)})") from None
+    items = raw.get("items")
+    if not isinstance(items, list) or not items:
+        raise NeverValid("not a stock message (invalid: items - a non-empty list is needed)")
+    valid: dict[tuple[str, str], StockItem] = {}
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            parsed = StockItem.model_validate(item)
+        except ValidationError as error:
+            problems.append(f"item {index} ({_describe(item)}): {_reasons(error)}")
+            continue
+        key = (parsed.sku, parsed.location)
+        if key in valid:
+            problems.append(f"item {index} ({_describe(item)}): listed twice in one message; the last one counts")
+        valid[key] = parsed
+    return StockLevel.model_construct(**header.model_dump(), items=list(valid.values())), problems
+
+
+def _reasons(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, issue['loc'])) or 'item'}: {issue['msg']}" for issue in error.errors())
+
+
+def _describe(item: Any) -> str:
+    if not isinstance(item, dict):
+        return "not an object"
+    return f"SKU {str(item.get('sku'))[:80]!r} at {str(item.get('location'))[:40]!r}"
+
+
+@dataclass
+class StockReceiver:
+    """The `StockInbound` side: keep, report, make the push due. No BigCommerce call."""
+
+    registry: StoreRegistry
+    table: Table
+    job_state: JobState
+    queue: JobQueue
+    sqs: Any
+    dlq_url: str
+    clock: Clock
+    debounce_seconds: float
+    figures: dict[str, int] = field(default_factory=dict)
+
+    def record(self, record: SQSRecord) -> None:
+        try:
+            message, problems = parse_stock_message(record.body)
+            settings = open_settings(self.registry, message.store_hash, what="stock message")
+        except NeverValid as verdict:
+            self._count("stock_messages_dead_lettered")
+            dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
+            return
+        if settings is None:
+            return  # a disabled store: dropped, already logged
+        stock = StockState(self.table, settings.store_hash)
+        if isinstance(message, BundleDefinition):
+            components: dict[str, int] = {}
+            for component in message.components:
+                components[component.sku] = components.get(component.sku, 0) + component.quantity
+            stock.save_bundle(message.bundle_sku, components)
+            self._count("bundles_defined")
+        else:
+            sent = int(record.attributes.sent_timestamp or 0) / 1000
+            if message.items:
+                try:
+                    stock.receive(message, received_at=sent or self.clock.now())
+                except ValueError as too_large:
+                    self._count("stock_messages_dead_lettered")
+                    dead_letter_never_valid(self.sqs, self.dlq_url, record, NeverValid(str(too_large)))
+                    return
+            self._report(settings.store_hash, problems)
+            self._count("stock_messages_received")
+            self._count("stock_items_received", len(message.items))
+        queue_when_due(
+            self.job_state,
+            self.queue,
+            JobMessage(job="inventory_push", store_hash=settings.store_hash, trigger="stock"),
+            now=self.clock.now(),
+            debounce_seconds=self.debounce_seconds,
+        )
+
+    def _report(self, store_hash: str, problems: list[str]) -> None:
+        if not problems:
+            return
+        self._count("stock_items_refused", len(problems))
+        log = ProblemLog(self.table, store_hash)
+        for problem in problems:
+            log.add("stock_item", problem.split(":", 1)[0], problem)
+        logger.warning("stock items refused", extra={"store_hash": store_hash, "problems": problems[:20]})
+
+    def _count(self, figure: str, amount: int = 1) -> None:
+        self.figures[figure] = self.figures.get(figure, 0) + amount

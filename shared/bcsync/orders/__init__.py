@@ -1,0 +1,1 @@
+"""Order import: paid orders to the warehouse, once per version."""

@@ -1,0 +1,1 @@
+"""Tracking writeback: each warehouse shipment becomes exactly one BigCommerce shipment."""

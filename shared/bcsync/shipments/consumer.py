@@ -1,0 +1,114 @@
+"""The `ShipmentsInbound` queue: Powertools BatchProcessor, idempotency per shipment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import process_partial_response
+
+from bcsync.backbone.consumer import (
+    StoreClients,
+    batch_processor,
+    dead_letter_never_valid,
+)
+from bcsync.backbone.idempotency import flag_duplicate
+from bcsync.errors import NeverValid
+from bcsync.orders.in_flight import InFlightOrders
+from bcsync.orders.state import OrderState
+from bcsync.shipments.state import SHIPMENT_RECORD_DAYS, ShipmentLog
+from bcsync.shipments.writeback import Writeback, parse_message
+from bcsync.store.problems import ProblemLog
+from bcsync.warehouse.inbound import (
+    ShipmentConfirmed,
+)
+from bigcommerce_client import CallCounter, Clock
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@dataclass
+class ShipmentsConsumer:
+    """The `ShipmentsInbound` queue: Powertools BatchProcessor, one record's failure its own."""
+
+    stores: StoreClients
+    table: Table
+    sqs: Any
+    dlq_url: str
+    persistence: BasePersistenceLayer
+    clock: Clock
+    retention_days: int = 90
+    on_figures: Callable[[dict[str, int]], None] | None = None
+    calls: CallCounter = field(default_factory=CallCounter)
+
+    def __post_init__(self) -> None:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+        self._processor = batch_processor()
+        self._idempotency = IdempotencyConfig(
+            event_key_jmespath="[store_hash, warehouse_shipment_id]",
+            expires_after_seconds=SHIPMENT_RECORD_DAYS * 86_400,
+            response_hook=flag_duplicate,
+        )
+        self._confirm_once: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="shipment", persistence_store=self.persistence, config=self._idempotency
+        )(self._confirm)
+        self.figures: dict[str, int] = {}
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.figures = {"shipments_written": 0}
+        calls_before, limited_before = self.calls.total(), self.calls.rate_limited()
+        self._idempotency.register_lambda_context(context)
+        try:
+            return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
+                event=event, record_handler=self._record, processor=self._processor, context=context
+            )
+        finally:  # a batch whose every record failed is reported too
+            self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
+            self.figures["bigcommerce_429s"] = self.calls.rate_limited() - limited_before
+            if self.on_figures is not None:
+                self.on_figures(dict(self.figures))
+
+    def count(self, figure: str, amount: int = 1) -> None:
+        self.figures[figure] = self.figures.get(figure, 0) + amount
+
+    def _record(self, record: SQSRecord) -> None:
+        try:
+            message = parse_message(record.body)
+            opened = self.stores.open(message.store_hash)
+            if opened is None:
+                return  # a disabled store: dropped, already logged
+            settings, client = opened
+            writeback = Writeback(
+                settings=settings,
+                client=client,
+                orders=OrderState(self.table, settings.store_hash, retention_days=self.retention_days),
+                log=ShipmentLog(self.table, settings.store_hash),
+                problems=ProblemLog(self.table, settings.store_hash),
+                count=self.count,
+                in_flight=InFlightOrders(self.table, settings.store_hash, retention_days=self.retention_days),
+                clock=self.clock,
+            )
+            if isinstance(message, ShipmentConfirmed):
+                result = self._confirm_once(shipment=message.model_dump(mode="json"), writeback=writeback)
+                if result.get("duplicate"):
+                    self.count("duplicates_suppressed")
+            else:
+                writeback.record_status(message)
+        except NeverValid as verdict:
+            self.count("dead_lettered")
+            dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
+            return
+        sent = int(record.attributes.sent_timestamp or 0) / 1000
+        if sent:
+            lag = max(int(self.clock.now() - sent), 0)
+            self.figures["writeback_lag_max_seconds"] = max(self.figures.get("writeback_lag_max_seconds", 0), lag)
+
+    @staticmethod
+    def _confirm(shipment: dict[str, Any], writeback: Writeback) -> dict[str, Any]:
+        return writeback.confirm(ShipmentConfirmed.model_validate(shipment))

@@ -1,0 +1,37 @@
+"""The tracking writeback function: the `ShipmentsInbound` queue, one shipment's failure its own."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from bcsync.backbone.consumer import StoreClients, client_factory_for
+from bcsync.backbone.function import ColdStart, Reports
+from bcsync.errors import ConfigurationError
+from bcsync.shipments.consumer import ShipmentsConsumer
+from bcsync.store.credentials import CredentialStore
+from bcsync.store.registry import StoreRegistry
+from bigcommerce_client import CallCounter
+
+
+def build_function(reports: Reports | None = None, start: ColdStart | None = None) -> ShipmentsConsumer:
+    """What `functions/tracking_writeback/app.py` runs: made once, from the environment."""
+    start = start or ColdStart.from_env()
+    config, aws, clock, table = start.config, start.aws, start.clock, start.table
+    if not config.shipments_dlq_url:
+        raise ConfigurationError("bcsync is not configured: BCSYNC_SHIPMENTS_DLQ_URL is needed")
+    calls = CallCounter()
+    return ShipmentsConsumer(
+        stores=StoreClients(
+            registry=StoreRegistry(table),
+            credentials=CredentialStore(client=aws.client("secretsmanager")),
+            client_factory=client_factory_for(config, clock=clock, counter=calls),
+        ),
+        table=table,
+        sqs=aws.client("sqs"),
+        dlq_url=config.shipments_dlq_url,
+        persistence=DynamoDBPersistenceLayer(table_name=config.idempotency_table, boto3_client=aws.client("dynamodb")),
+        clock=clock,
+        retention_days=config.order_retention_days,
+        on_figures=(lambda figures: reports.batch("tracking writeback batch", figures)) if reports else None,
+        calls=calls,
+    )

@@ -1,0 +1,52 @@
+"""The shipment record: posting, then done, per warehouse shipment."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from bcsync.store import keys
+from bcsync.store.dynamo import now_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+SHIPMENT_RECORD_DAYS = 90
+
+
+def marker(warehouse_shipment_id: str) -> str:
+    """Written into the shipment's `comments`: how any later run recognises a shipment as ours."""
+    return f"[bcsync shipment {warehouse_shipment_id}]"
+
+
+class ShipmentLog:
+    """Per warehouse shipment: posting → done, with BigCommerce's shipment id."""
+
+    def __init__(self, table: Table, store_hash: str) -> None:
+        self._table = table
+        self._store_hash = store_hash
+
+    def state(self, warehouse_shipment_id: str) -> str | None:
+        item = self._table.get_item(
+            Key=keys.shipment(self._store_hash, warehouse_shipment_id), ConsistentRead=True
+        ).get("Item")
+        return str(item["state"]) if item else None
+
+    def posting(self, warehouse_shipment_id: str, order_id: int) -> None:
+        self._table.put_item(
+            Item={
+                **keys.shipment(self._store_hash, warehouse_shipment_id),
+                "state": "posting",
+                "order_id": order_id,
+                "updated_at": now_iso(),
+                "expires_at": int(time.time()) + SHIPMENT_RECORD_DAYS * 86_400,
+            }
+        )
+
+    def done(self, warehouse_shipment_id: str, bigcommerce_shipment_id: int) -> None:
+        self._table.update_item(
+            Key=keys.shipment(self._store_hash, warehouse_shipment_id),
+            UpdateExpression="SET #state = :done, bigcommerce_shipment_id = :id, updated_at = :now",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":done": "done", ":id": bigcommerce_shipment_id, ":now": now_iso()},
+        )

@@ -1,0 +1,234 @@
+"""Tracking writeback: each warehouse shipment becomes exactly one BigCommerce shipment.
+
+Exactly once, in two layers:
+- Powertools idempotency (in `shipments.consumer`), keyed by store + warehouse shipment id: a duplicate
+  delivery returns the stored result with no BigCommerce call, and two invocations holding one shipment
+  never run at once (the second is retried after the first's in-progress lease).
+- A shipment record written *before* the POST ("posting") and marked done after. A run that finds
+  "posting" - a crash, a timeout or a connection dropped after BigCommerce acted, in whichever
+  process - lists the order's shipments and looks for our marker in `comments` before posting again.
+Steady state: one BigCommerce call per shipment (two when the store completes orders).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from bcsync.backbone import cutpoints
+from bcsync.backbone.consumer import (
+    invalid_fields,
+)
+from bcsync.errors import NeverValid
+from bcsync.orders.in_flight import InFlightOrders
+from bcsync.orders.state import OrderRecord, OrderState
+from bcsync.shipments.decide import (
+    SHIPPED,
+    StatusRules,
+    WarehouseStatus,
+    move_on_pickup,
+    move_on_shipment,
+    move_on_status,
+)
+from bcsync.shipments.state import ShipmentLog, marker
+from bcsync.store.problems import ProblemLog
+from bcsync.store.settings import StoreSettings
+from bcsync.warehouse.inbound import (
+    SHIPMENTS_INBOUND,
+    OrderAcknowledged,
+    OrderBackordered,
+    OrderRejected,
+    ShipmentConfirmed,
+    ShipmentsInboundMessage,
+)
+from bigcommerce_client import BigCommerceClient, Clock, UnprocessableError
+from bigcommerce_client.carriers import map_carrier
+from bigcommerce_client.models import ShipmentCreate, ShipmentItem
+
+logger = logging.getLogger("bcsync.shipments.writeback")
+
+
+def parse_message(body: str) -> ShipmentsInboundMessage:
+    try:
+        return SHIPMENTS_INBOUND.validate_json(body)
+    except ValidationError as error:
+        raise NeverValid(f"not a shipments message (invalid: {invalid_fields(error)})") from None
+
+
+@dataclass
+class Writeback:
+    """One store's writeback, for one batch: built per store by the consumer."""
+
+    settings: StoreSettings
+    client: BigCommerceClient
+    orders: OrderState
+    log: ShipmentLog
+    problems: ProblemLog
+    count: Callable[[str], None]
+    in_flight: InFlightOrders
+    clock: Clock
+
+    @property
+    def store_hash(self) -> str:
+        return self.settings.store_hash
+
+    @property
+    def rules(self) -> StatusRules:
+        return StatusRules.of(self.settings)
+
+    def _move(self, order_id: int, status: int | None, *, current: int | None = None) -> None:
+        """Move the order to `status` if that is forward from what BigCommerce says now: read first (one
+        GET: the order may have been cancelled, shipped by hand or completed since the warehouse's message
+        was sent), unless the caller knows it (`current`: the status BigCommerce has just set itself)."""
+        if status is None:
+            return
+        if current is None:
+            current = self.client.get_order(order_id).status_id
+        if self.rules.moves_forward(current, status):
+            self.client.update_order_status(order_id, status)
+        else:
+            self.count("status_moves_declined")
+            logger.info(
+                "status not moved backwards",
+                extra={"store_hash": self.store_hash, "order_id": order_id, "status_id": current, "to": status},
+            )
+
+    def handle(self, message: ShipmentsInboundMessage) -> dict[str, Any]:
+        if isinstance(message, ShipmentConfirmed):
+            return self.confirm(message)
+        return self.record_status(message)
+
+    # --- Shipment Confirmed ----------------------------------------------------------------------
+
+    def confirm(self, message: ShipmentConfirmed) -> dict[str, Any]:
+        record = self._order(message.order_id)
+        if record.state == "cancelled":
+            raise NeverValid(f"order {message.order_id} was cancelled; its shipment is not written back")
+        if message.pickup:
+            return self._pickup(message)
+        if not message.tracking_number.strip():
+            raise NeverValid(f"shipment {message.warehouse_shipment_id}: no tracking number")
+        state = self.log.state(message.warehouse_shipment_id)
+        if state == "done":
+            self.count("duplicates_suppressed")
+            return {"action": "duplicate"}
+        address_id, items = self._items(message, record)
+        quantities = {item.order_product_id: item.quantity for item in items}
+        if state == "posting":  # an earlier attempt may have created it before it died
+            found = self._find_ours(message)
+            if found is not None:
+                self._record_shipment(message, record, quantities)
+                self.log.done(message.warehouse_shipment_id, found)
+                self.count("duplicates_suppressed")
+                return {"action": "found", "bigcommerce_shipment_id": found}
+        carrier = map_carrier(message.carrier, self.settings.carrier_map)
+        if carrier is None and message.carrier.strip():
+            self.count("carriers_unmapped")
+            logger.warning("carrier not mapped", extra={"store_hash": self.store_hash, "carrier": message.carrier})
+        body = ShipmentCreate(
+            order_address_id=address_id,
+            items=items,
+            tracking_number=message.tracking_number.strip(),
+            tracking_carrier=carrier or "",
+            tracking_link=message.tracking_link or "",
+            shipping_method=message.service,
+            comments=marker(message.warehouse_shipment_id),
+        )
+        self.log.posting(message.warehouse_shipment_id, message.order_id)
+        cutpoints.reached(cutpoints.BEFORE_SHIPMENT_POST)
+        try:
+            shipment = self.client.create_shipment(message.order_id, body)
+        except UnprocessableError as refused:
+            raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
+        cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
+        self._record_shipment(message, record, quantities)
+        self.log.done(message.warehouse_shipment_id, shipment.id)
+        self.count("shipments_written")
+        if self.rules.complete_orders:
+            # The shipment just written back covers the order's last lines: BigCommerce has it Shipped.
+            self._move(message.order_id, move_on_shipment(self._order(message.order_id), self.rules), current=SHIPPED)
+        return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
+
+    def _record_shipment(self, message: ShipmentConfirmed, record: OrderRecord, quantities: dict[int, int]) -> None:
+        """On the order (what is left to ship) and on its stock in flight (the warehouse's next snapshot
+        counts what left the building)."""
+        self.orders.record_shipment(message.order_id, message.warehouse_shipment_id, quantities)
+        skus: dict[str, int] = {}
+        for order_product_id, quantity in quantities.items():
+            line = record.line(order_product_id)
+            if line is not None:
+                skus[str(line["sku"])] = skus.get(str(line["sku"]), 0) + quantity
+        self.in_flight.record_shipment(message.order_id, message.warehouse_shipment_id, skus, at=self.clock.now())
+
+    def _order(self, order_id: int) -> OrderRecord:
+        record = self.orders.get(order_id)
+        if record is None or record.version == 0:
+            raise NeverValid(f"order {order_id} is not one bcsync sent to the warehouse for store {self.store_hash}")
+        return record
+
+    def _items(self, message: ShipmentConfirmed, record: OrderRecord) -> tuple[int, list[ShipmentItem]]:
+        """BigCommerce's line ids and address for the warehouse's lines; every doubt is a refusal."""
+        quantities: dict[int, int] = {}
+        for line in message.lines:
+            if line.order_product_id is not None:
+                known = record.line(line.order_product_id)
+                if known is None:
+                    raise NeverValid(f"line {line.order_product_id} is not on order {message.order_id}")
+                order_product_id = line.order_product_id
+            else:
+                matches = [known for known in record.lines if known["sku"] == line.sku]
+                if len(matches) != 1:
+                    problem = "not on" if not matches else "on more than one line of"
+                    raise NeverValid(f"SKU {line.sku} is {problem} order {message.order_id}; send order_product_id")
+                order_product_id = int(matches[0]["order_product_id"])
+            quantities[order_product_id] = quantities.get(order_product_id, 0) + line.quantity
+        for order_product_id, quantity in quantities.items():
+            left = record.unshipped(order_product_id, besides=message.warehouse_shipment_id)
+            if quantity > left:
+                raise NeverValid(
+                    f"line {order_product_id} of order {message.order_id}: {quantity} shipped, {left} left to ship"
+                )
+        addresses = {record.line(opid)["order_address_id"] for opid in quantities}  # type: ignore[index]
+        if message.order_address_id is not None:
+            addresses.add(message.order_address_id)
+        if len(addresses) != 1 or None in addresses:
+            raise NeverValid(f"shipment {message.warehouse_shipment_id}: its lines are not on one shipping address")
+        items = [ShipmentItem(order_product_id=opid, quantity=quantity) for opid, quantity in quantities.items()]
+        return int(addresses.pop()), items
+
+    def _find_ours(self, message: ShipmentConfirmed) -> int | None:
+        tag = marker(message.warehouse_shipment_id)
+        return next((s.id for s in self.client.list_shipments(message.order_id) if tag in s.comments), None)
+
+    def _pickup(self, message: ShipmentConfirmed) -> dict[str, Any]:
+        status = move_on_pickup(self.rules)
+        if status is None:
+            raise NeverValid(f"shipment {message.warehouse_shipment_id} is a pickup, and the store takes none")
+        self._move(message.order_id, status)
+        self.count("pickups_ready")
+        return {"action": "awaiting_pickup"}
+
+    # --- Order Acknowledged / Rejected / Backordered ---------------------------------------------
+
+    def record_status(self, message: OrderAcknowledged | OrderRejected | OrderBackordered) -> dict[str, Any]:
+        record = self._order(message.order_id)
+        status: WarehouseStatus
+        if isinstance(message, OrderRejected):
+            status, reason = "rejected", message.reason
+            self.count("warehouse_rejections")
+            self.problems.add("warehouse_rejection", str(record.order_id), message.reason)
+            logger.warning(
+                "warehouse rejected an order", extra={"store_hash": self.store_hash, "order_id": record.order_id}
+            )
+        elif isinstance(message, OrderBackordered):
+            status, reason = "backordered", ", ".join(message.skus)
+        else:
+            status, reason = "acknowledged", ""
+        if not self.orders.set_warehouse_status(message.order_id, status, reason):
+            raise NeverValid(f"order {message.order_id}: its record expired before the warehouse's {status} arrived")
+        self._move(message.order_id, move_on_status(status, record, self.rules))
+        return {"action": status}

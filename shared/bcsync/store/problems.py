@@ -1,0 +1,46 @@
+"""What an operator must see for a store (`bcsync status`): one item per problem."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from bcsync.store import keys
+from bcsync.store.dynamo import now_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+class ProblemLog:
+    """What an operator must see for a store (`bcsync status`): one item per problem, newest text wins,
+    kept 30 days. One partition per store, read with one query."""
+
+    RETENTION_SECONDS = 30 * 86_400
+
+    def __init__(self, table: Table, store_hash: str) -> None:
+        self._table = table
+        self._store_hash = store_hash
+
+    def add(self, kind: str, subject: str, text: str) -> None:
+        self._table.put_item(
+            Item={
+                **keys.problem(self._store_hash, kind, subject),
+                "kind": kind,
+                "subject": subject,
+                "text": text[:1000],
+                "at": now_iso(),
+                "expires_at": int(time.time()) + self.RETENTION_SECONDS,
+            }
+        )
+
+    def clear(self, kind: str, subject: str) -> None:
+        self._table.delete_item(Key=keys.problem(self._store_hash, kind, subject))
+
+    def list(self) -> list[dict[str, str]]:
+        items = self._table.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": keys.problems(self._store_hash)},
+            ConsistentRead=True,
+        ).get("Items", [])
+        return [{name: str(item[name]) for name in ("kind", "subject", "text", "at")} for item in items]

@@ -1,0 +1,1 @@
+"""The warehouse contract: the events bcsync publishes and the messages it reads."""

@@ -1,0 +1,118 @@
+"""Inbound messages from the warehouse (docs/design.md, "Inbound messages").
+
+Plain JSON bodies on SQS, each `{type, schema_version, store_hash, ...}`. A message that can
+never be valid is moved to its queue's DLQ by the handler, with the reason and the source
+message id as message attributes, and reported as processed; transient failures go back
+through `batchItemFailures` and SQS redrive dead-letters them after maxReceiveCount.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from bcsync.store.settings import StoreHash
+
+
+class InboundModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    schema_version: Literal[1] = 1
+    store_hash: StoreHash
+
+
+class ShipmentLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_product_id: int | None = Field(default=None, gt=0)
+    sku: str | None = Field(default=None, min_length=1, max_length=255)
+    quantity: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _names_a_line(self) -> ShipmentLine:
+        if self.order_product_id is None and self.sku is None:
+            raise ValueError("a shipment line needs order_product_id or sku")
+        return self
+
+
+class ShipmentConfirmed(InboundModel):
+    type: Literal["Shipment Confirmed"]
+    order_id: int = Field(gt=0)
+    warehouse_shipment_id: str = Field(min_length=1, max_length=200)
+    tracking_number: str = Field(default="", max_length=50)
+    carrier: str = Field(default="", max_length=100)
+    service: str = Field(default="", max_length=200)
+    tracking_link: str | None = Field(default=None, max_length=500)
+    lines: list[ShipmentLine] = Field(min_length=1)
+    order_address_id: int | None = Field(default=None, gt=0)
+    pickup: bool = False
+
+
+class OrderAcknowledged(InboundModel):
+    type: Literal["Order Acknowledged"]
+    order_id: int = Field(gt=0)
+
+
+class OrderRejected(InboundModel):
+    type: Literal["Order Rejected"]
+    order_id: int = Field(gt=0)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OrderBackordered(InboundModel):
+    type: Literal["Order Backordered"]
+    order_id: int = Field(gt=0)
+    skus: list[str] = Field(default_factory=list)
+
+
+ShipmentsInboundMessage = Annotated[
+    ShipmentConfirmed | OrderAcknowledged | OrderRejected | OrderBackordered, Field(discriminator="type")
+]
+
+
+# Quantities are whole numbers as JSON has them: "5" or 5.0 is a warehouse bug to report, not to guess at.
+Quantity = Annotated[int, Field(strict=True, ge=0)]
+
+
+class StockItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sku: str = Field(min_length=1, max_length=255)
+    location: str = Field(min_length=1, max_length=100)
+    fulfillable: Quantity
+    exception: Quantity = 0
+
+
+class StockLevelHeader(InboundModel):
+    """A `Stock Level` message but its items, which are read one by one: a bad item is reported, and
+    never stops the others."""
+
+    type: Literal["Stock Level"]
+    as_of: AwareDatetime
+    # full: every SKU at the locations the message names; a SKU stored for such a location and missing
+    # from the message has nothing there any more. delta: only the SKUs listed changed.
+    mode: Literal["full", "delta"]
+
+
+class StockLevel(StockLevelHeader):
+    items: list[StockItem] = Field(min_length=1)
+
+
+class BundleComponent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=255)
+    quantity: int = Field(gt=0)
+
+
+class BundleDefinition(InboundModel):
+    type: Literal["Bundle Definition"]
+    bundle_sku: str = Field(min_length=1, max_length=255)
+    components: list[BundleComponent] = Field(min_length=1)
+
+
+StockInboundMessage = Annotated[StockLevel | BundleDefinition, Field(discriminator="type")]
+
+SHIPMENTS_INBOUND: TypeAdapter[ShipmentsInboundMessage] = TypeAdapter(ShipmentsInboundMessage)
+STOCK_INBOUND: TypeAdapter[StockInboundMessage] = TypeAdapter(StockInboundMessage)

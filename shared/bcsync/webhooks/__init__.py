@@ -1,0 +1,1 @@
+"""Webhooks: BigCommerce's deliveries received, verified and debounced; hooks registered."""

@@ -1,0 +1,192 @@
+"""Webhooks: BigCommerce says something changed; we mark the store's job due, once per window.
+
+A delivery never fetches the resource it names. An order or product change opens a debounce
+window on the store's job (`JobState.mark_due`) and queues one job message due at the window's
+end; every change inside the window is covered by that one list query. A product deletion
+carries the id a delta query cannot see, so it queues an archive of that product at once.
+
+Every genuine delivery gets a 2xx, duplicates included (a non-2xx makes BigCommerce retry and,
+in the end, deactivate the hook). 401, 400 and 413 go only to requests that are not genuine:
+no or wrong secret, a body that is not a BigCommerce delivery, one larger than any of them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bcsync.backbone.idempotency import flag_duplicate
+from bcsync.backbone.messages import JobMessage, JobQueue, queue_when_due
+from bcsync.errors import CredentialsError
+from bcsync.store.jobs import JobState
+from bcsync.store.settings import JobName
+from bigcommerce_client import Clock, validate_store_hash
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from bcsync.store.credentials import CredentialStore
+
+
+# BigCommerce echoes the custom headers a hook was registered with on every delivery.
+SECRET_HEADER = "X-Bcsync-Webhook-Secret"  # noqa: S105 - a header's name
+# BigCommerce's payloads carry ids only (a few hundred bytes); anything near this is not one of them.
+MAX_BODY_BYTES = 16_384
+DEFAULT_DEBOUNCE_SECONDS = 5.0
+# BigCommerce retries a failed delivery for up to about two days: remember what we took that long.
+DUPLICATE_WINDOW_SECONDS = 2 * 86_400
+
+PRODUCT_DELETED = "store/product/deleted"
+# The scopes the jobs need, and which job each one makes due. No inventory scopes: our own
+# absolute pushes would fire them.
+HOOK_SCOPES: dict[str, JobName] = {
+    "store/order/created": "order_import",
+    "store/order/updated": "order_import",
+    "store/order/statusUpdated": "order_import",
+    "store/product/created": "product_sync",
+    "store/product/updated": "product_sync",
+    PRODUCT_DELETED: "product_sync",
+    "store/sku/created": "product_sync",
+    "store/sku/updated": "product_sync",
+    "store/sku/deleted": "product_sync",
+}
+
+Outcome = Literal["accepted", "duplicate", "ignored", "rejected"]
+RejectReason = Literal["too_large", "unknown_store", "missing_secret", "wrong_secret", "malformed", "wrong_store"]
+
+
+class DeliveryData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(min_length=1, max_length=64)
+    id: int = Field(ge=0)
+
+
+class Delivery(BaseModel):
+    """A BigCommerce webhook payload (docs/webhooks/callbacks in the API specs)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    scope: str = Field(pattern=r"^store/[A-Za-z/_*]{1,100}$")
+    store_id: str = Field(max_length=32)
+    data: DeliveryData
+    hash: str = Field(min_length=1, max_length=128)
+    created_at: int = Field(ge=0)
+    producer: str = Field(max_length=64)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: int
+    outcome: Outcome
+    reason: RejectReason | None = None
+    action: str = ""  # queued | coalesced | archive | ignored
+
+    def body(self) -> dict[str, str]:
+        # Rejections say only what an honest sender needs to fix; nothing about the store or its secret.
+        # Every 401 reads the same, so a stranger cannot tell a connected store from any other hash
+        # (the log line and the metric keep the exact reason).
+        reason = "unauthorized" if self.status == 401 else self.reason
+        return {"outcome": self.outcome, **({"reason": reason} if reason else {})}
+
+
+def _reject(status: int, reason: RejectReason) -> Verdict:
+    return Verdict(status=status, outcome="rejected", reason=reason)
+
+
+class WebhookReceiver:
+    def __init__(
+        self,
+        *,
+        credentials: CredentialStore,
+        job_state: JobState,
+        queues: Mapping[JobName, JobQueue],
+        clock: Clock,
+        persistence: BasePersistenceLayer,
+        debounce_seconds: float = DEFAULT_DEBOUNCE_SECONDS,
+    ) -> None:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+        missing = sorted(set(HOOK_SCOPES.values()) - set(queues))
+        if missing:
+            raise ValueError(f"the webhook receiver needs the job queues of {', '.join(missing)}")
+        self._credentials = credentials
+        self._job_state = job_state
+        self._queues = queues
+        self._clock = clock
+        self._debounce = debounce_seconds
+        # A retried delivery repeats scope, hash and created_at; two real changes of one order may
+        # share a hash (it covers `data` only) but not created_at as well.
+        self._idempotency = IdempotencyConfig(
+            event_key_jmespath="[store_hash, scope, hash, created_at]",
+            expires_after_seconds=DUPLICATE_WINDOW_SECONDS,
+            response_hook=flag_duplicate,
+        )
+        self._route_once: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="delivery", persistence_store=persistence, config=self._idempotency
+        )(self._route)
+
+    def receive(
+        self, *, store_hash: str, headers: Mapping[str, str], body: str, context: LambdaContext | None = None
+    ) -> Verdict:
+        if len(body.encode()) > MAX_BODY_BYTES:
+            return _reject(413, "too_large")
+        try:
+            validate_store_hash(store_hash)
+            expected = self._credentials.get(store_hash).webhook_secret.get_secret_value()
+        except (ValueError, CredentialsError):
+            return _reject(401, "unknown_store")
+        given = next((value for name, value in headers.items() if name.lower() == SECRET_HEADER.lower()), None)
+        if not given:
+            return _reject(401, "missing_secret")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return _reject(401, "wrong_secret")
+        try:
+            delivery = Delivery.model_validate(json.loads(body))
+        except (ValueError, ValidationError):
+            return _reject(400, "malformed")
+        if delivery.producer != f"stores/{store_hash}":
+            # A delivery naming store A, sent to store B's endpoint with B's secret, is never B's.
+            return _reject(400, "wrong_store")
+        if context is not None:
+            self._idempotency.register_lambda_context(context)
+        answer = self._route_once(
+            delivery={
+                "store_hash": store_hash,
+                "scope": delivery.scope,
+                "hash": delivery.hash,
+                "created_at": delivery.created_at,
+                "resource_id": delivery.data.id,
+            }
+        )
+        if answer.get("duplicate"):
+            return Verdict(status=200, outcome="duplicate", action=str(answer.get("action", "")))
+        outcome: Outcome = "ignored" if answer["action"] == "ignored" else "accepted"
+        return Verdict(status=200, outcome=outcome, action=str(answer["action"]))
+
+    def _route(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        store_hash, scope = str(delivery["store_hash"]), str(delivery["scope"])
+        job = HOOK_SCOPES.get(scope)
+        if job is None:
+            return {"action": "ignored"}
+        if scope == PRODUCT_DELETED:
+            message = JobMessage(
+                job=job,
+                store_hash=store_hash,
+                trigger="webhook",
+                options={"deleted_product_ids": [int(delivery["resource_id"])]},
+            )
+            self._queues[job].send(message)
+            return {"action": "archive"}
+        message = JobMessage(job=job, store_hash=store_hash, trigger="webhook")
+        if not queue_when_due(
+            self._job_state, self._queues[job], message, now=self._clock.now(), debounce_seconds=self._debounce
+        ):
+            return {"action": "coalesced"}
+        return {"action": "queued"}

@@ -1,0 +1,99 @@
+"""Rules the template must keep that no emulator checks: what a deploy to a real account would accept."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from local_runtime import expanded_template
+from tests.unit.test_inbound_and_settings import API_URLS
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags read as plain values."""
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+@pytest.mark.parametrize(("url", "allowed"), API_URLS)
+def test_the_api_url_parameter_takes_what_the_functions_take(url: str, allowed: bool) -> None:
+    parameter = yaml.load(TEMPLATE.read_text(), Loader=_Loader)["Parameters"]["BigCommerceApiUrl"]  # noqa: S506
+    assert bool(re.fullmatch(parameter["AllowedPattern"], url)) is allowed
+
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def test_what_sam_delete_leaves_is_what_the_operations_guide_lists() -> None:
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_Loader)["Resources"]  # noqa: S506
+    retained = {name for name, spec in resources.items() if spec.get("DeletionPolicy") == "Retain"}
+    table = OPERATIONS.read_text().split("<!-- retained -->")[1].split("<!-- /retained -->")[0]
+    listed = {row.split("|")[1].strip() for row in table.strip().splitlines()[2:]}
+    assert retained == listed
+    # Kept on replacement as well, or an update that replaces one deletes the data it holds.
+    assert all(resources[name].get("UpdateReplacePolicy") == "Retain" for name in retained)
+
+
+def test_what_the_bus_cannot_deliver_is_retried_then_kept_and_alarmed() -> None:
+    resources = yaml.load(TEMPLATE.read_text(), Loader=_Loader)["Resources"]  # noqa: S506
+    bus_rules = {name: spec for name, spec in resources.items()
+                 if spec["Type"] == "AWS::Events::Rule" and "EventBusName" in spec["Properties"]}  # fmt: skip
+    assert bus_rules, "the event bus has no rule"
+    for name, rule in bus_rules.items():
+        for target in rule["Properties"]["Targets"]:
+            assert target.get("RetryPolicy", {}).get("MaximumEventAgeInSeconds"), f"{name}: no retry policy"
+            assert "DeadLetterConfig" in target, f"{name}: an undeliverable event would be dropped"
+    alarmed = {
+        spec["Properties"].get("MetricName") for spec in resources.values() if spec["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert "ApproximateAgeOfOldestMessage" in alarmed  # a warehouse that stopped reading is noticed
+
+
+CLOUDWATCH_NEEDS = {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
+def _cloudwatch_may_use(key: dict[str, Any]) -> bool:
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        principal = statement.get("Principal", {}).get("Service", [])
+        actions = statement.get("Action", [])
+        services = {principal} if isinstance(principal, str) else set(principal)
+        granted = {actions} if isinstance(actions, str) else set(actions)
+        if statement["Effect"] == "Allow" and "cloudwatch.amazonaws.com" in services and granted >= CLOUDWATCH_NEEDS:
+            return True
+    return False
+
+
+def test_every_alarm_can_publish_to_its_topic() -> None:
+    """CloudWatch publishes to an encrypted topic only with a key whose policy lets it use the key: the
+    AWS-managed `alias/aws/sns` has a policy nobody can change, so alarms sent there reach nobody."""
+    resources = expanded_template()["Resources"]
+    topics = {
+        action["Ref"]
+        for spec in resources.values()
+        if spec["Type"] == "AWS::CloudWatch::Alarm"
+        for action in spec["Properties"].get("AlarmActions", [])
+    }
+    assert topics
+    for topic in topics:
+        key = resources[topic]["Properties"].get("KmsMasterKeyId")
+        if key is None:
+            continue  # unencrypted: CloudWatch can publish
+        assert isinstance(key, dict) and "Ref" in key, f"{topic}: {key} is a key CloudWatch cannot be let use"
+        assert _cloudwatch_may_use(resources[key["Ref"]]), f"{topic}: its key's policy does not let CloudWatch use it"
+
+
+def test_every_http_api_logs_each_request_without_its_headers() -> None:
+    resources = expanded_template()["Resources"]
+    stages = [spec for spec in resources.values() if spec["Type"] == "AWS::ApiGatewayV2::Stage"]
+    assert stages
+    for stage in stages:
+        settings = stage["Properties"].get("AccessLogSettings")
+        assert settings is not None, f"{stage['Properties'].get('ApiId')}: no access logs"
+        assert "$context.status" in settings["Format"] and "header" not in settings["Format"].lower()

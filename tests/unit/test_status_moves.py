@@ -1,0 +1,85 @@
+"""The writeback's status moves, one row per rule: which BigCommerce status bcsync moves an order to."""
+
+from __future__ import annotations
+
+import pytest
+
+from bcsync.orders.state import OrderRecord
+from bcsync.shipments.decide import (
+    AWAITING_PICKUP,
+    AWAITING_SHIPMENT,
+    COMPLETED,
+    StatusRules,
+    WarehouseStatus,
+    move_on_pickup,
+    move_on_shipment,
+    move_on_status,
+)
+
+LINES = [{"order_product_id": 1, "sku": "A", "quantity": 2, "order_address_id": 9}]
+
+
+def _record(*, warehouse_status: str = "", shipped: int = 0) -> OrderRecord:
+    shipments = {"w1": {1: shipped}} if shipped else {}
+    return OrderRecord(order_id=5, version=1, lines=LINES, shipments=shipments, warehouse_status=warehouse_status)
+
+
+@pytest.mark.parametrize(
+    ("status", "record", "rules", "expected"),
+    [
+        ("acknowledged", _record(), StatusRules(awaiting_shipment_on_ack=True), AWAITING_SHIPMENT),
+        ("acknowledged", _record(), StatusRules(), None),
+        ("acknowledged", _record(warehouse_status="acknowledged"), StatusRules(awaiting_shipment_on_ack=True), None),
+        ("rejected", _record(), StatusRules(awaiting_shipment_on_ack=True), None),
+        ("backordered", _record(), StatusRules(awaiting_shipment_on_ack=True), None),
+    ],
+    ids=["ack moves to 9", "ack without the setting moves nothing", "a second ack moves nothing",
+         "a rejection moves nothing", "a backorder moves nothing"],
+)  # fmt: skip
+def test_a_warehouse_status(status: WarehouseStatus, record: OrderRecord, rules: StatusRules, expected: int) -> None:
+    assert move_on_status(status, record, rules) == expected
+
+
+@pytest.mark.parametrize(
+    ("shipped", "rules", "expected"),
+    [(2, StatusRules(complete_orders=True), COMPLETED), (1, StatusRules(complete_orders=True), None),
+     (2, StatusRules(), None)],
+    ids=["every line shipped completes", "a partial shipment does not", "not without the setting"],
+)  # fmt: skip
+def test_after_a_shipment(shipped: int, rules: StatusRules, expected: int | None) -> None:
+    assert move_on_shipment(_record(shipped=shipped), rules) == expected
+
+
+def test_a_pickup_waits_for_its_customer_unless_the_store_takes_none() -> None:
+    assert move_on_pickup(StatusRules()) == AWAITING_PICKUP
+    assert move_on_pickup(StatusRules(pickup_to_awaiting_pickup=False)) is None
+
+
+RULES = StatusRules(release_statuses=frozenset({11}))
+
+
+@pytest.mark.parametrize(
+    ("current", "to", "forward"),
+    [
+        (11, AWAITING_SHIPMENT, True),  # acknowledged while Awaiting Fulfillment
+        (5, AWAITING_SHIPMENT, False),  # a late ack must not un-cancel
+        (2, AWAITING_SHIPMENT, False),  # ... nor un-ship
+        (10, AWAITING_SHIPMENT, False),  # ... nor un-complete
+        (9, AWAITING_SHIPMENT, False),  # already there
+        (11, AWAITING_PICKUP, True),
+        (9, AWAITING_PICKUP, True),
+        (4, AWAITING_PICKUP, False),  # refunded
+        (2, COMPLETED, True),
+        (3, COMPLETED, True),
+        (9, COMPLETED, True),
+        (5, COMPLETED, False),
+        (7, COMPLETED, False),  # awaiting payment again
+        (12, AWAITING_SHIPMENT, False),  # manual verification: not released
+    ],
+)
+def test_bcsync_moves_a_status_only_forward(current: int, to: int, forward: bool) -> None:
+    assert RULES.moves_forward(current, to) is forward
+
+
+def test_a_store_releasing_manual_verification_may_move_it_on() -> None:
+    assert StatusRules(release_statuses=frozenset({11, 12})).moves_forward(12, AWAITING_SHIPMENT)
