@@ -21,6 +21,7 @@ from bcsync.store.settings import StoreSettings
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import LocalDeployment
+from local_runtime.warehouse import SimulatedWarehouse
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
@@ -329,7 +330,9 @@ def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the
     product = next(p for p in store.products.values() if p["is_visible"] and p["inventory_tracking"] == "variant")
     tee = product["variants"][0]
     order_id = add_order(store, lines=[(product, tee, 3)])
+    warehouse = SimulatedWarehouse("ord121")
     (ready,) = _import(stack)
+    warehouse.take(ready)
     # The warehouse counted 10 just before it had the order: BigCommerce may sell 7.
     _warehouse_counts(stack, "ord121", tee["sku"], 10, as_of=clock.now() - 60)
     assert store.inventory[(1, "variant", tee["id"])] == 7
@@ -337,7 +340,9 @@ def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the
     clock.advance(600)
     store.set_order_status(order_id, 12)  # Manual Verification Required, after the warehouse had it
     (held,) = _import(stack)
+    warehouse.take(held)
 
+    assert warehouse.ship_all() == []  # the warehouse had it, and now knows not to ship it
     kinds = [(e["detail-type"], e["detail"]["schema_version"], e["detail"]["data"]["version"]) for e in (ready, held)]
     assert kinds == [("Order Ready", 2, 1), ("Order On Hold", 2, 2)]
     assert ready["detail"]["data"]["hold"] is None
@@ -357,7 +362,9 @@ def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the
     clock.advance(600)
     store.set_order_status(order_id, 11)  # verified: it may ship again
     (freed,) = _import(stack)
+    warehouse.take(freed)
 
+    assert {message["order_id"] for message in warehouse.ship_all()} == {order_id}
     assert (freed["detail-type"], freed["detail"]["data"]["version"], freed["detail"]["data"]["hold"]) == (
         "Order Updated",
         3,
