@@ -353,6 +353,10 @@ def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the
         True,
     )
     assert held["detail"]["data"]["shipments"] == ready["detail"]["data"]["shipments"]  # the whole order
+    run = JobState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])).last_run(
+        "ord121", "order_import"
+    )
+    assert run is not None and run.figures["orders_on_hold"] == 1
     _push_again(stack, "ord121")
     assert store.inventory[(1, "variant", tee["id"])] == 7  # on hold, its stock is still sold: none comes back
 
