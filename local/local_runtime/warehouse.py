@@ -2,7 +2,7 @@
 
 It reads `WarehouseOutbound` as a consumer should (deduplicated by idempotency key), acknowledges
 every order, ships each shipment request in one package - or two, when it has more than one line -
-and reports its stock as a full snapshot.
+but never an order on hold, and reports its stock as a full snapshot.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class SimulatedWarehouse:
             self.skus.discard(data["sku"])
         elif kind == "Order Cancelled":
             self.cancelled.add(data["order_id"])
-        elif kind in ("Order Ready", "Order Updated"):
+        elif kind in ("Order Ready", "Order Updated", "Order On Hold"):
             self.orders[data["order_id"]] = data
         return 1
 
@@ -58,8 +58,8 @@ class SimulatedWarehouse:
         """One `Shipment Confirmed` per package of every order not shipped or cancelled yet."""
         messages = []
         for order_id, order in sorted(self.orders.items()):
-            if order_id in self.shipped or order_id in self.cancelled:
-                continue
+            if order_id in self.shipped or order_id in self.cancelled or order.get("hold"):
+                continue  # an order on hold waits for its next version (`hold: null`)
             self.shipped.add(order_id)
             for n, request in enumerate(order["shipments"]):
                 lines = [{"order_product_id": line["order_product_id"], "quantity": line["quantity"]}

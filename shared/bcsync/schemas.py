@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
 from bcsync.orders.mapping import WarehouseOrder
@@ -20,7 +20,9 @@ from bcsync.warehouse.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND
 class EventDetail(BaseModel):
     """`detail` of every bcsync event on the bus; `data` or, for entries over ~200 KB, `data_ref`."""
 
-    schema_version: int
+    schema_version: int = Field(
+        description="per detail-type: 2 for order events (`data.hold`, `Order On Hold`), 1 for product events"
+    )
     store_hash: str
     idempotency_key: str
     occurred_at: str

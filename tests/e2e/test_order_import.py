@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from bcsync.store.settings import StoreSettings
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import LocalDeployment
+from local_runtime.warehouse import SimulatedWarehouse
 from tests.aws import drain
 from tests.conftest import KNOWN_TOKENS
 
@@ -296,6 +298,82 @@ def test_refunding_every_line_of_a_released_order_cancels_it_at_the_warehouse(
 
     assert (first, cancelled["detail-type"], cancelled["detail"]["data"]["version"]) == (1, "Order Cancelled", 2)
     assert (cancelled["detail"]["data"]["cancelled"], cancelled["detail"]["data"]["shipments"]) == (True, [])
+
+
+def _warehouse_counts(stack: LocalDeployment, store_hash: str, sku: str, fulfillable: int, *, as_of: float) -> None:
+    """The warehouse's stock message for one SKU, then the push it makes due."""
+    message = {"type": "Stock Level", "schema_version": 1, "store_hash": store_hash, "mode": "delta",
+               "as_of": datetime.fromtimestamp(as_of, tz=UTC).isoformat(),
+               "items": [{"sku": sku, "location": "MAIN", "fulfillable": fulfillable, "exception": 0}]}  # fmt: skip
+    stack.client("sqs").send_message(QueueUrl=stack.physical["StockInbound"]["Ref"], MessageBody=json.dumps(message))
+    handler = stack.load_handler("InventoryPushFunction")
+    stack.deliver_sqs("StockInbound", handler)
+    stack.deliver_sqs("InventoryPushJobs", handler)
+
+
+def _push_again(stack: LocalDeployment, store_hash: str) -> None:
+    handler = stack.load_handler("InventoryPushFunction")
+    assert handler({"action": "tick"}, stack.context("InventoryPushFunction"))["queued"] == [store_hash]
+    stack.deliver_sqs("InventoryPushJobs", handler)
+
+
+def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the_warehouse_then_freed(
+    local_world: World, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BCSYNC_WEBHOOK_DEBOUNCE_SECONDS", "0")  # the push is due at once
+    stack, _ = local_world
+    store = _connect(local_world, "ord121")
+    sync = stack.load_handler("ProductSyncFunction")
+    sync({"action": "tick", "mode": "full"}, stack.context("ProductSyncFunction"))
+    stack.deliver_sqs("ProductSyncJobs", sync)
+    drain(stack, "WarehouseOutbound")
+    product = next(p for p in store.products.values() if p["is_visible"] and p["inventory_tracking"] == "variant")
+    tee = product["variants"][0]
+    order_id = add_order(store, lines=[(product, tee, 3)])
+    warehouse = SimulatedWarehouse("ord121")
+    (ready,) = _import(stack)
+    warehouse.take(ready)
+    # The warehouse counted 10 just before it had the order: BigCommerce may sell 7.
+    _warehouse_counts(stack, "ord121", tee["sku"], 10, as_of=clock.now() - 60)
+    assert store.inventory[(1, "variant", tee["id"])] == 7
+
+    clock.advance(600)
+    store.set_order_status(order_id, 12)  # Manual Verification Required, after the warehouse had it
+    (held,) = _import(stack)
+    warehouse.take(held)
+
+    assert warehouse.ship_all() == []  # the warehouse had it, and now knows not to ship it
+    kinds = [(e["detail-type"], e["detail"]["schema_version"], e["detail"]["data"]["version"]) for e in (ready, held)]
+    assert kinds == [("Order Ready", 2, 1), ("Order On Hold", 2, 2)]
+    assert ready["detail"]["data"]["hold"] is None
+    hold = held["detail"]["data"]["hold"]
+    assert (hold["reason"], hold["bigcommerce_status_id"], hold["since"] is not None) == (
+        "Manual Verification Required",
+        12,
+        True,
+    )
+    assert held["detail"]["data"]["shipments"] == ready["detail"]["data"]["shipments"]  # the whole order
+    run = JobState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])).last_run(
+        "ord121", "order_import"
+    )
+    assert run is not None and run.figures["orders_on_hold"] == 1
+    _push_again(stack, "ord121")
+    assert store.inventory[(1, "variant", tee["id"])] == 7  # on hold, its stock is still sold: none comes back
+
+    clock.advance(600)
+    store.touch_order(order_id)  # still on hold, read again: nothing new for the warehouse
+    assert _import(stack) == []
+    clock.advance(600)
+    store.set_order_status(order_id, 11)  # verified: it may ship again
+    (freed,) = _import(stack)
+    warehouse.take(freed)
+
+    assert {message["order_id"] for message in warehouse.ship_all()} == {order_id}
+    assert (freed["detail-type"], freed["detail"]["data"]["version"], freed["detail"]["data"]["hold"]) == (
+        "Order Updated",
+        3,
+        None,
+    )
 
 
 def _published_order(stack: LocalDeployment, event: dict[str, Any]) -> dict[str, Any]:

@@ -241,3 +241,46 @@ def test_a_sync_continued_over_many_invocations_reads_brands_categories_and_unit
     calls = consumer.calls.by_endpoint(STORE)
     assert calls.get("GET /v3/catalog/products") == 4
     assert sum(calls.values()) == 4 + 1 + 1 + 1  # product pages + brands + categories + store info: the floor
+
+
+def test_a_product_edited_while_a_full_sync_runs_is_never_archived_and_a_deleted_one_is(
+    local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
+) -> None:
+    """The listing is bounded by the run's start: an edit after it drops the product from its page. One
+    read by id tells it from a deletion, so its SKU stays with the warehouse (and in the SKU index)."""
+    stack, sandbox = local_world
+    store, consumer = _world(stack, sandbox, clock, products=30, variants=1, page_size=10)
+    _run(stack, consumer, "full")
+    _events(stack)
+    table = stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"])
+    held = CatalogState(table, STORE).sku_index()
+    in_page_two = sorted(store.products)[12:18]  # both are read after the edit, on the second page
+    edited, deleted = [p for p in in_page_two if store.products[p]["variants"][0]["sku"] in held][:2]
+    edited_sku = store.products[edited]["variants"][0]["sku"]
+    edited_variant = store.products[edited]["variants"][0]["id"]
+    pages: list[int] = []
+
+    def edit_after_the_first_page(exchange: Any) -> None:
+        if (exchange.store_hash, exchange.api_path) == (STORE, "/v3/catalog/products") and not pages:
+            pages.append(1)
+            clock.advance(5)  # the merchant's edit comes after the run's start
+            store.update_variant(edited, edited_variant, price=12.34)
+            store.delete_product(deleted)
+
+    clock.advance(600)
+    _calls(consumer)
+    sandbox.observers.append(edit_after_the_first_page)
+    figures = _run(stack, consumer, "full")
+    sandbox.observers.remove(edit_after_the_first_page)
+
+    events = _events(stack)
+    archived = [e["detail"]["data"]["product_id"] for e in events if e["detail-type"] == "Product Archived"]
+    assert archived == [deleted] and figures["skus_archived"] == 1
+    assert edited_sku in CatalogState(table, STORE).sku_index()
+    upserted = [e["detail"]["data"] for e in events if e["detail-type"] == "Product Upserted"]
+    assert [(u["product_id"], u["price"]) for u in upserted] == [(edited, "12.34")]  # read anew, sent as it is now
+    # 29 products listed in three pages of 10, and one read by id of the two the second page missed
+    assert _calls(consumer)["GET /v3/catalog/products"] == 3 + 1
+    clock.advance(600)
+    _run(stack, consumer, "delta")  # the next delta finds the edit already sent
+    assert _events(stack) == []

@@ -13,7 +13,7 @@ from bcsync.cli import main as bcsync_cli
 from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.store import ORDER_STATUSES
 from local_runtime import LocalDeployment
-from tests.aws import drain, reason_of
+from tests.aws import drain, load_template, reason_of
 from tests.stores import calls_since, connected_store, mark
 
 World = tuple[LocalDeployment, Sandbox]
@@ -286,3 +286,92 @@ def test_an_order_to_two_addresses_ships_as_one_shipment_per_address(local_world
     shipments = store.shipments[order_id]
     assert sorted(s["order_address_id"] for s in shipments) == sorted(by_address)
     assert store.orders[order_id]["status_id"] == SHIPPED
+
+
+def _failing_status_puts(sandbox: Sandbox, order_id: int, times: int) -> None:
+    """BigCommerce answers the order's status `PUT`s with a 500, `times` over: five is one delivery's worth
+    of the client's attempts."""
+    sandbox.faults[STORE].queue(Fault.SERVER_500, times=times, path=rf"^/v2/orders/{order_id}$", method="PUT")
+
+
+def test_a_completing_put_that_fails_through_its_retries_is_made_by_the_redelivery_without_a_second_shipment(
+    local_world: World,
+) -> None:
+    _, sandbox = local_world
+    store = _world(local_world, complete_orders=True)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    _failing_status_puts(sandbox, order_id, 5)
+    before = _mark(sandbox)
+
+    report = _send(local_world, _shipment(order_id, "WH-F", [{"order_product_id": line["id"], "quantity": 1}]))
+
+    assert report.failed == 1 and report.delivered == 1  # the first delivery failed on the PUT, its redelivery moved
+    assert len(store.shipments[order_id]) == 1 and store.orders[order_id]["status_id"] == COMPLETED
+    assert _calls(sandbox, before) == [
+        f"POST /v2/orders/{order_id}/shipments",
+        *[f"PUT /v2/orders/{order_id}"] * 5,  # through the client's retries
+        f"GET /v2/orders/{order_id}",  # the redelivery reads the status first: it may have moved since
+        f"PUT /v2/orders/{order_id}",
+    ]
+    assert drain(local_world[0], "ShipmentsInboundDLQ") == []
+
+
+def test_an_acknowledgement_whose_move_failed_moves_the_order_when_redelivered(local_world: World) -> None:
+    _, sandbox = local_world
+    store = _world(local_world, awaiting_shipment_on_ack=True)
+    order_id = _order(local_world, store, [1])
+    _failing_status_puts(sandbox, order_id, 5)
+
+    report = _send(
+        local_world, {"schema_version": 1, "store_hash": STORE, "type": "Order Acknowledged", "order_id": order_id}
+    )
+
+    assert report.failed == 1 and report.delivered == 1
+    assert store.orders[order_id]["status_id"] == 9  # Awaiting Shipment, though the status was recorded first
+
+
+def test_an_owed_move_is_declined_when_the_order_was_cancelled_before_the_redelivery(local_world: World) -> None:
+    _, sandbox = local_world
+    store = _world(local_world, awaiting_shipment_on_ack=True)
+    order_id = _order(local_world, store, [1])
+    _failing_status_puts(sandbox, order_id, 5)
+    puts: list[int] = []
+
+    def cancel_after_the_last_failed_put(exchange: Any) -> None:
+        if (exchange.store_hash, exchange.method, exchange.api_path) == (STORE, "PUT", f"/v2/orders/{order_id}"):
+            puts.append(1)
+            if len(puts) == 5:
+                store.set_order_status(order_id, 5)  # the customer cancels while the message waits
+
+    sandbox.observers.append(cancel_after_the_last_failed_put)
+    try:
+        report = _send(
+            local_world, {"schema_version": 1, "store_hash": STORE, "type": "Order Acknowledged", "order_id": order_id}
+        )
+    finally:
+        sandbox.observers.remove(cancel_after_the_last_failed_put)
+
+    assert report.failed == 1 and report.delivered == 1
+    assert store.orders[order_id]["status_id"] == 5 and len(puts) == 5  # never moved out of Cancelled
+
+
+def test_a_move_that_keeps_failing_is_dead_lettered_with_its_reason_on_the_last_receive(local_world: World) -> None:
+    stack, sandbox = local_world
+    store = _world(local_world, awaiting_shipment_on_ack=True)
+    order_id = _order(local_world, store, [1])
+    _failing_status_puts(sandbox, order_id, 100)
+    receives = load_template()["Resources"]["ShipmentsInbound"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+
+    report = _send(
+        local_world, {"schema_version": 1, "store_hash": STORE, "type": "Order Acknowledged", "order_id": order_id}
+    )
+
+    assert report.failed == receives - 1 and report.delivered == 1  # the last receive dead-letters it itself
+    (dead,) = stack.take_messages("ShipmentsInboundDLQ")
+    assert json.loads(dead["Body"])["order_id"] == order_id
+    assert f"order {order_id}: moving it to status 9 failed" in reason_of(dead)
+    assert store.orders[order_id]["status_id"] == 11
+    out = io.StringIO()
+    assert bcsync_cli(["status", STORE], out=out) == 0
+    assert f"status_move_failed {order_id}: order {order_id}: moving it to status 9 failed" in out.getvalue()

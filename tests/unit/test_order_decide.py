@@ -48,6 +48,12 @@ def _built(order: Order, released: bool = False, **settings: Any) -> WarehouseOr
     return build_warehouse_order(order, store_hash="abc123", settings=store, released=released)
 
 
+def _hash(order: Order, **settings: Any) -> str:
+    built = _built(order, True, **settings)
+    assert isinstance(built, WarehouseOrder)
+    return built.content_hash()
+
+
 def _decide(order: Order, record: OrderRecord | None, **settings: Any) -> Action:
     rules = OrderRules.of(StoreSettings(store_hash="abc123", **settings))
     built = (
@@ -61,6 +67,7 @@ def _decide(order: Order, record: OrderRecord | None, **settings: Any) -> Action
 HELD = _record(0, state="held", reason="held until later")
 RELEASED = _record(1)
 CHANGED = _record(1, content=HASH_OF_OTHER_CONTENT)
+ON_HOLD = OrderRecord(order_id=5, version=2, content_hash=_hash(_order(12)), detail_type="Order On Hold")
 OPENS = BusinessHours(timezone="UTC", opens=time(11, 0), closes=time(17, 0))
 
 ROWS: list[tuple[str, Order, OrderRecord | None, dict[str, Any], Action]] = [
@@ -114,6 +121,27 @@ ROWS: list[tuple[str, Order, OrderRecord | None, dict[str, Any], Action]] = [
      _order(11, kind="digital", address=False), RELEASED, {}, Action("cancel", version=2)),
     ("a released order partly refunded is the next version with what is left",
      _order(14, refunded=1), RELEASED, {}, Action("update", version=2)),
+    ("a released order BigCommerce puts on Manual Verification is the next version, on hold",
+     _order(12), RELEASED, {}, Action("stop", version=2)),
+    ("a released order put on Awaiting Payment is on hold",
+     _order(7), RELEASED, {}, Action("stop", version=2)),
+    ("a released order disputed is on hold",
+     _order(13), RELEASED, {}, Action("stop", version=2)),
+    ("an order on hold that stays on hold publishes nothing new",
+     _order(12), ON_HOLD, {}, Action("unchanged", version=2)),
+    ("an order on hold back in a release status is the next version, free to ship",
+     _order(11), ON_HOLD, {}, Action("update", version=3)),
+    ("an order on hold cancelled is cancelled: a cancellation wins over a hold",
+     _order(5), ON_HOLD, {}, Action("cancel", version=3)),
+    ("an order on hold for another reason is the next version, still on hold",
+     _order(13), ON_HOLD, {}, Action("stop", version=3)),
+    ("a store that releases Manual Verification ships such an order: no hold",
+     _order(12), RELEASED, {"release_statuses": (11, 12)}, Action("unchanged", version=1)),
+    ("a store with no on-hold statuses holds nothing",
+     _order(12), RELEASED, {"on_hold_statuses": ()}, Action("unchanged", version=1)),
+    ("a held order put on Manual Verification before its release is withdrawn, never sent, stock still taken",
+     _order(12), HELD, {"hold_minutes": 30},
+     Action("withdraw", reason="status 12 before its release", record_skip=True, stock_taken=True)),
     ("a skip already recorded with the same reason writes nothing again",
      _order(11, address=False), _record(0, state="skipped", reason="no shipping address and no pickup"), {},
      Action("skip", reason="no shipping address and no pickup", problem=True)),
@@ -128,9 +156,10 @@ def test_each_rule(order: Order, record: OrderRecord | None, settings: dict[str,
 
 
 def test_the_detail_type_follows_the_action() -> None:
-    assert [Action(kind).detail_type for kind in ("release", "update", "cancel", "unchanged")] == [
+    assert [Action(kind).detail_type for kind in ("release", "update", "stop", "cancel", "unchanged")] == [
         "Order Ready",
         "Order Updated",
+        "Order On Hold",
         "Order Cancelled",
         "",
     ]

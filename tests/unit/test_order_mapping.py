@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
+from bcsync.orders.mapping import OrderHold, Skip, WarehouseOrder, build_warehouse_order
 from bcsync.store.settings import StoreSettings
 from bigcommerce_client.models import Order
 
@@ -92,3 +93,33 @@ def test_the_catalog_flag_tells_the_warehouse_without_making_a_new_version() -> 
     flagged = built.with_catalog({"TEE-L"})
     assert [(line.sku, line.sku_in_catalog) for line in flagged.lines()] == [("TEE-L", True), ("CAP", False)]
     assert flagged.content_hash() == built.content_hash()
+
+
+def test_an_order_never_on_hold_keeps_the_hash_its_record_was_written_with() -> None:
+    # Records written before orders carried `hold` hold this hash: were it to change, every released order
+    # touched again would go out as a new version.
+    built = _build(_order())
+    assert built.model_dump(mode="json")["hold"] is None
+    assert built.content_hash() == "8d0d24f57f7c73ca2856476bf1c446af"
+
+
+def test_an_on_hold_status_holds_the_order_with_its_reason_and_is_a_new_version_but_not_since_when() -> None:
+    touched = "Tue, 01 Dec 2026 10:00:00 +0000"
+    held = _build(_order(status_id=12, date_modified=touched))
+    assert held.hold == OrderHold(
+        reason="Manual Verification Required",
+        bigcommerce_status_id=12,
+        since=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+    )
+    assert held.content_hash() != _build(_order()).content_hash()
+    later = _build(_order(status_id=12, date_modified="Tue, 01 Dec 2026 11:00:00 +0000"))
+    assert later.content_hash() == held.content_hash()
+    assert _build(_order(status_id=13)).content_hash() != held.content_hash()  # another reason
+
+
+def test_a_cancellation_wins_over_a_hold_and_a_release_status_is_never_one() -> None:
+    everything_held = SETTINGS.with_changes({"on_hold_statuses": [5, 7, 11, 12]})
+    cancelled = build_warehouse_order(_order(status_id=5), store_hash="abc123", settings=everything_held)
+    paid = build_warehouse_order(_order(status_id=11), store_hash="abc123", settings=everything_held)
+    assert isinstance(cancelled, WarehouseOrder) and isinstance(paid, WarehouseOrder)
+    assert (cancelled.cancelled, cancelled.hold, paid.hold) == (True, None, None)

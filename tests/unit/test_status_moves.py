@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bcsync.orders.state import OrderRecord
@@ -9,12 +11,25 @@ from bcsync.shipments.decide import (
     AWAITING_PICKUP,
     AWAITING_SHIPMENT,
     COMPLETED,
+    MAX_RECEIVES,
     StatusRules,
     WarehouseStatus,
+    gives_up,
+    move_failure,
     move_on_pickup,
     move_on_shipment,
     move_on_status,
 )
+from bigcommerce_client import (
+    AuthenticationError,
+    BigCommerceError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnprocessableError,
+)
+from tests.aws import load_template
 
 LINES = [{"order_product_id": 1, "sku": "A", "quantity": 2, "order_address_id": 9}]
 
@@ -83,3 +98,34 @@ def test_bcsync_moves_a_status_only_forward(current: int, to: int, forward: bool
 
 def test_a_store_releasing_manual_verification_may_move_it_on() -> None:
     assert StatusRules(release_statuses=frozenset({11, 12})).moves_forward(12, AWAITING_SHIPMENT)
+
+
+WHERE: dict[str, Any] = {"store_hash": "abc123", "method": "PUT", "path": "/v2/orders/5"}
+
+
+@pytest.mark.parametrize(
+    ("error", "verdict"),
+    [
+        (ServerError("BigCommerce answered 500", status=500, **WHERE), "retry"),
+        (NetworkError("the connection dropped", **WHERE), "retry"),
+        (RateLimitedError("rate limited", retry_after=30, retry_at=None, **WHERE), "retry"),
+        (AuthenticationError("the token was revoked", status=401, **WHERE), "retry"),  # may be rotated meanwhile
+        (UnprocessableError("status_id is not valid", status=422, **WHERE), "never"),
+        (NotFoundError("the order does not exist", status=404, **WHERE), "never"),
+    ],
+    ids=["5xx", "dropped", "429", "401", "422", "404"],
+)
+def test_a_failed_status_put_is_retried_with_its_message_unless_bigcommerce_refused_it(
+    error: BigCommerceError, verdict: str
+) -> None:
+    assert move_failure(error) == verdict
+
+
+def test_a_failing_move_is_given_up_on_the_queues_last_receive_and_not_before() -> None:
+    assert [gives_up(count) for count in range(1, MAX_RECEIVES + 2)] == [False] * (MAX_RECEIVES - 1) + [True, True]
+
+
+def test_the_last_receive_is_the_queues_own_max_receive_count() -> None:
+    """Past it SQS's redrive dead-letters the message without a reason: the writeback must say why first."""
+    queue = load_template()["Resources"]["ShipmentsInbound"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES

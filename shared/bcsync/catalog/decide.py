@@ -6,7 +6,7 @@ the SKUs the page would take anew, and applies the `PageOutcome`: events first, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from bcsync.catalog.mapping import ArchivedSku, CategoryPaths, CustomsMapping, WarehouseSku, map_product
@@ -64,6 +64,13 @@ def takes_anew(sku: WarehouseSku, existing: Mapping[VariantKey, CatalogRecord]) 
     return record is None or record.archived or record.sku != sku.sku
 
 
+def absent_products(products: list[Product], existing: Mapping[VariantKey, CatalogRecord]) -> list[int]:
+    """Products a full page's id range still holds live rows of, yet the page did not list: deleted, or
+    edited after the run started (the listing is bounded by its start). Only BigCommerce can tell which."""
+    on_page = {product.id for product in products}
+    return sorted({r.product_id for r in existing.values() if not r.archived and r.product_id not in on_page})
+
+
 def decide_page(
     store_hash: str,
     products: list[Product],
@@ -71,10 +78,11 @@ def decide_page(
     existing: Mapping[VariantKey, CatalogRecord],
     owners: Mapping[str, VariantKey],
     *,
-    full: bool,
+    gone: Collection[int] = (),
 ) -> PageOutcome:
     """Upserts for new and changed SKUs, archives for what is gone: `existing` is what was last sent for
-    the page's id range (full) or its products (delta); `owners`, who holds each SKU taken anew."""
+    the page's id range (full) or its products (delta); `owners`, who holds each SKU taken anew; `gone`,
+    the products BigCommerce confirmed deleted."""
     outcome = PageOutcome()
     holders = dict(owners)
     seen: set[VariantKey] = set()
@@ -90,11 +98,13 @@ def decide_page(
         holders[sku.sku] = key
         seen.add(key)
         upsert(sku, existing.get(key), outcome, store_hash)
-    # A full sync owns the whole id range, so anything unseen there is gone; a delta only knows
-    # about the products it read (a variant removed, a product hidden).
-    on_page = {product.id for product in products}
+    # A product that was read tells which of its variants are gone (removed, or the product hidden); one
+    # that was not is archived only once BigCommerce has confirmed it deleted: a product missing from a
+    # listing may merely have been edited since the listing's bound, and archiving it would take a live
+    # SKU from the warehouse until the next sync.
+    read = {product.id for product in products}
     for key, record in existing.items():
-        if key not in seen and not record.archived and (full or record.product_id in on_page):
+        if key not in seen and not record.archived and (record.product_id in read or record.product_id in gone):
             archive(record, outcome, store_hash)
     return outcome
 

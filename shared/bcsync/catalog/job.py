@@ -5,7 +5,9 @@ Pages by keyset on product id (`id:greater`, `sort=id`), bounded by the run's st
 next delta, whose window overlaps. For each page: one range query of what was last sent,
 `Product Upserted` for new or changed SKUs and `Product Archived` for SKUs that disappeared or
 were hidden, published before the catalog row is written, so a crash in between republishes
-the same idempotency key and never loses an event.
+the same idempotency key and never loses an event. A full page's products that were sent before
+but are not listed - deleted, or edited after the run's start - are read once more by id without
+the bound (`id:in`, one call for up to 250): only those BigCommerce no longer has are archived.
 """
 
 from __future__ import annotations
@@ -19,19 +21,28 @@ from pydantic import AwareDatetime, BaseModel
 
 from bcsync.backbone.messages import ProductSyncOptions
 from bcsync.backbone.runner import Continue, JobContext, JobStep
-from bcsync.catalog.decide import Lookups, PageOutcome, archive, decide_page, map_page, takes_anew
+from bcsync.catalog.decide import (
+    Lookups,
+    PageOutcome,
+    absent_products,
+    archive,
+    decide_page,
+    map_page,
+    takes_anew,
+)
 from bcsync.catalog.mapping import CategoryPaths, CustomsMapping
 from bcsync.catalog.state import MAX_ID, CatalogState
 from bcsync.store.settings import StoreSettings
 from bcsync.warehouse.events import EventPublisher
 from bigcommerce_client import BigCommerceClient, Clock
-from bigcommerce_client.models import Category
+from bigcommerce_client.models import Category, Product
 
 Mode = Literal["full", "delta"]
 MAX_PROBLEM_LINES = 100
 # The checkpoint is one DynamoDB item (400 KB): a store whose brands and categories are larger reads
 # them again in each continuation instead.
 MAX_CHECKPOINT_LOOKUP_CHARS = 200_000
+MAX_CONFIRM_IDS = 250  # BigCommerce's largest page: ids a single `id:in` read can confirm
 _UNITS = {"LBS": "lb", "Ounces": "oz", "KGS": "kg", "Grams": "g", "Tonnes": "t", "Inches": "in", "Centimeters": "cm"}
 
 
@@ -101,36 +112,54 @@ class ProductSync:
             }
             if checkpoint.since:
                 params["date_modified:min"] = checkpoint.since.isoformat()
-            products, more = self.client.get_products_page(params, limit=self.page_size)
+            listed, more = self.client.get_products_page(params, limit=self.page_size)
+            products = list(listed)
             first = checkpoint.last_id + 1
-            last = MAX_ID if not more else (products[-1].id if products else first)
+            last = MAX_ID if not more else (listed[-1].id if listed else first)
             existing = (
                 self.catalog.in_product_range(first, last)
                 if full
                 else self.catalog.for_products([product.id for product in products])
             )
+            gone: list[int] = []
+            if full:
+                missing = absent_products(products, existing)
+                still_there = self._still_there(missing)
+                gone = sorted(set(missing) - {product.id for product in still_there})
+                products = products + still_there  # read anew: decided like the page's own
             mapped, problems = map_page(products, mapping, customs=self.customs, skip_hidden=self.skip_hidden)
             # Who holds each SKU this page would take anew (unchanged rows hold theirs already).
             owners = self.catalog.sku_owners({sku.sku for sku in mapped if takes_anew(sku, existing)})
-            outcome = decide_page(self.settings.store_hash, products, mapped, existing, owners, full=full)
+            outcome = decide_page(self.settings.store_hash, products, mapped, existing, owners, gone=gone)
             outcome.problems[:0] = problems
             if outcome.events:
                 self.publisher.publish(outcome.events)
             self.catalog.put_many(outcome.records)
-            context.count("products", len(products))
+            context.count("products", len(listed))
             context.count("skus_upserted", outcome.upserted)
             context.count("skus_archived", outcome.archived)
             context.count("sku_problems", len(outcome.problems))
             room = MAX_PROBLEM_LINES - len(context.problems)
             context.problems.extend(outcome.problems[: max(room, 0)])
-            if products:
-                checkpoint.last_id = products[-1].id
+            if listed:
+                checkpoint.last_id = listed[-1].id
             context.save_checkpoint(checkpoint.model_dump(mode="json"))  # a crash after this page resumes after it
             if not more:
                 self.catalog.set_cursor(checkpoint.until)
                 return None
             if context.time_is_short():
                 return Continue(checkpoint=checkpoint.model_dump(mode="json"))
+
+    def _still_there(self, product_ids: list[int]) -> list[Product]:
+        """Which of these products BigCommerce still has, whatever their date_modified: one call per
+        250 ids (`id:in`), none when the page listed every product it held before."""
+        found: list[Product] = []
+        for start in range(0, len(product_ids), MAX_CONFIRM_IDS):
+            chunk = product_ids[start : start + MAX_CONFIRM_IDS]
+            params = {"id:in": ",".join(map(str, chunk)), "sort": "id", "direction": "asc"}
+            page, _ = self.client.get_products_page(params, limit=len(chunk))
+            found += page
+        return found
 
     def _start(self, options: ProductSyncOptions) -> SyncCheckpoint:
         until = datetime.fromtimestamp(self.clock.now(), tz=UTC)

@@ -19,15 +19,21 @@ from bigcommerce_client.models import Order
 
 ActionKind = Literal[
     "release",  # a first version: `Order Ready`
-    "update",  # a changed version of a released order: `Order Updated`
+    "update",  # a changed version of a released order: `Order Updated` (also: off hold, it may ship again)
+    "stop",  # released, now in an on-hold status (7, 12, 13 by default): `Order On Hold`, do not ship it now
     "cancel",  # a released order now cancelled, refunded or declined: `Order Cancelled`
     "unchanged",  # released and the same: its current version offered again (a no-op once published)
-    "hold",  # paid, but the hold window or business hours keep it back: recorded as held
+    "hold",  # paid, but the hold window or business hours keep it back: recorded as held, not sent yet
     "skip",  # never sent: a rule (digital only) or a problem the operator must see
     "withdraw",  # held, and it left the release statuses before its release: the hold is dropped
     "not_ours",  # not in a release status (or before the start date): nothing for the warehouse
 ]
-DETAIL_TYPES = {"release": "Order Ready", "update": "Order Updated", "cancel": "Order Cancelled"}
+DETAIL_TYPES = {
+    "release": "Order Ready",
+    "update": "Order Updated",
+    "stop": "Order On Hold",
+    "cancel": "Order Cancelled",
+}
 
 
 @dataclass(frozen=True)
@@ -121,8 +127,11 @@ def decide(
         return Action("skip", reason=built.reason, problem=built.problem, record_skip=news)
     if record is not None and released(record):
         if record.content_hash == built.content_hash():
-            return Action("unchanged", version=record.version)
-        return Action("cancel" if built.cancelled else "update", version=record.version + 1)
+            return Action("unchanged", version=record.version)  # on hold and still on hold: nothing new either
+        # A cancellation wins over a hold (the mapping sets no hold on a cancelled order); any version of an
+        # order on hold says so, and the first without its hold tells the warehouse it may ship again.
+        kind: ActionKind = "cancel" if built.cancelled else "stop" if built.hold is not None else "update"
+        return Action(kind, version=record.version + 1)
     if rules.holds():
         release_at = rules.release_at(order.date_created, now)
         if release_at > now:

@@ -182,7 +182,7 @@ class OrderImport:
             elif order.id in page.in_flight:
                 self.in_flight.forget(order.id)
             return None
-        assert isinstance(built, WarehouseOrder)  # decide releases, updates, cancels and holds only these
+        assert isinstance(built, WarehouseOrder)  # decide releases, updates, stops, cancels and holds only these
         if action.kind == "hold":
             assert action.release_at is not None
             self._hold(built, action.release_at, context)
@@ -201,6 +201,8 @@ class OrderImport:
         if built.cancelled:
             self.in_flight.forget(order.id)
         else:
+            # An order on hold too: BigCommerce still holds its stock and the warehouse keeps it set aside
+            # (the contract), so its first release time stays and the push sells none of it again.
             self.in_flight.release(order.id, built.skus(), at=self.clock.now())
         return self.event(built, action.version, detail_type)
 
@@ -272,9 +274,11 @@ class OrderImport:
         )
 
     def _count_release(self, built: WarehouseOrder, detail_type: DetailType, context: JobContext) -> None:
-        figure = {"Order Ready": "orders_released", "Order Cancelled": "orders_cancelled"}.get(
-            detail_type, "orders_updated"
-        )
+        figure = {
+            "Order Ready": "orders_released",
+            "Order On Hold": "orders_on_hold",
+            "Order Cancelled": "orders_cancelled",
+        }.get(detail_type, "orders_updated")
         context.count(figure)
         unmapped = sum(1 for shipment in built.shipments if not shipment.ship_option_mapped)
         if unmapped:

@@ -1,8 +1,9 @@
 """BigCommerce order → the warehouse order (`Order Ready` data), and what decides a new version.
 
 An order's version changes only when what the warehouse acts on changes: lines and quantities
-(net of refunds), addresses, ship option, notes, and the status class (active or cancelled).
-Our own shipments move `date_modified` and the status to (Partially) Shipped; neither is a new version.
+(net of refunds), addresses, ship option, notes, the status class (active or cancelled) and whether
+(and why) it must not ship now (its hold). Our own shipments move `date_modified` and the status to
+(Partially) Shipped; neither is a new version.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from bigcommerce_client.models import Address, Order, OrderProduct, ShippingCons
 
 CANCELLED_STATUSES = frozenset({4, 5, 6})  # Refunded, Cancelled, Declined
 StatusClass = Literal["active", "cancelled"]
+# BigCommerce's names of the statuses a store may hold orders in: the hold's reason, whatever the store renamed.
+STATUS_NAMES = {
+    0: "Incomplete", 1: "Pending", 2: "Shipped", 3: "Partially Shipped", 4: "Refunded", 5: "Cancelled",
+    6: "Declined", 7: "Awaiting Payment", 8: "Awaiting Pickup", 9: "Awaiting Shipment", 10: "Completed",
+    11: "Awaiting Fulfillment", 12: "Manual Verification Required", 13: "Disputed", 14: "Partially Refunded",
+}  # fmt: skip
 
 
 class WarehouseLine(BaseModel):
@@ -56,8 +63,22 @@ class ShipmentRequest(BaseModel):
     lines: list[WarehouseLine]
 
 
+class OrderHold(BaseModel):
+    """Why a released order must not ship now (`Order On Hold`); the warehouse learns it may ship again from
+    the next version, whose `hold` is null."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str = Field(description="BigCommerce's name of the status that holds it, e.g. Disputed")
+    bigcommerce_status_id: int = Field(description="the status that holds it (the store's on_hold_statuses)")
+    since: datetime | None = Field(
+        default=None,
+        description="the order's last change in BigCommerce as bcsync saw it on hold: the status change, or later",
+    )
+
+
 class WarehouseOrder(BaseModel):
-    """The `data` of `Order Ready` / `Order Updated` / `Order Cancelled`."""
+    """The `data` of `Order Ready` / `Order Updated` / `Order On Hold` / `Order Cancelled`."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -78,14 +99,18 @@ class WarehouseOrder(BaseModel):
     custom_fields: list[dict[str, Any]] = Field(default_factory=list)
     total_inc_tax: Decimal | None = None
     currency_code: str = ""
+    hold: OrderHold | None = Field(default=None, description="set: the warehouse must not ship it now")
 
     def content_hash(self) -> str:
-        """What makes a new version (docs/design.md): not dates, not the exact status, not the version itself."""
+        """What makes a new version (docs/design.md): not dates, not the exact status, not the version itself;
+        a hold and the status behind it (not since when)."""
         relevant = self.model_dump(
             mode="json",
             include={"shipments", "customer_message", "staff_notes", "cancelled", "billing_address", "custom_fields"},
             exclude={"shipments": {"__all__": {"lines": {"__all__": {"sku_in_catalog"}}}}},  # the catalog's news
         )
+        if self.hold is not None:  # only then: an order never held keeps the hash its record was written with
+            relevant["hold"] = self.hold.bigcommerce_status_id
         encoded = json.dumps(relevant, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(encoded).hexdigest()[:32]
 
@@ -164,6 +189,16 @@ def status_class(status_id: int) -> StatusClass:
     return "cancelled" if status_id in CANCELLED_STATUSES else "active"
 
 
+def hold_of(order: Order, settings: StoreSettings, *, cancelled: bool) -> OrderHold | None:
+    """The hold of an order in one of the store's on-hold statuses. A cancellation wins over a hold, and a
+    release status is never one (the store chose to ship orders in it)."""
+    status_id = order.status_id
+    if cancelled or status_id not in settings.on_hold_statuses or status_id in settings.release_statuses:
+        return None
+    reason = STATUS_NAMES.get(status_id) or order.status or f"status {status_id}"
+    return OrderHold(reason=reason, bigcommerce_status_id=status_id, since=order.date_modified)
+
+
 def ship_option(settings: StoreSettings, shipping_method: str) -> tuple[str, bool]:
     mapped = settings.ship_option_map.get(shipping_method)
     return (mapped, True) if mapped else (settings.default_ship_option, False)
@@ -205,13 +240,14 @@ def build_warehouse_order(
         return Skip("no shipping address and no pickup", problem=True)
     billing = order.billing_address
     extra = billing.model_extra or {}
+    cancelled = status_class(order.status_id) == "cancelled" or not shipments
     return WarehouseOrder(
         order_id=order.id,
         store_hash=store_hash,
         client_code=settings.client_code,
         status_id=order.status_id,
         status=order.status,
-        cancelled=status_class(order.status_id) == "cancelled" or not shipments,
+        cancelled=cancelled,
         date_created=order.date_created,
         date_modified=order.date_modified,
         customer={
@@ -226,6 +262,7 @@ def build_warehouse_order(
         custom_fields=[field for field in extra.get("form_fields") or [] if isinstance(field, dict)],
         total_inc_tax=order.total_inc_tax,
         currency_code=order.currency_code,
+        hold=hold_of(order, settings, cancelled=cancelled),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -11,19 +12,23 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from bcsync.backbone.consumer import (
     StoreClients,
     batch_processor,
+    dead_letter,
     dead_letter_never_valid,
 )
 from bcsync.backbone.idempotency import flag_duplicate
 from bcsync.errors import NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderState
-from bcsync.shipments.state import SHIPMENT_RECORD_DAYS, ShipmentLog
-from bcsync.shipments.writeback import Writeback, parse_message
+from bcsync.shipments.decide import gives_up
+from bcsync.shipments.state import SHIPMENT_RECORD_DAYS, ShipmentLog, StatusMoves
+from bcsync.shipments.writeback import StatusMoveError, Writeback, parse_message
 from bcsync.store.problems import ProblemLog
 from bcsync.warehouse.inbound import (
     ShipmentConfirmed,
 )
 from bigcommerce_client import CallCounter, Clock
+
+logger = logging.getLogger("bcsync.shipments.consumer")
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -93,6 +98,7 @@ class ShipmentsConsumer:
                 count=self.count,
                 in_flight=InFlightOrders(self.table, settings.store_hash, retention_days=self.retention_days),
                 clock=self.clock,
+                moves=StatusMoves(self.table, settings.store_hash),
             )
             if isinstance(message, ShipmentConfirmed):
                 result = self._confirm_once(shipment=message.model_dump(mode="json"), writeback=writeback)
@@ -103,6 +109,21 @@ class ShipmentsConsumer:
         except NeverValid as verdict:
             self.count("dead_lettered")
             dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
+            return
+        except StatusMoveError as failed:
+            if not gives_up(int(record.attributes.approximate_receive_count or 1)):
+                raise  # retried through batchItemFailures, the move still owed
+            # SQS's redrive would move it on the next receive with no reason: say why, here and to the operator.
+            self.count("dead_lettered")
+            ProblemLog(self.table, message.store_hash).add("status_move_failed", str(failed.order_id), str(failed))
+            logger.error("message dead-lettered", extra={"reason": str(failed), "message_id": record.message_id})
+            dead_letter(
+                self.sqs,
+                dlq_url=self.dlq_url,
+                body=record.body,
+                source_message_id=record.message_id,
+                reason=str(failed),
+            )
             return
         sent = int(record.attributes.sent_timestamp or 0) / 1000
         if sent:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from bcsync.orders.state import OrderRecord
 from bcsync.store.settings import StoreSettings
+from bigcommerce_client import BigCommerceError, NotFoundError, UnprocessableError
 
 AWAITING_PICKUP, AWAITING_SHIPMENT, COMPLETED = 8, 9, 10
 WarehouseStatus = Literal["acknowledged", "rejected", "backordered"]
@@ -68,3 +69,21 @@ def move_on_shipment(record: OrderRecord, rules: StatusRules) -> int | None:
 def move_on_pickup(rules: StatusRules) -> int | None:
     """A pickup is no carrier shipment: the order waits for its customer (None: the store takes none)."""
     return AWAITING_PICKUP if rules.pickup_to_awaiting_pickup else None
+
+
+# ShipmentsInbound's maxReceiveCount (template.yaml): on that receive a failed move is dead-lettered by
+# the writeback itself, with its reason, instead of silently by SQS's redrive on the next.
+MAX_RECEIVES = 5
+MoveFailure = Literal["retry", "never"]
+
+
+def move_failure(error: BigCommerceError) -> MoveFailure:
+    """What a failed status `PUT` means for its message: BigCommerce refusing the status (422) or no longer
+    having the order (404) is final; anything else (a 5xx, a dropped connection, a 429, a token being
+    rotated) is retried with the message, the move still owed."""
+    return "never" if isinstance(error, UnprocessableError | NotFoundError) else "retry"
+
+
+def gives_up(receive_count: int, max_receives: int = MAX_RECEIVES) -> bool:
+    """Whether this receive of a message is its last before SQS would dead-letter it without a word."""
+    return receive_count >= max_receives

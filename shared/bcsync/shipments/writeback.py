@@ -8,6 +8,12 @@ Exactly once, in two layers:
   "posting" - a crash, a timeout or a connection dropped after BigCommerce acted, in whichever
   process - lists the order's shipments and looks for our marker in `comments` before posting again.
 Steady state: one BigCommerce call per shipment (two when the store completes orders).
+
+A status move (Completed, Awaiting Shipment, Awaiting Pickup) is recorded as owed before its `PUT` and
+as made only once BigCommerce answered it: a `PUT` that fails through the client's retries fails the
+message, and its redelivery - a shipment already done, a warehouse status already recorded - makes
+the move it finds owed, never posting the shipment again. A move that still fails on the message's last
+receive is dead-lettered with its reason.
 """
 
 from __future__ import annotations
@@ -23,18 +29,19 @@ from bcsync.backbone import cutpoints
 from bcsync.backbone.consumer import (
     invalid_fields,
 )
-from bcsync.errors import NeverValid
+from bcsync.errors import BcsyncError, NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderRecord, OrderState
 from bcsync.shipments.decide import (
     SHIPPED,
     StatusRules,
     WarehouseStatus,
+    move_failure,
     move_on_pickup,
     move_on_shipment,
     move_on_status,
 )
-from bcsync.shipments.state import ShipmentLog, marker
+from bcsync.shipments.state import ShipmentLog, StatusMoves, marker
 from bcsync.store.problems import ProblemLog
 from bcsync.store.settings import StoreSettings
 from bcsync.warehouse.inbound import (
@@ -45,11 +52,20 @@ from bcsync.warehouse.inbound import (
     ShipmentConfirmed,
     ShipmentsInboundMessage,
 )
-from bigcommerce_client import BigCommerceClient, Clock, UnprocessableError
+from bigcommerce_client import BigCommerceClient, BigCommerceError, Clock, UnprocessableError
 from bigcommerce_client.carriers import map_carrier
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
 logger = logging.getLogger("bcsync.shipments.writeback")
+
+
+class StatusMoveError(BcsyncError):
+    """A status `PUT` failed through the client's retries: the move stays owed and the message is
+    retried; on its last receive it is dead-lettered with this message."""
+
+    def __init__(self, message: str, *, order_id: int) -> None:
+        super().__init__(message)
+        self.order_id = order_id
 
 
 def parse_message(body: str) -> ShipmentsInboundMessage:
@@ -71,6 +87,7 @@ class Writeback:
     count: Callable[[str], None]
     in_flight: InFlightOrders
     clock: Clock
+    moves: StatusMoves
 
     @property
     def store_hash(self) -> str:
@@ -80,22 +97,48 @@ class Writeback:
     def rules(self) -> StatusRules:
         return StatusRules.of(self.settings)
 
-    def _move(self, order_id: int, status: int | None, *, current: int | None = None) -> None:
-        """Move the order to `status` if that is forward from what BigCommerce says now: read first (one
-        GET: the order may have been cancelled, shipped by hand or completed since the warehouse's message
-        was sent), unless the caller knows it (`current`: the status BigCommerce has just set itself)."""
+    def _move(self, order_id: int, status: int | None, *, cause: str, current: int | None = None) -> None:
+        """Owe the move, then make it (`_make`)."""
         if status is None:
             return
-        if current is None:
-            current = self.client.get_order(order_id).status_id
-        if self.rules.moves_forward(current, status):
-            self.client.update_order_status(order_id, status)
-        else:
-            self.count("status_moves_declined")
-            logger.info(
-                "status not moved backwards",
-                extra={"store_hash": self.store_hash, "order_id": order_id, "status_id": current, "to": status},
-            )
+        self.moves.owe(order_id, status, cause)
+        self._make(order_id, status, current=current)
+
+    def _make(self, order_id: int, status: int, *, current: int | None = None) -> None:
+        """Move the order to `status` if that is forward from what BigCommerce says now: read first (one
+        GET: the order may have been cancelled, shipped by hand or completed since the warehouse's message
+        was sent), unless the caller knows it (`current`: the status BigCommerce has just set itself).
+        The owed move is settled only after BigCommerce answered (or the move was declined)."""
+        try:
+            if current is None:
+                current = self.client.get_order(order_id).status_id
+            if self.rules.moves_forward(current, status):
+                self.client.update_order_status(order_id, status)
+                self.count("status_moves_made")
+            else:
+                self.count("status_moves_declined")
+                logger.info(
+                    "status not moved backwards",
+                    extra={"store_hash": self.store_hash, "order_id": order_id, "status_id": current, "to": status},
+                )
+        except BigCommerceError as error:
+            if move_failure(error) == "never":
+                raise NeverValid(f"BigCommerce refused to move order {order_id} to status {status}: {error}") from None
+            self.count("status_moves_failed")
+            raise StatusMoveError(
+                f"order {order_id}: moving it to status {status} failed ({error}); the move is still owed - "
+                "redrive this message once BigCommerce answers again",
+                order_id=order_id,
+            ) from error
+        self.moves.made(order_id, status)
+
+    def _make_owed(self, order_id: int) -> bool:
+        """A redelivered message's part: the move an earlier delivery owed and did not make. Whether one was."""
+        owed = self.moves.owed(order_id)
+        if owed is None:
+            return False
+        self._make(order_id, owed.to)
+        return True
 
     def handle(self, message: ShipmentsInboundMessage) -> dict[str, Any]:
         if isinstance(message, ShipmentConfirmed):
@@ -114,6 +157,8 @@ class Writeback:
             raise NeverValid(f"shipment {message.warehouse_shipment_id}: no tracking number")
         state = self.log.state(message.warehouse_shipment_id)
         if state == "done":
+            if self._make_owed(message.order_id):  # posted, but its status move failed: make it now
+                return {"action": "status_moved"}
             self.count("duplicates_suppressed")
             return {"action": "duplicate"}
         address_id, items = self._items(message, record)
@@ -122,8 +167,11 @@ class Writeback:
             found = self._find_ours(message)
             if found is not None:
                 self._record_shipment(message, record, quantities)
+                owed = self._owe_completion(message)
                 self.log.done(message.warehouse_shipment_id, found)
                 self.count("duplicates_suppressed")
+                if owed is not None:  # BigCommerce's status may have moved since: read it
+                    self._make(message.order_id, owed)
                 return {"action": "found", "bigcommerce_shipment_id": found}
         carrier = map_carrier(message.carrier, self.settings.carrier_map)
         if carrier is None and message.carrier.strip():
@@ -146,12 +194,23 @@ class Writeback:
             raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
         self._record_shipment(message, record, quantities)
+        owed = self._owe_completion(message)
         self.log.done(message.warehouse_shipment_id, shipment.id)
         self.count("shipments_written")
-        if self.rules.complete_orders:
+        if owed is not None:
             # The shipment just written back covers the order's last lines: BigCommerce has it Shipped.
-            self._move(message.order_id, move_on_shipment(self._order(message.order_id), self.rules), current=SHIPPED)
+            self._make(message.order_id, owed, current=SHIPPED)
         return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
+
+    def _owe_completion(self, message: ShipmentConfirmed) -> int | None:
+        """The move this shipment asks for, owed before the shipment is marked done: a failure after that
+        leaves it for the redelivery to make."""
+        if not self.rules.complete_orders:
+            return None
+        status = move_on_shipment(self._order(message.order_id), self.rules)
+        if status is not None:
+            self.moves.owe(message.order_id, status, f"shipment {message.warehouse_shipment_id}")
+        return status
 
     def _record_shipment(self, message: ShipmentConfirmed, record: OrderRecord, quantities: dict[int, int]) -> None:
         """On the order (what is left to ship) and on its stock in flight (the warehouse's next snapshot
@@ -208,7 +267,7 @@ class Writeback:
         status = move_on_pickup(self.rules)
         if status is None:
             raise NeverValid(f"shipment {message.warehouse_shipment_id} is a pickup, and the store takes none")
-        self._move(message.order_id, status)
+        self._move(message.order_id, status, cause=f"pickup {message.warehouse_shipment_id}")
         self.count("pickups_ready")
         return {"action": "awaiting_pickup"}
 
@@ -228,7 +287,13 @@ class Writeback:
             status, reason = "backordered", ", ".join(message.skus)
         else:
             status, reason = "acknowledged", ""
+        move = move_on_status(status, record, self.rules)
+        if move is not None:  # owed before the status is recorded: a redelivery no longer asks for it
+            self.moves.owe(message.order_id, move, status)
         if not self.orders.set_warehouse_status(message.order_id, status, reason):
             raise NeverValid(f"order {message.order_id}: its record expired before the warehouse's {status} arrived")
-        self._move(message.order_id, move_on_status(status, record, self.rules))
+        if move is not None:
+            self._make(message.order_id, move)
+        elif record.warehouse_status == status:  # a redelivery: what its first delivery owed and did not make
+            self._make_owed(message.order_id)
         return {"action": status}

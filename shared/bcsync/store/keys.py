@@ -71,6 +71,11 @@ def order(store_hash: str, order_id: int) -> Key:
     return {"pk": _store(store_hash, f"ORDER#{order_id}"), "sk": "ORDER"}
 
 
+def status_move(store_hash: str, order_id: int) -> Key:
+    """The status move the writeback owes an order (in the order's partition, beside its record)."""
+    return {"pk": _store(store_hash, f"ORDER#{order_id}"), "sk": "STATUS_MOVE"}
+
+
 def order_cursor(store_hash: str) -> Key:
     return {"pk": _store(store_hash, "ORDERS"), "sk": "CURSOR"}
 

@@ -122,6 +122,10 @@ class StoreSettings(BaseModel):
     order_overlap_seconds: int = Field(default=120, ge=0, le=86_400)
     hold_minutes: int = Field(default=0, ge=0, le=10_080)  # hold a paid order this long before releasing it
     business_hours: BusinessHours | None = None  # release held orders only while the warehouse is open
+    # A released order BigCommerce moves to one of these (Awaiting Payment, Manual Verification Required,
+    # Disputed) must not ship now: `Order On Hold`, until it is back in a release status. A release status
+    # is never a hold (the store chose to ship it).
+    on_hold_statuses: tuple[int, ...] = (7, 12, 13)
     awaiting_shipment_on_ack: bool = False  # move the order to Awaiting Shipment (9) when the warehouse acknowledges
     # tracking writeback
     carrier_map: dict[str, str] = Field(default_factory=dict)  # warehouse carrier name → BigCommerce tracking_carrier

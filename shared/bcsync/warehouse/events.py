@@ -31,8 +31,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bcsync.warehouse.events")
 
 SOURCE = "bcsync"
-SCHEMA_VERSION = 1
-DetailType = Literal["Order Ready", "Order Updated", "Order Cancelled", "Product Upserted", "Product Archived"]
+DetailType = Literal[
+    "Order Ready", "Order Updated", "Order On Hold", "Order Cancelled", "Product Upserted", "Product Archived"
+]
+# `detail.schema_version`, per detail-type: what a consumer can expect of `data`. Order events are at 2 since
+# they carry `hold` (null unless the order must not ship now) and `Order On Hold` exists; products are at 1.
+SCHEMA_VERSIONS: dict[DetailType, int] = {
+    "Order Ready": 2,
+    "Order Updated": 2,
+    "Order On Hold": 2,
+    "Order Cancelled": 2,
+    "Product Upserted": 1,
+    "Product Archived": 1,
+}
 CLAIM_CHECK_BYTES = 200_000  # EventBridge takes 256 KB per entry, envelope included
 PUT_EVENTS_BATCH = 10  # entries per PutEvents request, at most
 # The entries of one PutEvents request together, by AWS's size formula (`entry_size`), at most.
@@ -156,7 +167,7 @@ class EventPublisher:
 
     def _entry(self, event: OutboundEvent) -> tuple[dict[str, Any], bool]:
         detail: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": SCHEMA_VERSIONS[event.detail_type],
             "store_hash": event.store_hash,
             "idempotency_key": event.idempotency_key,
             "occurred_at": event.occurred_at.isoformat(timespec="seconds"),
