@@ -76,8 +76,29 @@ class OrderBackordered(InboundModel):
     skus: list[str] = Field(default_factory=list)
 
 
+class OrderChangeTooLate(InboundModel):
+    """The warehouse could not apply a version bcsync sent: the parcel had left before the cancel or the
+    update reached it."""
+
+    type: Literal["Order Change Too Late"]
+    order_id: int = Field(gt=0)
+    # The `Order Updated` / `Order Cancelled` version it could not apply: `version` in its data, `v{n}` in
+    # its idempotency key. Version 1 is the order itself, never a change.
+    version: int = Field(ge=2)
+    change: Literal["cancel", "update"]
+    reason: str = Field(min_length=1, max_length=2000)
+    warehouse_shipment_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+# What the tracking writeback acts on (`shipments.writeback`).
 ShipmentsInboundMessage = Annotated[
     ShipmentConfirmed | OrderAcknowledged | OrderRejected | OrderBackordered, Field(discriminator="type")
+]
+# Everything the ShipmentsInbound queue carries, the queue's JSON Schema: the writeback's messages and the
+# warehouse's answer that a change came too late (`shipments.too_late`).
+ShipmentsQueueMessage = Annotated[
+    ShipmentConfirmed | OrderAcknowledged | OrderRejected | OrderBackordered | OrderChangeTooLate,
+    Field(discriminator="type"),
 ]
 
 
@@ -146,4 +167,5 @@ class BundleDefinition(InboundModel):
 StockInboundMessage = Annotated[StockLevel | BundleDefinition, Field(discriminator="type")]
 
 SHIPMENTS_INBOUND: TypeAdapter[ShipmentsInboundMessage] = TypeAdapter(ShipmentsInboundMessage)
+SHIPMENTS_QUEUE: TypeAdapter[ShipmentsQueueMessage] = TypeAdapter(ShipmentsQueueMessage)
 STOCK_INBOUND: TypeAdapter[StockInboundMessage] = TypeAdapter(StockInboundMessage)
