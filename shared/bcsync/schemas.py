@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
 from bcsync.orders.mapping import WarehouseOrder
-from bcsync.warehouse.inbound import SHIPMENTS_INBOUND, STOCK_INBOUND
+from bcsync.warehouse.inbound import SHIPMENTS_QUEUE, STOCK_INBOUND
 
 
 class EventDetail(BaseModel):
@@ -36,7 +36,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "product-upserted.data": WarehouseSku,
         "product-archived.data": ArchivedSku,
         "order.data": WarehouseOrder,
-        "shipments-inbound": SHIPMENTS_INBOUND,
+        "shipments-inbound": SHIPMENTS_QUEUE,
         "stock-inbound": STOCK_INBOUND,
     }
     out = {}

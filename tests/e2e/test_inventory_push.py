@@ -194,6 +194,46 @@ def test_a_bundle_defined_by_the_warehouse_shows_what_its_components_allow(local
     assert store.inventory[(1, "product", bundle_id)] == 3  # min(10 // 2, 3 // 1)
 
 
+def _bundle(components: dict[str, int], *, as_of: str | None, schema_version: int = 2) -> dict[str, Any]:
+    dated = {} if as_of is None else {"as_of": as_of}
+    return {"type": "Bundle Definition", "schema_version": schema_version, "store_hash": STORE, **dated,
+            "bundle_sku": "BUNDLE-GIFT", "components": [{"sku": s, "quantity": q} for s, q in components.items()]}  # fmt: skip
+
+
+def test_an_older_bundle_recipe_delivered_late_does_not_replace_the_newer_one(local_world: World) -> None:
+    stack, _ = local_world
+    store = _world(local_world)
+    (tee, _), (mug, _) = _variant_tracked(store)[:2]
+    bundle_id = next(p["id"] for p in store.products.values() if p["sku"] == "BUNDLE-GIFT")
+    _send(local_world, _stock([_item(tee, 10), _item(mug, 3)]))
+    newer = _bundle({tee: 2, mug: 1}, as_of="2026-11-23T11:00:00Z")  # min(10 // 2, 3 // 1) = 3
+    older = _bundle({tee: 1}, as_of="2026-11-23T10:00:00+00:00")  # would be 10
+
+    _send(local_world, newer)
+    assert store.inventory[(1, "product", bundle_id)] == 3
+    _send(local_world, older)  # a retry of the old recipe, back after its visibility timeout
+    _send(local_world, newer)  # and the newer one again: a repeat, no change
+
+    assert store.inventory[(1, "product", bundle_id)] == 3
+    assert stack.take_messages("StockInboundDLQ") == []  # ignored, not refused
+
+    _send(local_world, _bundle({tee: 1}, as_of="2026-11-23T12:00:00Z"))  # a newer one still counts
+    assert store.inventory[(1, "product", bundle_id)] == 10
+
+
+def test_a_bundle_recipe_of_version_2_needs_its_as_of_time_and_version_1_is_still_read(local_world: World) -> None:
+    stack, _ = local_world
+    store = _world(local_world)
+    (tee, _), (mug, _) = _variant_tracked(store)[:2]
+    bundle_id = next(p["id"] for p in store.products.values() if p["sku"] == "BUNDLE-GIFT")
+
+    _send(local_world, _bundle({tee: 2}, as_of=None), _stock([_item(tee, 10), _item(mug, 3)]))
+    _send(local_world, _bundle({tee: 5}, as_of=None, schema_version=1))
+
+    assert "as_of" in reason_of(stack.take_messages("StockInboundDLQ")[0])
+    assert store.inventory[(1, "product", bundle_id)] == 2  # the version 1 recipe, dated by its arrival
+
+
 def test_a_refused_item_is_reported_and_the_rest_is_pushed(local_world: World) -> None:
     _, sandbox = local_world
     store = _world(local_world)

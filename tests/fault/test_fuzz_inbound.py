@@ -26,6 +26,10 @@ SHIPMENT = {"type": "Shipment Confirmed", "schema_version": 1, "store_hash": STO
             "lines": [{"order_product_id": 5, "quantity": 1}], "order_address_id": 7}  # fmt: skip
 STOCK = {"type": "Stock Level", "schema_version": 1, "store_hash": STORE, "as_of": "2026-11-23T10:00:00Z",
          "mode": "delta", "items": [{"sku": "A", "location": "MAIN", "fulfillable": 3, "exception": 0}]}  # fmt: skip
+TOO_LATE = {"type": "Order Change Too Late", "schema_version": 1, "store_hash": STORE, "order_id": 1001,
+            "version": 2, "change": "cancel", "reason": "shipped", "warehouse_shipment_id": "WH-1"}  # fmt: skip
+BUNDLE = {"type": "Bundle Definition", "schema_version": 2, "store_hash": STORE, "as_of": "2026-11-23T10:00:00Z",
+          "bundle_sku": "BOX", "components": [{"sku": "A", "quantity": 2}]}  # fmt: skip
 
 
 @st.composite
@@ -56,7 +60,7 @@ FUZZ = whole_runs(BATCHES)
 
 
 @FUZZ
-@given(generated=st.lists(bodies(STOCK), min_size=PER_BATCH, max_size=PER_BATCH))
+@given(generated=st.lists(st.one_of(bodies(STOCK), bodies(BUNDLE)), min_size=PER_BATCH, max_size=PER_BATCH))
 def test_generated_stock_messages_are_kept_or_dead_lettered_and_a_good_one_beside_them_is_kept(
     local_world: tuple[LocalDeployment, Sandbox], generated: list[str]
 ) -> None:
@@ -74,7 +78,7 @@ def test_generated_stock_messages_are_kept_or_dead_lettered_and_a_good_one_besid
 
 
 @FUZZ
-@given(generated=st.lists(bodies(SHIPMENT), min_size=PER_BATCH, max_size=PER_BATCH))
+@given(generated=st.lists(st.one_of(bodies(SHIPMENT), bodies(TOO_LATE)), min_size=PER_BATCH, max_size=PER_BATCH))
 def test_generated_shipment_messages_are_dead_lettered_with_a_reason_and_none_raises(
     local_world: tuple[LocalDeployment, Sandbox], generated: list[str]
 ) -> None:

@@ -113,3 +113,31 @@ def test_reconnecting_without_webhooks_removes_the_hooks_connect_made(operator_e
     assert "9 removed" in out and "not registered" in out
     code, shown = run(["stores", "show", "abc123"])
     assert json.loads(shown)["settings"]["webhook_destination"] is None
+
+
+def test_status_shows_a_change_the_warehouse_got_too_late_once_with_what_to_do(
+    operator_env: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bcsync.orders.state import OrderRecord, OrderState
+    from bcsync.shipments.too_late import TooLateAnswers
+    from bcsync.store.problems import ProblemLog
+    from bcsync.warehouse.inbound import OrderChangeTooLate
+
+    sandbox.add_store("abc123", token=TOKEN)
+    monkeypatch.setenv("BCSYNC_ACCESS_TOKEN", TOKEN)
+    assert run(["stores", "connect", "abc123", "--no-webhooks"])[0] == 0
+    orders = OrderState(operator_env, "abc123")
+    cancelled = OrderRecord(order_id=1001, version=2, detail_type="Order Cancelled", state="cancelled")
+    assert orders.put(cancelled, replaces_version=None)
+    answers = TooLateAnswers("abc123", orders, ProblemLog(operator_env, "abc123"), lambda figure: None)
+    message = OrderChangeTooLate(type="Order Change Too Late", store_hash="abc123", order_id=1001, version=2,
+                                 change="cancel", reason="left the dock at 09:12")  # fmt: skip
+
+    assert answers.record(message) == {"action": "recorded"}
+    assert answers.record(message) == {"action": "repeat"}  # delivered twice: one problem
+    _, out = run(["status", "abc123"])
+
+    (line,) = [line for line in out.splitlines() if "warehouse_too_late" in line]
+    assert line.startswith("  ! warehouse_too_late 1001 v2: the warehouse could not cancel it (version 2): ")
+    assert "left the dock at 09:12. To do: BigCommerce has the order cancelled" in line
+    assert "contact the customer" in line

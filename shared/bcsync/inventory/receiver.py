@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from bcsync.backbone.consumer import dead_letter_never_valid, invalid_fields, open_settings
 from bcsync.backbone.messages import JobMessage, JobQueue, queue_when_due
 from bcsync.errors import NeverValid
-from bcsync.inventory.state import StockState
+from bcsync.inventory.state import Recipe, StockState, recipe_news
 from bcsync.store.jobs import JobState
 from bcsync.store.problems import ProblemLog
 from bcsync.store.registry import StoreRegistry
@@ -101,14 +101,10 @@ class StockReceiver:
         if settings is None:
             return  # a disabled store: dropped, already logged
         stock = StockState(self.table, settings.store_hash)
+        sent = int(record.attributes.sent_timestamp or 0) / 1000
         if isinstance(message, BundleDefinition):
-            components: dict[str, int] = {}
-            for component in message.components:
-                components[component.sku] = components.get(component.sku, 0) + component.quantity
-            stock.save_bundle(message.bundle_sku, components)
-            self._count("bundles_defined")
+            self._define_bundle(stock, message, sent=sent or self.clock.now())
         else:
-            sent = int(record.attributes.sent_timestamp or 0) / 1000
             if message.items:
                 try:
                     stock.receive(message, received_at=sent or self.clock.now())
@@ -125,6 +121,34 @@ class StockReceiver:
             JobMessage(job="inventory_push", store_hash=settings.store_hash, trigger="stock"),
             now=self.clock.now(),
             debounce_seconds=self.debounce_seconds,
+        )
+
+    def _define_bundle(self, stock: StockState, message: BundleDefinition, *, sent: float) -> None:
+        components: dict[str, int] = {}
+        for component in message.components:
+            components[component.sku] = components.get(component.sku, 0) + component.quantity
+        if message.as_of is None:
+            # schema_version 1 has no as-of time: dated by when it reached the queue, which a redelivery
+            # keeps (a resend from the warehouse does not).
+            self._count("bundle_definitions_undated")
+        received = Recipe(components, int((message.as_of.timestamp() if message.as_of else sent) * 1000))
+        stored = stock.bundle(message.bundle_sku)
+        news = recipe_news(stored, received)
+        if news == "newer" and stock.save_bundle(message.bundle_sku, received):
+            self._count("bundles_defined")
+            return
+        if news == "repeat":
+            self._count("bundle_definitions_repeated")
+            return
+        self._count("bundle_definitions_ignored")
+        logger.warning(
+            "bundle definition older than the stored one: ignored",
+            extra={
+                "store_hash": message.store_hash,
+                "bundle_sku": message.bundle_sku,
+                "as_of_ms": received.as_of_ms,
+                "stored_as_of_ms": stored.as_of_ms if stored else None,
+            },
         )
 
     def _report(self, store_hash: str, problems: list[str]) -> None:

@@ -16,11 +16,11 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bcsync.inventory.sellable import Level
 from bcsync.store import keys
-from bcsync.store.dynamo import partition
+from bcsync.store.dynamo import conditional, partition
 from bcsync.warehouse.inbound import StockLevel
 
 if TYPE_CHECKING:
@@ -74,6 +74,26 @@ def merge_snapshot(levels: dict[LevelKey, Level], entry: InboxEntry) -> set[Leve
                 levels[key] = Level(0, 0, entry.as_of)
                 changed.add(key)
     return changed
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A bundle's components and when the warehouse set them, in ms as stock levels are kept (None: stored
+    before recipes were dated)."""
+
+    components: dict[str, int]
+    as_of_ms: int | None
+
+
+RecipeNews = Literal["newer", "repeat", "older"]
+
+
+def recipe_news(stored: Recipe | None, received: Recipe) -> RecipeNews:
+    """The rule of stock levels, for bundle recipes: one older than the stored one is ignored, and so is one
+    as old (a repeat when it says the same; otherwise the first one stays, as for levels)."""
+    if stored is None or stored.as_of_ms is None or received.as_of_ms is None or stored.as_of_ms < received.as_of_ms:
+        return "newer"
+    return "repeat" if stored.as_of_ms == received.as_of_ms and stored.components == received.components else "older"
 
 
 class StockState:
@@ -197,7 +217,24 @@ class StockState:
             str(item["sk"]): json.loads(str(item["components"])) for item in partition(self._table, self._bundles_pk)
         }
 
-    def save_bundle(self, bundle_sku: str, components: dict[str, int]) -> None:
-        self._table.put_item(
-            Item={**keys.item(self._bundles_pk, bundle_sku), "components": json.dumps(components, sort_keys=True)}
+    def bundle(self, bundle_sku: str) -> Recipe | None:
+        item = self._table.get_item(Key=keys.item(self._bundles_pk, bundle_sku), ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        as_of_ms = item.get("as_of_ms")
+        return Recipe(json.loads(str(item["components"])), None if as_of_ms is None else int(str(as_of_ms)))
+
+    def save_bundle(self, bundle_sku: str, recipe: Recipe) -> bool:
+        """Keep `recipe` unless a recipe as new or newer is stored by now (two deliveries handled at once):
+        False then, and the stored one stays."""
+        as_of_ms = recipe.as_of_ms or 0
+        return conditional(
+            self._table.put_item,
+            Item={
+                **keys.item(self._bundles_pk, bundle_sku),
+                "components": json.dumps(recipe.components, sort_keys=True),
+                "as_of_ms": as_of_ms,
+            },
+            ConditionExpression="attribute_not_exists(as_of_ms) OR as_of_ms < :as_of",
+            ExpressionAttributeValues={":as_of": as_of_ms},
         )

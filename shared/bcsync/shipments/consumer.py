@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
+from pydantic import ValidationError
 
 from bcsync.backbone.consumer import (
     StoreClients,
     batch_processor,
     dead_letter,
     dead_letter_never_valid,
+    invalid_fields,
 )
 from bcsync.backbone.idempotency import flag_duplicate
 from bcsync.errors import NeverValid
@@ -21,10 +23,14 @@ from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderState
 from bcsync.shipments.decide import gives_up
 from bcsync.shipments.state import SHIPMENT_RECORD_DAYS, ShipmentLog, StatusMoves
-from bcsync.shipments.writeback import StatusMoveError, Writeback, parse_message
+from bcsync.shipments.too_late import TooLateAnswers
+from bcsync.shipments.writeback import StatusMoveError, Writeback
 from bcsync.store.problems import ProblemLog
 from bcsync.warehouse.inbound import (
+    SHIPMENTS_QUEUE,
+    OrderChangeTooLate,
     ShipmentConfirmed,
+    ShipmentsQueueMessage,
 )
 from bigcommerce_client import CallCounter, Clock
 
@@ -35,6 +41,14 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.service_resource import Table
+
+
+def parse_message(body: str) -> ShipmentsQueueMessage:
+    """Any message of the queue: the writeback's, or the warehouse's answer that a change came too late."""
+    try:
+        return SHIPMENTS_QUEUE.validate_json(body)
+    except ValidationError as error:
+        raise NeverValid(f"not a shipments message (invalid: {invalid_fields(error)})") from None
 
 
 @dataclass
@@ -89,6 +103,11 @@ class ShipmentsConsumer:
             if opened is None:
                 return  # a disabled store: dropped, already logged
             settings, client = opened
+            if isinstance(message, OrderChangeTooLate):
+                orders = OrderState(self.table, settings.store_hash, retention_days=self.retention_days)
+                problems = ProblemLog(self.table, settings.store_hash)
+                TooLateAnswers(settings.store_hash, orders, problems, self.count).record(message)
+                return  # no BigCommerce call, no writeback lag to measure
             writeback = Writeback(
                 settings=settings,
                 client=client,

@@ -23,12 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from bcsync.backbone import cutpoints
-from bcsync.backbone.consumer import (
-    invalid_fields,
-)
 from bcsync.errors import BcsyncError, NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderRecord, OrderState
@@ -45,7 +40,6 @@ from bcsync.shipments.state import ShipmentLog, StatusMoves, marker
 from bcsync.store.problems import ProblemLog
 from bcsync.store.settings import StoreSettings
 from bcsync.warehouse.inbound import (
-    SHIPMENTS_INBOUND,
     OrderAcknowledged,
     OrderBackordered,
     OrderRejected,
@@ -66,13 +60,6 @@ class StatusMoveError(BcsyncError):
     def __init__(self, message: str, *, order_id: int) -> None:
         super().__init__(message)
         self.order_id = order_id
-
-
-def parse_message(body: str) -> ShipmentsInboundMessage:
-    try:
-        return SHIPMENTS_INBOUND.validate_json(body)
-    except ValidationError as error:
-        raise NeverValid(f"not a shipments message (invalid: {invalid_fields(error)})") from None
 
 
 @dataclass

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bcsync.store import keys
-from bcsync.store.dynamo import now_iso
+from bcsync.store.dynamo import conditional, now_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -22,17 +22,20 @@ class ProblemLog:
         self._table = table
         self._store_hash = store_hash
 
-    def add(self, kind: str, subject: str, text: str) -> None:
-        self._table.put_item(
-            Item={
-                **keys.problem(self._store_hash, kind, subject),
-                "kind": kind,
-                "subject": subject,
-                "text": text[:1000],
-                "at": now_iso(),
-                "expires_at": int(time.time()) + self.RETENTION_SECONDS,
-            }
-        )
+    def add(self, kind: str, subject: str, text: str, *, once: bool = False) -> bool:
+        """True when the problem is new. `once`: one already logged stays as it is (its first time), so a
+        message delivered twice is one problem, seen when it first came."""
+        item: dict[str, Any] = {
+            **keys.problem(self._store_hash, kind, subject),
+            "kind": kind,
+            "subject": subject,
+            "text": text[:1000],
+            "at": now_iso(),
+            "expires_at": int(time.time()) + self.RETENTION_SECONDS,
+        }
+        if once:
+            return conditional(self._table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        return "Attributes" not in self._table.put_item(Item=item, ReturnValues="ALL_OLD")
 
     def clear(self, kind: str, subject: str) -> None:
         self._table.delete_item(Key=keys.problem(self._store_hash, kind, subject))

@@ -8,9 +8,19 @@ through `batchItemFailures` and SQS redrive dead-letters them after maxReceiveCo
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bcsync.store.settings import StoreHash
 
@@ -66,8 +76,29 @@ class OrderBackordered(InboundModel):
     skus: list[str] = Field(default_factory=list)
 
 
+class OrderChangeTooLate(InboundModel):
+    """The warehouse could not apply a version bcsync sent: the parcel had left before the cancel or the
+    update reached it."""
+
+    type: Literal["Order Change Too Late"]
+    order_id: int = Field(gt=0)
+    # The `Order Updated` / `Order Cancelled` version it could not apply: `version` in its data, `v{n}` in
+    # its idempotency key. Version 1 is the order itself, never a change.
+    version: int = Field(ge=2)
+    change: Literal["cancel", "update"]
+    reason: str = Field(min_length=1, max_length=2000)
+    warehouse_shipment_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+# What the tracking writeback acts on (`shipments.writeback`).
 ShipmentsInboundMessage = Annotated[
     ShipmentConfirmed | OrderAcknowledged | OrderRejected | OrderBackordered, Field(discriminator="type")
+]
+# Everything the ShipmentsInbound queue carries, the queue's JSON Schema: the writeback's messages and the
+# warehouse's answer that a change came too late (`shipments.too_late`).
+ShipmentsQueueMessage = Annotated[
+    ShipmentConfirmed | OrderAcknowledged | OrderRejected | OrderBackordered | OrderChangeTooLate,
+    Field(discriminator="type"),
 ]
 
 
@@ -106,13 +137,35 @@ class BundleComponent(BaseModel):
     quantity: int = Field(gt=0)
 
 
+BUNDLE_SCHEMA_VERSION = 2  # 2: `as_of` is required. 1 (no `as_of`) is still read: docs/warehouse-contract.md
+
+
 class BundleDefinition(InboundModel):
+    # A bundle recipe is dated like a stock level: SQS is not FIFO and a retry comes back after the visibility
+    # timeout, so without a time an older recipe delivered late would replace a newer one.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"schema_version": {"const": 2}}, "required": ["schema_version"]},
+            "then": {"properties": {"as_of": {"type": "string"}}, "required": ["as_of"]},
+        }
+    )
+
     type: Literal["Bundle Definition"]
+    schema_version: Literal[1, 2] = 1  # type: ignore[assignment]  # the one message with a second version
+    as_of: AwareDatetime | None = Field(default=None, validate_default=True)
     bundle_sku: str = Field(min_length=1, max_length=255)
     components: list[BundleComponent] = Field(min_length=1)
+
+    @field_validator("as_of")
+    @classmethod
+    def _dated_from_version_2(cls, as_of: datetime | None, info: ValidationInfo) -> datetime | None:
+        if as_of is None and info.data.get("schema_version", 1) >= 2:
+            raise ValueError("required from schema_version 2: when the recipe was set, with its time zone")
+        return as_of
 
 
 StockInboundMessage = Annotated[StockLevel | BundleDefinition, Field(discriminator="type")]
 
 SHIPMENTS_INBOUND: TypeAdapter[ShipmentsInboundMessage] = TypeAdapter(ShipmentsInboundMessage)
+SHIPMENTS_QUEUE: TypeAdapter[ShipmentsQueueMessage] = TypeAdapter(ShipmentsQueueMessage)
 STOCK_INBOUND: TypeAdapter[StockInboundMessage] = TypeAdapter(StockInboundMessage)
