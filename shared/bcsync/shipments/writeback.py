@@ -31,6 +31,7 @@ from bcsync.shipments.decide import (
     SHIPPED,
     StatusRules,
     WarehouseStatus,
+    may_post_shipment,
     move_failure,
     move_on_pickup,
     move_on_shipment,
@@ -46,7 +47,7 @@ from bcsync.warehouse.inbound import (
     ShipmentConfirmed,
     ShipmentsInboundMessage,
 )
-from bigcommerce_client import BigCommerceClient, BigCommerceError, Clock, UnprocessableError
+from bigcommerce_client import BigCommerceClient, BigCommerceError, Clock, NotFoundError, UnprocessableError
 from bigcommerce_client.carriers import map_carrier
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
@@ -173,12 +174,15 @@ class Writeback:
             shipping_method=message.service,
             comments=marker(message.warehouse_shipment_id),
         )
+        self._refuse_if_closed(message)
         self.log.posting(message.warehouse_shipment_id, message.order_id)
         cutpoints.reached(cutpoints.BEFORE_SHIPMENT_POST)
         try:
             shipment = self.client.create_shipment(message.order_id, body)
         except UnprocessableError as refused:
             raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
+        except NotFoundError:
+            raise self._gone(message) from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
         self._record_shipment(message, record, quantities)
         owed = self._owe_completion(message)
@@ -188,6 +192,33 @@ class Writeback:
             # The shipment just written back covers the order's last lines: BigCommerce has it Shipped.
             self._make(message.order_id, owed, current=SHIPPED)
         return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
+
+    def _refuse_if_closed(self, message: ShipmentConfirmed) -> None:
+        """Read the order before writing a shipment to it (one GET): bcsync's record may not know yet that
+        the customer cancelled, and a shipment posted to a cancelled order revives it as Shipped."""
+        try:
+            current = self.client.get_order(message.order_id).status_id
+        except NotFoundError:
+            raise self._gone(message) from None
+        if may_post_shipment(current):
+            return
+        text = (
+            f"shipment {message.warehouse_shipment_id} left the warehouse after order {message.order_id} was "
+            f"cancelled, refunded or declined in BigCommerce (status {current}): it is not written back. "
+            "To do: stop or recover the parcel, or charge the customer again"
+        )
+        self.problems.add("shipped_after_cancel", str(message.order_id), text)
+        self.count("shipments_after_cancel")
+        raise NeverValid(text)
+
+    @staticmethod
+    def _gone(message: ShipmentConfirmed) -> NeverValid:
+        # Archived (or deleted) in BigCommerce since the warehouse got it: no retry brings it back, and
+        # SQS's own redrive would dead-letter the message without saying why.
+        return NeverValid(
+            f"order {message.order_id} is no longer in BigCommerce (archived or deleted): shipment "
+            f"{message.warehouse_shipment_id} is not written back; restore the order, then redrive this message"
+        )
 
     def _owe_completion(self, message: ShipmentConfirmed) -> int | None:
         """The move this shipment asks for, owed before the shipment is marked done: a failure after that
