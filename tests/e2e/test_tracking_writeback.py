@@ -405,3 +405,27 @@ def test_a_shipment_for_an_order_cancelled_since_the_last_scan_is_not_written_an
     status = io.StringIO()
     assert bcsync_cli(["status", STORE], out=status) == 0
     assert f"shipped_after_cancel {order_id}" in status.getvalue()
+
+
+def test_a_shipment_for_an_order_staff_completed_is_written_and_the_order_stays_completed(
+    local_world: World,
+) -> None:
+    """BigCommerce moves an order to Shipped when a shipment is written to it; staff had completed this one
+    (the store does not complete orders itself): bcsync puts it back, and its tracking number is recorded."""
+    _, sandbox = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    store.set_order_status(order_id, COMPLETED)
+    before = _mark(sandbox)
+
+    report = _send(local_world, _shipment(order_id, "WH-K", [{"order_product_id": line["id"], "quantity": 1}]))
+
+    assert report.failed == 0
+    assert [s["tracking_number"] for s in store.shipments[order_id]] == ["1ZWH-K"]
+    assert store.orders[order_id]["status_id"] == COMPLETED
+    assert _calls(sandbox, before) == [
+        f"GET /v2/orders/{order_id}",
+        f"POST /v2/orders/{order_id}/shipments",
+        f"PUT /v2/orders/{order_id}",  # back to Completed
+    ]

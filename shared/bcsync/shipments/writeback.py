@@ -28,6 +28,7 @@ from bcsync.errors import BcsyncError, NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderRecord, OrderState
 from bcsync.shipments.decide import (
+    COMPLETED,
     SHIPPED,
     StatusRules,
     WarehouseStatus,
@@ -174,7 +175,7 @@ class Writeback:
             shipping_method=message.service,
             comments=marker(message.warehouse_shipment_id),
         )
-        self._refuse_if_closed(message)
+        current = self._refuse_if_closed(message)
         self.log.posting(message.warehouse_shipment_id, message.order_id)
         cutpoints.reached(cutpoints.BEFORE_SHIPMENT_POST)
         try:
@@ -185,7 +186,7 @@ class Writeback:
             raise self._gone(message) from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
         self._record_shipment(message, record, quantities)
-        owed = self._owe_completion(message)
+        owed = self._owe_completion(message, completed_before=current == COMPLETED)
         self.log.done(message.warehouse_shipment_id, shipment.id)
         self.count("shipments_written")
         if owed is not None:
@@ -193,15 +194,16 @@ class Writeback:
             self._make(message.order_id, owed, current=SHIPPED)
         return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
 
-    def _refuse_if_closed(self, message: ShipmentConfirmed) -> None:
+    def _refuse_if_closed(self, message: ShipmentConfirmed) -> int:
         """Read the order before writing a shipment to it (one GET): bcsync's record may not know yet that
-        the customer cancelled, and a shipment posted to a cancelled order revives it as Shipped."""
+        the customer cancelled, and a shipment posted to a cancelled order revives it as Shipped. Its
+        status now, when the shipment may be written."""
         try:
             current = self.client.get_order(message.order_id).status_id
         except NotFoundError:
             raise self._gone(message) from None
         if may_post_shipment(current):
-            return
+            return current
         text = (
             f"shipment {message.warehouse_shipment_id} left the warehouse after order {message.order_id} was "
             f"cancelled, refunded or declined in BigCommerce (status {current}): it is not written back. "
@@ -220,12 +222,16 @@ class Writeback:
             f"{message.warehouse_shipment_id} is not written back; restore the order, then redrive this message"
         )
 
-    def _owe_completion(self, message: ShipmentConfirmed) -> int | None:
+    def _owe_completion(self, message: ShipmentConfirmed, *, completed_before: bool = False) -> int | None:
         """The move this shipment asks for, owed before the shipment is marked done: a failure after that
-        leaves it for the redelivery to make."""
-        if not self.rules.complete_orders:
+        leaves it for the redelivery to make. An order staff had completed goes back to Completed, whatever
+        the store's setting: BigCommerce's own move to Shipped on a new shipment would undo theirs."""
+        if completed_before:
+            status: int | None = COMPLETED
+        elif not self.rules.complete_orders:
             return None
-        status = move_on_shipment(self._order(message.order_id), self.rules)
+        else:
+            status = move_on_shipment(self._order(message.order_id), self.rules)
         if status is not None:
             self.moves.owe(message.order_id, status, f"shipment {message.warehouse_shipment_id}")
         return status
