@@ -90,6 +90,36 @@ def test_batch_get_item_takes_100_keys(local_stack: LocalDeployment, keys: int, 
         assert _code(refused) == "ValidationException"
 
 
+@pytest.mark.parametrize(("size", "taken"), [(400_000, True), (400_001, False)])
+def test_batch_write_item_takes_items_of_400_kb(local_stack: LocalDeployment, size: int, taken: bool) -> None:
+    table = _table(local_stack)
+    requests = [{"PutRequest": {"Item": {"pk": "a", "sk": "small"}}}, {"PutRequest": {"Item": _item_of_size(size)}}]
+    if taken:
+        assert table.meta.client.batch_write_item(RequestItems={table.name: requests}).get("UnprocessedItems") == {}
+    else:
+        with pytest.raises(ClientError) as refused:
+            table.meta.client.batch_write_item(RequestItems={table.name: requests})
+        assert _code(refused) == "ValidationException" and "maximum allowed size" in str(refused.value)
+        assert "Item" not in table.get_item(Key={"pk": "a", "sk": "small"})  # nothing of the batch was written
+
+
+@pytest.mark.parametrize(("actions", "taken"), [(100, True), (101, False)])
+def test_a_transaction_takes_100_actions(local_stack: LocalDeployment, actions: int, taken: bool) -> None:
+    table = _table(local_stack)
+    items = [
+        {"Put": {"TableName": table.name, "Item": {"pk": {"S": f"p{n}"}, "sk": {"S": "s"}}}} for n in range(actions)
+    ]
+    client = local_stack.client("dynamodb")
+    if taken:
+        client.transact_write_items(TransactItems=items)
+        assert "Item" in table.get_item(Key={"pk": "p99", "sk": "s"})
+    else:
+        with pytest.raises(ClientError) as refused:
+            client.transact_write_items(TransactItems=items)
+        assert _code(refused) == "ValidationException"
+        assert "Item" not in table.get_item(Key={"pk": "p0", "sk": "s"})
+
+
 def _entry(stack: LocalDeployment, detail_bytes: int) -> dict[str, Any]:
     """An entry of 2 + `detail_bytes` bytes by AWS's formula (Source "s", DetailType "d", the Detail)."""
     padding = "x" * (detail_bytes - len(json.dumps({"p": ""})))
@@ -134,6 +164,22 @@ def test_an_sqs_message_is_at_most_one_mib(local_stack: LocalDeployment, size: i
         assert "InvalidParameterValue" in _code(refused)
 
 
+@pytest.mark.parametrize(("extra", "taken"), [(0, True), (1, False)])
+def test_an_sqs_messages_attributes_count_toward_its_one_mib(
+    local_stack: LocalDeployment, extra: int, taken: bool
+) -> None:
+    """AWS counts each attribute's name, type and value with the body."""
+    sqs, url = local_stack.client("sqs"), local_stack.physical["StockInbound"]["Ref"]
+    attributes = {"reason": {"DataType": "String", "StringValue": "x" * 100}}
+    body = "x" * (1024 * KIB - len("reason") - len("String") - 100 + extra)
+    if taken:
+        assert sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)["MessageId"]
+    else:
+        with pytest.raises(ClientError) as refused:
+            sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
+        assert "InvalidParameterValue" in _code(refused)
+
+
 def test_an_sqs_batch_is_ten_entries_and_one_mib_in_all(local_stack: LocalDeployment) -> None:
     sqs, url = local_stack.client("sqs"), local_stack.physical["StockInbound"]["Ref"]
     entries = [{"Id": str(n), "MessageBody": "x" * (100 * KIB)} for n in range(10)]
@@ -155,6 +201,32 @@ def test_an_sqs_delay_is_at_most_fifteen_minutes(local_stack: LocalDeployment, d
     else:
         with pytest.raises(ClientError) as refused:
             sqs.send_message(QueueUrl=url, MessageBody="{}", DelaySeconds=delay)
+        assert "InvalidParameterValue" in _code(refused)
+
+
+# 12 hours counted from the message's receipt: a moment after it, 43,200 s more is over already.
+@pytest.mark.parametrize(("seconds", "taken"), [(43_199, True), (43_201, False)])
+def test_a_visibility_timeout_is_at_most_twelve_hours(local_stack: LocalDeployment, seconds: int, taken: bool) -> None:
+    sqs, url = local_stack.client("sqs"), local_stack.physical["StockInbound"]["Ref"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    change = {"QueueUrl": url, "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": seconds}
+    if taken:
+        sqs.change_message_visibility(**change)
+    else:
+        with pytest.raises(ClientError) as refused:
+            sqs.change_message_visibility(**change)
+        assert "InvalidParameterValue" in _code(refused)
+
+
+@pytest.mark.parametrize(("count", "taken"), [(10, True), (11, False)])
+def test_a_receive_takes_at_most_ten_messages(local_stack: LocalDeployment, count: int, taken: bool) -> None:
+    sqs, url = local_stack.client("sqs"), local_stack.physical["StockInbound"]["Ref"]
+    if taken:
+        assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=count).get("Messages", []) == []
+    else:
+        with pytest.raises(ClientError) as refused:
+            sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=count)
         assert "InvalidParameterValue" in _code(refused)
 
 
