@@ -114,10 +114,15 @@ class LocalDeployment(SqsDelivery, Schedules):
 
     def inject_aws_fault(self, service: str, operation: str, code: str, *, times: int = 1, status: int = 400) -> None:
         """The next `times` calls of `operation` (e.g. "secretsmanager", "GetSecretValue") get AWS's `code`
-        (e.g. "ThrottlingException"): a fault AWS can answer with, made on purpose."""
+        (e.g. "ThrottlingException"), or no answer at all (`limits.NO_ANSWER`: a call that times out): a
+        fault AWS can answer with, made on purpose."""
         if self._server is None:
             raise RuntimeError("faults are injected into this process's moto server; this one runs elsewhere")
         self._server.faults.add(service, operation, code, times=times, status=status)
+
+    def aws_faults_left(self) -> int:
+        """How many injected AWS faults have not been met yet (0 once every one was)."""
+        return self._server.faults.left() if self._server is not None else 0
 
     def unobserve_aws(self, observer: AwsObserver) -> None:
         if self._server is not None and observer in self._server.observers:

@@ -97,3 +97,26 @@ def test_every_http_api_logs_each_request_without_its_headers() -> None:
         settings = stage["Properties"].get("AccessLogSettings")
         assert settings is not None, f"{stage['Properties'].get('ApiId')}: no access logs"
         assert "$context.status" in settings["Format"] and "header" not in settings["Format"].lower()
+
+
+def test_every_http_api_function_ends_before_its_integration_times_out() -> None:
+    """API Gateway gives up on an HTTP API's integration after TimeoutInMillis (30 s at most) and answers
+    503 while the function runs on; a function whose own Timeout is shorter ends first, with its own error
+    in its own log. The integration's timeout is set, not left to a default."""
+    resources = expanded_template()["Resources"]
+    integrations = [
+        (operation["x-amazon-apigateway-integration"], re.search(r"\$\{(\w+)\.Arn\}", uri["Fn::Sub"]))
+        for spec in resources.values()
+        if spec["Type"] == "AWS::ApiGatewayV2::Api"
+        for methods in spec["Properties"].get("Body", {}).get("paths", {}).values()
+        for operation in methods.values()
+        if isinstance(uri := operation.get("x-amazon-apigateway-integration", {}).get("uri"), dict)
+    ]
+    assert integrations
+    for integration, function in integrations:
+        assert function is not None
+        timeout_ms = integration.get("timeoutInMillis")
+        assert timeout_ms is not None, f"{function.group(1)}: no TimeoutInMillis on its integration"
+        assert 50 <= int(timeout_ms) <= 30_000, f"{function.group(1)}: {timeout_ms} ms is not an HTTP API's"
+        function_timeout = float(resources[function.group(1)]["Properties"].get("Timeout", 3))
+        assert function_timeout * 1000 < int(timeout_ms), f"{function.group(1)} may outlive its integration"
