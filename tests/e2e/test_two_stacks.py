@@ -1,0 +1,155 @@
+"""Two stacks in one account (a production and a staging stack of the same template, one moto account): the
+same store connected to both with different tokens, and neither reads, writes nor alarms on the other's data."""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bcsync.cli import main as bcsync_cli
+from bcsync.store.registry import StoreRegistry
+from bigcommerce_client import VirtualClock
+from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
+from local_runtime import LocalDeployment
+from tests.aws import drain
+from tests.conftest import KNOWN_TOKENS
+from tests.stores import mark
+
+STORE = "twin11"
+TOKENS = {"bcsync-local": "tok-twin11-production", "bcsync-staging": "tok-twin11-staging"}
+ORDER_IMPORT_ALARMS = ("UnmappedShipOptionAlarm", "ImportLagAlarm", "RateLimitedAlarm")
+
+Stacks = tuple[LocalDeployment, LocalDeployment, Sandbox]
+
+
+@pytest.fixture
+def two_stacks(local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock) -> Iterator[Stacks]:
+    """The test's stack (`bcsync-local`, production here) and a staging stack beside it in the same moto
+    server: one account, each stack's resources named for it, as CloudFormation names them."""
+    production, sandbox = local_world
+    staging = LocalDeployment(clock=clock, moto_endpoint=production.endpoint, stack_name="bcsync-staging")
+    staging.start()
+    try:
+        yield production, staging, sandbox
+    finally:
+        staging.stop()  # its resources go with the next test's fresh deployment (moto is reset)
+
+
+def _connect(stack: LocalDeployment, store: SandboxStore) -> None:
+    """`bcsync --stack NAME stores connect` in a shell set up for that stack (its BCSYNC_* variables)."""
+    token = TOKENS[stack.stack_name]
+    KNOWN_TOKENS.add(token)
+    store.add_token(token)
+    with stack.environ():
+        argv = ["--stack", stack.stack_name, "stores", "connect", STORE, "--no-webhooks"]
+        assert bcsync_cli(argv, stdin=io.StringIO(token), out=io.StringIO()) == 0
+
+
+def _import_orders(stack: LocalDeployment, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """One order import tick and its jobs, as that stack's Lambda runs them; what its functions wrote to
+    stdout (log lines, EMF metrics) as JSON documents."""
+    capsys.readouterr()
+    handler = stack.load_handler("OrderImportFunction")
+    handler({"action": "tick"}, stack.context("OrderImportFunction"))
+    report = stack.deliver_sqs("OrderImportJobs", handler)
+    assert report.delivered == 1 and report.failed == 0 and report.errors == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def _emf_namespaces(documents: list[dict[str, Any]]) -> set[str]:
+    return {
+        directive["Namespace"]
+        for document in documents
+        for directive in document.get("_aws", {}).get("CloudWatchMetrics", [])
+    }
+
+
+def _alarm_namespaces(stack: LocalDeployment, logical: str) -> set[str]:
+    """The namespaces a stack's alarm reads, as CloudWatch holds it (our metrics only, not AWS/...)."""
+    [alarm] = stack.client("cloudwatch").describe_alarms(AlarmNames=[stack.physical[logical]["Ref"]])["MetricAlarms"]
+    metrics = [alarm] + [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+    return {m["Namespace"] for m in metrics if "Namespace" in m and not m["Namespace"].startswith("AWS/")}
+
+
+def _secret_grant(stack: LocalDeployment, role: str) -> str:
+    [policy] = stack.resolve(stack.template["Resources"][role]["Properties"]["Policies"])
+    [grant] = [
+        s["Resource"] for s in policy["PolicyDocument"]["Statement"] if s["Action"] == "secretsmanager:GetSecretValue"
+    ]
+    return str(grant)
+
+
+def test_one_store_in_two_stacks_runs_with_each_stacks_own_token_metrics_and_secret(
+    two_stacks: Stacks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    production, staging, sandbox = two_stacks
+    store = sandbox.add_store(STORE, token="tok-twin11-unused")
+    seed_catalog(store, products=2, variants_per_product=1)
+    _connect(production, store)
+    _connect(staging, store)  # the same store hash, another token: production's secret stays as it was
+    product = next(p for p in store.products.values() if p["is_visible"])
+    order_id = add_order(store, lines=[(product, product["variants"][0], 1)])
+
+    runs: dict[str, tuple[list[dict[str, Any]], set[str | None]]] = {}
+    for stack in (production, staging):
+        since = mark(sandbox)
+        documents = _import_orders(stack, capsys)
+        exchanges = sandbox.recorder.exchanges[since:]  # type: ignore[attr-defined]
+        runs[stack.stack_name] = documents, {e.request_headers.get("X-Auth-Token") for e in exchanges}
+
+    # Each stack's order import called BigCommerce with its own stack's token, never the other's.
+    assert runs["bcsync-local"][1] == {TOKENS["bcsync-local"]}
+    assert runs["bcsync-staging"][1] == {TOKENS["bcsync-staging"]}
+    # Each stack's secret holds its own token, under its own name.
+    assert production.credentials().get(STORE).access_token.get_secret_value() == TOKENS["bcsync-local"]
+    assert staging.credentials().get(STORE).access_token.get_secret_value() == TOKENS["bcsync-staging"]
+    # Each stack wrote its own state and sent the order to its own warehouse queue, once.
+    for stack in (production, staging):
+        assert [s.store_hash for s in StoreRegistry(stack.resource("dynamodb").Table(
+            stack.outputs()["StateTableName"])).list()] == [STORE]  # fmt: skip
+        published = [
+            (e["detail"]["store_hash"], e["detail"]["data"]["order_id"]) for e in drain(stack, "WarehouseOutbound")
+        ]
+        assert published == [(STORE, order_id)], stack.stack_name
+    # Metrics land in each stack's namespace only, and each stack's alarms read its own namespace alone.
+    for stack, other in ((production, staging), (staging, production)):
+        emitted, others = _emf_namespaces(runs[stack.stack_name][0]), _emf_namespaces(runs[other.stack_name][0])
+        assert emitted == {f"bcsync/{stack.stack_name}"}
+        for alarm in ORDER_IMPORT_ALARMS:
+            assert _alarm_namespaces(stack, alarm) == emitted, f"{stack.stack_name} {alarm}"
+            assert not _alarm_namespaces(stack, alarm) & others
+    # Each stack's roles' secret grant covers its own secret and not the other stack's.
+    secrets = production.client("secretsmanager")
+    arns = {stack.stack_name: secrets.describe_secret(SecretId=stack.credentials().name(STORE))["ARN"]
+            for stack in (production, staging)}  # fmt: skip
+    assert arns["bcsync-local"] != arns["bcsync-staging"]
+    for stack, other in ((production, staging), (staging, production)):
+        for role in ("OrderImportRole", "ProductSyncRole", "InventoryPushRole", "TrackingWritebackRole",
+                     "WebhookReceiverRole"):  # fmt: skip
+            grant = _secret_grant(stack, role)
+            assert fnmatch.fnmatchcase(arns[stack.stack_name], grant), f"{stack.stack_name} {role}: {grant}"
+            assert not fnmatch.fnmatchcase(arns[other.stack_name], grant), f"{stack.stack_name} {role}: {grant}"
+
+
+def test_a_shell_set_up_for_one_stack_never_writes_the_other_stacks_secret(two_stacks: Stacks) -> None:
+    production, _, sandbox = two_stacks
+    store = sandbox.add_store(STORE, token="tok-twin11-unused")
+    _connect(production, store)
+    KNOWN_TOKENS.add(TOKENS["bcsync-staging"])
+    store.add_token(TOKENS["bcsync-staging"])
+
+    # Production's variables in the environment, staging named: staging's own outputs are looked up (the
+    # local runtime has no CloudFormation), never production's table or secret prefix.
+    with production.environ():
+        argv = ["--stack", "bcsync-staging", "stores", "connect", STORE, "--no-webhooks"]
+        code = bcsync_cli(argv, stdin=io.StringIO(TOKENS["bcsync-staging"]), out=io.StringIO())
+
+    assert code == 1
+    assert production.credentials().get(STORE).access_token.get_secret_value() == TOKENS["bcsync-local"]
+    names = {s["Name"] for s in production.client("secretsmanager").list_secrets()["SecretList"]}
+    assert names == {production.credentials().name(STORE)}
