@@ -136,20 +136,57 @@ def test_one_store_in_two_stacks_runs_with_each_stacks_own_token_metrics_and_sec
             assert not fnmatch.fnmatchcase(arns[other.stack_name], grant), f"{stack.stack_name} {role}: {grant}"
 
 
-def test_a_shell_set_up_for_one_stack_never_writes_the_other_stacks_secret(two_stacks: Stacks) -> None:
-    production, _, sandbox = two_stacks
+def _record_in_cloudformation(stack: LocalDeployment) -> None:
+    """CloudFormation's record of a deployed stack - its outputs, which `--stack` reads - made for a local
+    one (the local runtime creates resources in moto directly, with no CloudFormation stack)."""
+    template = {
+        "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {name: {"Value": str(value)} for name, value in stack.outputs().items()},
+    }
+    with pytest.warns(UserWarning, match="WaitConditionHandle"):  # moto creates nothing for it: nothing is needed
+        stack.client("cloudformation").create_stack(StackName=stack.stack_name, TemplateBody=json.dumps(template))
+
+
+def test_a_shell_set_up_for_one_stack_acts_on_the_stack_named_with_stack_alone(two_stacks: Stacks) -> None:
+    production, staging, sandbox = two_stacks
     store = sandbox.add_store(STORE, token="tok-twin11-unused")
     _connect(production, store)
     KNOWN_TOKENS.add(TOKENS["bcsync-staging"])
     store.add_token(TOKENS["bcsync-staging"])
+    argv = ["--stack", "bcsync-staging", "stores", "connect", STORE, "--no-webhooks"]
 
-    # Production's variables in the environment, staging named: staging's own outputs are looked up (the
-    # local runtime has no CloudFormation), never production's table or secret prefix.
+    # Production's variables in the environment, staging named: only staging's outputs are used, and until
+    # CloudFormation has them the command stops - never falling back on production's table or secrets.
     with production.environ():
-        argv = ["--stack", "bcsync-staging", "stores", "connect", STORE, "--no-webhooks"]
-        code = bcsync_cli(argv, stdin=io.StringIO(TOKENS["bcsync-staging"]), out=io.StringIO())
+        assert bcsync_cli(argv, stdin=io.StringIO(TOKENS["bcsync-staging"]), out=io.StringIO()) == 1
+    secrets = production.client("secretsmanager")
+    assert {s["Name"] for s in secrets.list_secrets()["SecretList"]} == {production.credentials().name(STORE)}
 
-    assert code == 1
+    _record_in_cloudformation(staging)
+    with production.environ():
+        assert bcsync_cli(argv, stdin=io.StringIO(TOKENS["bcsync-staging"]), out=io.StringIO()) == 0
+
+    assert staging.credentials().get(STORE).access_token.get_secret_value() == TOKENS["bcsync-staging"]
     assert production.credentials().get(STORE).access_token.get_secret_value() == TOKENS["bcsync-local"]
-    names = {s["Name"] for s in production.client("secretsmanager").list_secrets()["SecretList"]}
-    assert names == {production.credentials().name(STORE)}
+    for stack in (production, staging):
+        table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+        assert [s.store_hash for s in StoreRegistry(table).list()] == [STORE], stack.stack_name
+
+
+def test_a_secret_left_under_the_old_shared_prefix_is_named_and_left_alone(two_stacks: Stacks) -> None:
+    production, _, sandbox = two_stacks
+    secrets = production.client("secretsmanager")
+    old = f"bcsync/stores/{STORE}"  # where every stack of the account kept the store's secret before
+    secrets.create_secret(Name=old, SecretString=json.dumps({"store_hash": STORE, "note": "from before"}))
+    store = sandbox.add_store(STORE, token="tok-twin11-unused")
+    KNOWN_TOKENS.add(TOKENS["bcsync-local"])
+    store.add_token(TOKENS["bcsync-local"])
+
+    out = io.StringIO()
+    argv = ["stores", "connect", STORE, "--no-webhooks"]
+    assert bcsync_cli(argv, stdin=io.StringIO(TOKENS["bcsync-local"]), out=out) == 0
+
+    assert f"secret {old} from before each stack had its own secrets is still there" in out.getvalue()
+    assert f"aws secretsmanager delete-secret --secret-id {old}" in out.getvalue()
+    assert json.loads(secrets.get_secret_value(SecretId=old)["SecretString"])["note"] == "from before"  # untouched
+    assert production.credentials().get(STORE).access_token.get_secret_value() == TOKENS["bcsync-local"]
