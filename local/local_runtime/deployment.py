@@ -136,14 +136,16 @@ class LocalDeployment(SqsDelivery, Schedules):
         self._handlers.clear()  # loaded again, traced or not
 
     def redeploy(self, parameters: dict[str, str]) -> None:
-        """A fresh deployment with these parameter values (moto's state is per process: one stack at a time)."""
+        """A fresh deployment with these parameter values (moto's state is per process, one account: this
+        empties it, so every other stack sharing the server goes too)."""
         self.parameters = self.defaults | parameters
         self.template = self._deployed_template  # undo any test's edits
         self._handlers.clear()
         self.reset()
 
     def reset(self) -> None:
-        """Empty moto and create the stack again: each test starts from a fresh deployment."""
+        """Empty moto - the whole account, any other stack in it too - and create this stack again: each
+        test starts from a fresh deployment."""
         import requests
 
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
