@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 
 from bcsync.cli import main as bcsync_cli
 from bcsync.errors import AwsUnavailableError
-from bcsync.store.credentials import CredentialStore
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalDeployment
@@ -242,7 +241,7 @@ def test_a_throttled_secret_read_is_retried_and_never_dead_lettered(
     # Five in a row: every attempt of one read, the SDK's own retries included.
     stack.inject_aws_fault("secretsmanager", "GetSecretValue", "ThrottlingException", times=5)
     with pytest.raises(AwsUnavailableError, match="ThrottlingException"):
-        CredentialStore(client=stack.client("secretsmanager")).get("lim111")
+        stack.credentials().get("lim111")
     stack.inject_aws_fault("secretsmanager", "GetSecretValue", "ThrottlingException", times=5)
 
     report = stack.deliver_sqs("ProductSyncJobs", handler)

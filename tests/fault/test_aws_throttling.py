@@ -23,7 +23,6 @@ import requests
 from botocore.retries import standard
 
 from bcsync.errors import AwsUnavailableError
-from bcsync.store.credentials import CredentialStore
 from bcsync.webhooks.receiver import SECRET_HEADER
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.webhooks import payload
@@ -253,7 +252,7 @@ def test_a_webhook_met_by_a_transient_fault_is_answered_5xx_for_bigcommerce_to_r
     stack, _ = local_world
     monkeypatch.setenv("BCSYNC_WEBHOOK_DEBOUNCE_SECONDS", "0")
     connected_store(local_world, STORE, TOKEN, products=1)
-    secret = CredentialStore(client=stack.client("secretsmanager")).get(STORE).webhook_secret.get_secret_value()
+    secret = stack.credentials().get(STORE).webhook_secret.get_secret_value()
     KNOWN_TOKENS.add(secret)
     delivery = json.dumps(
         payload(store_hash=STORE, scope="store/order/created", data={"type": "order", "id": 7}, created_at=5)
@@ -290,7 +289,7 @@ def test_a_call_never_answered_is_a_connection_the_sdk_retries_then_a_read_retri
     stack.inject_aws_fault("secretsmanager", "GetSecretValue", NO_ANSWER, times=ATTEMPTS["secretsmanager"])
 
     with pytest.raises(AwsUnavailableError, match="ConnectionClosedError"):
-        CredentialStore(client=stack.client("secretsmanager")).get(STORE)
+        stack.credentials().get(STORE)
 
     assert stack.aws_faults_left() == 0  # every attempt met it
-    assert CredentialStore(client=stack.client("secretsmanager")).get(STORE).store_hash == STORE
+    assert stack.credentials().get(STORE).store_hash == STORE
