@@ -642,6 +642,8 @@ def _deployed_environment(template: dict[str, Any], function: str) -> dict[str, 
             if resources.get(name, {}).get("Type") == "AWS::SQS::Queue":
                 return f"https://sqs.us-east-1.amazonaws.com/123456789012/{name}"
             return f"bench-{name}"
+        if isinstance(raw, dict) and isinstance(raw.get("Fn::Sub"), str):  # the stack's namespace, secret prefix
+            return str(raw["Fn::Sub"]).replace("${AWS::StackName}", "bench")
         return str(raw)
 
     variables = resources[function]["Properties"].get("Environment", {}).get("Variables", {})

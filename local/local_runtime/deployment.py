@@ -31,7 +31,7 @@ from .gateway import LocalHttpApi, routes_of
 from .schedules import Schedules
 from .sqs import SqsDelivery
 from .stack import MOTO_CREDENTIAL
-from .template import REGION, expanded_template
+from .template import PSEUDO, REGION, STACK, expanded_template
 
 if TYPE_CHECKING:
     from .moto_server import AwsObserver, TappedMotoServer
@@ -53,10 +53,15 @@ class LocalDeployment(SqsDelivery, Schedules):
         clock: Clock = SYSTEM_CLOCK,
         parameters: dict[str, str] | None = None,
         moto_endpoint: str | None = None,
+        stack_name: str = STACK,
     ) -> None:
         """`moto_endpoint`: a moto server already running (in another process, e.g. for benchmarks that
-        measure the handlers' memory alone); by default one is started in this process."""
+        measure the handlers' memory alone, or another deployment's: a second stack in the same account);
+        by default one is started in this process. `stack_name`: AWS::StackName, which names the stack's
+        resources, its metrics namespace and its secret prefix."""
         self.clock = clock
+        self.stack_name = stack_name
+        self.pseudo = PSEUDO | {"AWS::StackName": stack_name}
         self.template = expanded_template()
         self._deployed_template = self.template
         self.defaults = {
@@ -114,10 +119,15 @@ class LocalDeployment(SqsDelivery, Schedules):
 
     def inject_aws_fault(self, service: str, operation: str, code: str, *, times: int = 1, status: int = 400) -> None:
         """The next `times` calls of `operation` (e.g. "secretsmanager", "GetSecretValue") get AWS's `code`
-        (e.g. "ThrottlingException"): a fault AWS can answer with, made on purpose."""
+        (e.g. "ThrottlingException"), or no answer at all (`limits.NO_ANSWER`: a call that times out): a
+        fault AWS can answer with, made on purpose."""
         if self._server is None:
             raise RuntimeError("faults are injected into this process's moto server; this one runs elsewhere")
         self._server.faults.add(service, operation, code, times=times, status=status)
+
+    def aws_faults_left(self) -> int:
+        """How many injected AWS faults have not been met yet (0 once every one was)."""
+        return self._server.faults.left() if self._server is not None else 0
 
     def unobserve_aws(self, observer: AwsObserver) -> None:
         if self._server is not None and observer in self._server.observers:
@@ -131,14 +141,16 @@ class LocalDeployment(SqsDelivery, Schedules):
         self._handlers.clear()  # loaded again, traced or not
 
     def redeploy(self, parameters: dict[str, str]) -> None:
-        """A fresh deployment with these parameter values (moto's state is per process: one stack at a time)."""
+        """A fresh deployment with these parameter values (moto's state is per process, one account: this
+        empties it, so every other stack sharing the server goes too)."""
         self.parameters = self.defaults | parameters
         self.template = self._deployed_template  # undo any test's edits
         self._handlers.clear()
         self.reset()
 
     def reset(self) -> None:
-        """Empty moto and create the stack again: each test starts from a fresh deployment."""
+        """Empty moto - the whole account, any other stack in it too - and create this stack again: each
+        test starts from a fresh deployment."""
         import requests
 
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)

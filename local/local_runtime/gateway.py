@@ -22,10 +22,20 @@ from typing import Any
 
 from bigcommerce_sandbox.tls import loopback_tls_context
 
+from . import limits
+
 # API Gateway's own limit on a request payload; larger requests never reach the function.
-MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+MAX_PAYLOAD_BYTES = limits.HTTP_API_PAYLOAD_BYTES
 
 _INTERNAL_ERROR = b'{"message":"Internal Server Error"}'
+# What an HTTP API answers when its integration does not answer within the integration timeout.
+_SERVICE_UNAVAILABLE = b'{"message":"Service Unavailable"}'
+
+
+class IntegrationTimeout(Exception):  # noqa: N818 - API Gateway's own name for it
+    """The function answered after the route's integration timeout: API Gateway had answered 503."""
+
+
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
@@ -36,11 +46,21 @@ class Route:
     function: str  # logical id of the Lambda function
     api: str  # logical id of the HTTP API
     pattern: re.Pattern[str]
+    # The integration's TimeoutInMillis (AWS's default, and most, for an HTTP API: 30 s), in seconds.
+    timeout_seconds: float = limits.HTTP_API_MAX_INTEGRATION_TIMEOUT_MS / 1000
 
     @classmethod
-    def of(cls, method: str, path: str, function: str, api: str) -> Route:
+    def of(cls, method: str, path: str, function: str, api: str, *, timeout_ms: int | None = None) -> Route:
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
-        return cls(method=method.upper(), path=path, function=function, api=api, pattern=re.compile(f"^{regex}$"))
+        timeout = (timeout_ms or limits.HTTP_API_MAX_INTEGRATION_TIMEOUT_MS) / 1000
+        return cls(
+            method=method.upper(),
+            path=path,
+            function=function,
+            api=api,
+            pattern=re.compile(f"^{regex}$"),
+            timeout_seconds=timeout,
+        )
 
 
 _INTEGRATION_FUNCTION = re.compile(r"\$\{(\w+)\.Arn\}")
@@ -54,11 +74,15 @@ def routes_of(template: dict[str, Any]) -> list[Route]:
             continue
         for path, methods in spec["Properties"].get("Body", {}).get("paths", {}).items():
             for method, operation in methods.items():
-                uri = operation.get("x-amazon-apigateway-integration", {}).get("uri", {})
+                integration = operation.get("x-amazon-apigateway-integration", {})
+                uri = integration.get("uri", {})
                 text = uri.get("Fn::Sub", "") if isinstance(uri, dict) else str(uri)
                 match = _INTEGRATION_FUNCTION.search(text if isinstance(text, str) else text[0])
                 if match:
-                    routes.append(Route.of(method, path, match.group(1), api))
+                    timeout = integration.get("timeoutInMillis")
+                    routes.append(
+                        Route.of(method, path, match.group(1), api, timeout_ms=int(timeout) if timeout else None)
+                    )
     return routes
 
 
@@ -162,7 +186,9 @@ class LocalHttpApi:
                 body = self.rfile.read(length) if length else b""
                 try:
                     status, headers, raw = api.answer(self.command, self.path, dict(self.headers.items()), body)
-                except Exception:  # API Gateway's answer to a function that failed
+                except IntegrationTimeout:
+                    status, headers, raw = 503, {"Content-Type": "application/json"}, _SERVICE_UNAVAILABLE
+                except Exception:  # API Gateway's answer to a function that failed (or Lambda refused)
                     status, headers, raw = (
                         500,
                         {"Content-Type": "application/json"},

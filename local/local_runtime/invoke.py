@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import logging
 import time
 import uuid
@@ -14,9 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from bcsync.backbone import cutpoints
 from bigcommerce_client import PROCESS_CLOCK, Clock
 
+from . import limits
+from .gateway import IntegrationTimeout
 from .stack import Stack
 from .template import ACCOUNT, LOCAL_ARTIFACTS_BUCKET, REGION, REPO
 
@@ -29,6 +34,35 @@ class InvocationCut(BaseException):
     A BaseException, like SystemExit: no `except Exception` in the code under test (Powertools'
     BatchProcessor included) may catch a crash and carry on.
     """
+
+
+class FunctionError(Exception):
+    """What Lambda answers for an invocation that failed after the handler ran (its `FunctionError`):
+    the caller sees the invocation fail - an event source mapping's batch comes back whole, API
+    Gateway answers 500."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+
+
+def payload_size(payload: Any) -> int:
+    """An invocation payload's size as Lambda counts it: the bytes of its JSON document."""
+    return len(json.dumps(payload, separators=(",", ":"), default=str).encode())
+
+
+def refuse_request_over(function: str, event: Any, limit: int) -> None:
+    """Lambda's Invoke API refuses a request over its payload quota before the function runs: 413."""
+    size = payload_size(event)
+    if size > limit:
+        message = f"{function}: a request payload of {size} bytes is over the most Lambda takes ({limit} bytes)"
+        raise ClientError(
+            {
+                "Error": {"Code": "RequestTooLargeException", "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": 413},  # type: ignore[typeddict-item]
+            },
+            "Invoke",
+        )
 
 
 @dataclass
@@ -126,14 +160,28 @@ class Functions(Stack):
         return handler
 
     def _recorded(self, function: str, memory_mb: int, handler: Handler) -> Handler:
+        """The handler as Lambda runs it synchronously (an event source mapping's batch, API Gateway's
+        request, a direct invoke): its request and its response held to 6 MB each (limits), each
+        invocation recorded."""
+
         def invoke(event: dict[str, Any], context: Any) -> Any:
+            refuse_request_over(function, event, limits.LAMBDA_SYNC_PAYLOAD_BYTES)  # never reaches the handler
             wall, clock = time.perf_counter(), self.clock.now()
             try:
-                return handler(event, context)
+                result = handler(event, context)
             finally:
                 self.invocations.append(
                     Invocation(function, memory_mb, time.perf_counter() - wall, self.clock.now() - clock)
                 )
+            size = payload_size(result)
+            if size > limits.LAMBDA_SYNC_PAYLOAD_BYTES:
+                # The handler ran (and did what it did), but its answer never reaches the caller.
+                raise FunctionError(
+                    "Function.ResponseSizeTooLarge",
+                    f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+                    f"({limits.LAMBDA_SYNC_PAYLOAD_BYTES} bytes).",
+                )
+            return result
 
         return invoke
 
@@ -147,7 +195,26 @@ class Functions(Stack):
         return float(properties.get("Timeout", 3))
 
     def _invoke_for_api(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        """API Gateway's synchronous invocation: an answer later than the route's integration timeout
+        never reaches the caller (API Gateway answered 503 meanwhile; the invocation still ran)."""
+        wall, clock = time.perf_counter(), self.clock.now()
         result = self.load_handler(function)(event, self.context(function, self.function_timeout(function)))
+        # On a compressed clock the handler's waits move the clock, not the wall; on the system clock both
+        # move together: the longer of the two is the least the invocation took.
+        took = max(time.perf_counter() - wall, self.clock.now() - clock)
+        integration = min(
+            (route.timeout_seconds for route in self.http_api.routes if route.function == function),
+            default=limits.HTTP_API_MAX_INTEGRATION_TIMEOUT_MS / 1000,
+        )
+        own = self.function_timeout(function)
+        # Whichever deadline passes first answers: the API's (503), or Lambda's own Timeout (the
+        # invocation is stopped and fails; API Gateway answers 500).
+        if took > min(integration, own):
+            if integration <= own:
+                raise IntegrationTimeout(
+                    f"{function} answered after {took:.3f} s, the integration's timeout {integration} s"
+                )
+            raise FunctionError("Sandbox.Timedout", f"Task timed out after {own:.2f} seconds")
         assert isinstance(result, dict)
         return result
 

@@ -25,6 +25,14 @@ DYNAMODB_BATCH_WRITE, DYNAMODB_BATCH_GET, DYNAMODB_TRANSACTION = 25, 100, 100
 DYNAMODB_BATCH_WRITE_BYTES = 16 * KIB * KIB
 SQS_MESSAGE_BYTES, SQS_BATCH_ENTRIES = 1024 * KIB, 10
 SQS_MAX_DELAY_SECONDS, SQS_MAX_VISIBILITY_SECONDS, SQS_MAX_RECEIVE = 900, 43_200, 10
+# Lambda's invocation payloads: 6 MB each way for a synchronous invocation (an event source mapping's
+# batch, API Gateway's request), 1 MB for an asynchronous one's event (an EventBridge schedule's): the
+# Invoke API reference and the Lambda quotas page.
+LAMBDA_SYNC_PAYLOAD_BYTES = 6 * KIB * KIB
+LAMBDA_ASYNC_PAYLOAD_BYTES = 1 * KIB * KIB
+# An HTTP API's payload, and its integration timeout (TimeoutInMillis: 50 to 30,000, 30,000 by default).
+HTTP_API_PAYLOAD_BYTES = 10 * KIB * KIB
+HTTP_API_MAX_INTEGRATION_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,11 @@ def check(service: str, operation: str, body: bytes) -> Refusal | None:
     return rule(operation, request) if isinstance(request, dict) else None
 
 
+# A fault kind that is no AWS error code: the answer never comes (the connection closes without one),
+# as a call that timed out meets it. botocore takes both for the same connection error and retries them.
+NO_ANSWER = "no answer"
+
+
 @dataclass
 class Fault:
     service: str
@@ -220,6 +233,7 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, service: str, operation: str, code: str, *, times: int = 1, status: int = 400) -> None:
+        """`code`: AWS's error code (e.g. "ThrottlingException"), or NO_ANSWER for a call left unanswered."""
         message = f"injected by the local runtime: {code}"
         with self._lock:
             self.pending.append(Fault(service, operation, Refusal(service, code, message, status=status), times))
@@ -235,3 +249,8 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self.pending.clear()
+
+    def left(self) -> int:
+        """How many injected failures are still to come."""
+        with self._lock:
+            return sum(fault.times for fault in self.pending)

@@ -18,6 +18,7 @@ import contextlib
 import io
 import math
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -91,6 +92,17 @@ class TappedMotoServer:
             self._thread.join()
         self._undo.close()
 
+    @staticmethod
+    def _no_answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The call is never answered: its connection closes with nothing sent back (the server then
+        finds it closed when it writes, and drops it quietly, as it does any client that went away)."""
+        connection = environ.get("werkzeug.socket")
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        start_response("500 Internal Server Error", [])
+        return []
+
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
@@ -102,6 +114,8 @@ class TappedMotoServer:
         name = operation.rsplit(".", 1)[-1]
         # AWS's limits and the faults a test injects come first: what AWS would refuse never reaches moto.
         refusal = self.faults.take(service, name) or limits.check(service, name, body)
+        if refusal is not None and refusal.code == limits.NO_ANSWER:
+            return self._no_answer(environ, start_response)
         if refusal is not None:
             start_response(f"{refusal.status} {'Bad Request' if refusal.status < 500 else 'Error'}", refusal.headers())
             return [refusal.body()]

@@ -11,10 +11,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .template import ACCOUNT, REGION, STACK
+from .template import ACCOUNT, REGION
 
 Client = Callable[[str], Any]  # a boto3 client of the deployment's moto server, by service name
 Physical = dict[str, str]  # "Ref" and the attributes Fn::GetAtt reads
+Creator = Callable[[Client, str, dict[str, Any], str], Physical]  # (client, logical id, properties, stack name)
 
 # Resource types with no behaviour to emulate here, and why.
 NOT_EMULATED = {
@@ -30,17 +31,21 @@ NOT_EMULATED = {
 HTTP_API = "AWS::ApiGatewayV2::Api"  # served by the local HTTP API (gateway.py), not by moto
 
 
-def create(kind: str, logical: str, properties: dict[str, Any], client: Client, *, api_url: str) -> Physical:
+def create(
+    kind: str, logical: str, properties: dict[str, Any], client: Client, *, api_url: str, stack_name: str
+) -> Physical:
+    """A resource CloudFormation would name (none given) is named `<stack>-<logical id>`, as CloudFormation
+    starts its names with the stack's: two stacks in one account never share one."""
     if kind == HTTP_API:
         return {"Ref": f"local{logical.lower()}", "ApiEndpoint": api_url}
     creator = CREATORS.get(kind)
     if creator is None:
         raise RuntimeError(f"{logical}: the local runtime cannot create {kind}; add it or list it in NOT_EMULATED")
-    return creator(client, logical, properties)
+    return creator(client, logical, properties, stack_name)
 
 
-def _dynamodb_table(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    name = p.get("TableName", f"{STACK}-{logical}")
+def _dynamodb_table(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
+    name = p.get("TableName", f"{stack}-{logical}")
     dynamodb = client("dynamodb")
     dynamodb.create_table(
         TableName=name,
@@ -55,8 +60,8 @@ def _dynamodb_table(client: Client, logical: str, p: dict[str, Any]) -> Physical
     return {"Ref": name, "Arn": arn}
 
 
-def _sqs_queue(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    name = p.get("QueueName", f"{STACK}-{logical}")
+def _sqs_queue(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
+    name = p.get("QueueName", f"{stack}-{logical}")
     attributes = {
         key: (json.dumps(value) if isinstance(value, dict) else str(value))
         for key, value in p.items()
@@ -68,19 +73,19 @@ def _sqs_queue(client: Client, logical: str, p: dict[str, Any]) -> Physical:
     return {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
 
 
-def _s3_bucket(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    name = p.get("BucketName", f"{STACK}-{logical}".lower())
+def _s3_bucket(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
+    name = p.get("BucketName", f"{stack}-{logical}".lower())
     client("s3").create_bucket(Bucket=name)
     return {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
 
 
-def _events_event_bus(client: Client, logical: str, p: dict[str, Any]) -> Physical:
+def _events_event_bus(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
     arn = client("events").create_event_bus(Name=p["Name"])["EventBusArn"]
     return {"Ref": p["Name"], "Arn": arn, "Name": p["Name"]}
 
 
-def _events_rule(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    name = p.get("Name", f"{STACK}-{logical}")
+def _events_rule(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
+    name = p.get("Name", f"{stack}-{logical}")
     events = client("events")
     rule: dict[str, Any] = {"Name": name, "State": p.get("State", "ENABLED")}
     if p.get("EventBusName"):
@@ -96,25 +101,25 @@ def _events_rule(client: Client, logical: str, p: dict[str, Any]) -> Physical:
     return {"Ref": name, "Arn": arn}
 
 
-def _sns_topic(client: Client, logical: str, p: dict[str, Any]) -> Physical:
+def _sns_topic(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
     attributes = {"KmsMasterKeyId": str(p["KmsMasterKeyId"])} if p.get("KmsMasterKeyId") else {}
-    arn = client("sns").create_topic(Name=p.get("TopicName", f"{STACK}-{logical}"), Attributes=attributes)["TopicArn"]
+    arn = client("sns").create_topic(Name=p.get("TopicName", f"{stack}-{logical}"), Attributes=attributes)["TopicArn"]
     return {"Ref": arn, "TopicName": arn.rsplit(":", 1)[-1]}
 
 
-def _sns_subscription(client: Client, logical: str, p: dict[str, Any]) -> Physical:
+def _sns_subscription(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
     arn = client("sns").subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"])
     return {"Ref": arn["SubscriptionArn"]}
 
 
-def _logs_log_group(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    name = p.get("LogGroupName", f"/aws/local/{logical}")
+def _logs_log_group(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
+    name = p.get("LogGroupName", f"/aws/local/{stack}/{logical}")
     client("logs").create_log_group(logGroupName=name)
     return {"Ref": name, "Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"}
 
 
-def _cloudwatch_alarm(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    name = p.get("AlarmName", f"{STACK}-{logical}")
+def _cloudwatch_alarm(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
+    name = p.get("AlarmName", f"{stack}-{logical}")
     alarm = {key: value for key, value in p.items() if key != "AlarmName"}
     if isinstance(alarm.get("Threshold"), str):  # a parameter's value: CloudFormation makes it a number
         alarm["Threshold"] = float(alarm["Threshold"])
@@ -122,7 +127,7 @@ def _cloudwatch_alarm(client: Client, logical: str, p: dict[str, Any]) -> Physic
     return {"Ref": name, "Arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"}
 
 
-def _kms_key(client: Client, logical: str, p: dict[str, Any]) -> Physical:
+def _kms_key(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
     kms = client("kms")
     metadata = kms.create_key(Description=p.get("Description", logical), Policy=json.dumps(p["KeyPolicy"]))[
         "KeyMetadata"
@@ -132,14 +137,14 @@ def _kms_key(client: Client, logical: str, p: dict[str, Any]) -> Physical:
     return {"Ref": metadata["KeyId"], "Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
 
 
-def _cloudwatch_dashboard(client: Client, logical: str, p: dict[str, Any]) -> Physical:
-    name = p.get("DashboardName", f"{STACK}-{logical}")
+def _cloudwatch_dashboard(client: Client, logical: str, p: dict[str, Any], stack: str) -> Physical:
+    name = p.get("DashboardName", f"{stack}-{logical}")
     json.loads(p["DashboardBody"])  # what CloudFormation would refuse: a body that is not JSON once substituted
     client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=p["DashboardBody"])
     return {"Ref": name}
 
 
-CREATORS: dict[str, Callable[[Client, str, dict[str, Any]], Physical]] = {
+CREATORS: dict[str, Creator] = {
     "AWS::DynamoDB::Table": _dynamodb_table,
     "AWS::SQS::Queue": _sqs_queue,
     "AWS::S3::Bucket": _s3_bucket,

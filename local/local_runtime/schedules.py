@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from .invoke import Functions, LambdaContext
+from . import limits
+from .invoke import Functions, LambdaContext, refuse_request_over
 from .template import ACCOUNT, REGION
 
 ScheduleHandler = Callable[[str, dict[str, Any], LambdaContext], Any]
@@ -69,7 +70,10 @@ def _scheduled_event(stack: Schedules, rule: str, fired_at: float) -> dict[str, 
 
 def fire_schedules(stack: Schedules, since: float, until: float, invoke: ScheduleHandler) -> list[tuple[str, float]]:
     """Invoke each schedule target due in (since, until] with what EventBridge would send it:
-    the target's `Input` when it has one, else the scheduled event. Returns what fired."""
+    the target's `Input` when it has one, else the scheduled event. Returns what fired.
+
+    EventBridge invokes a function asynchronously: an event over Lambda's asynchronous payload quota
+    (1 MB) is refused (RequestTooLargeException) and the function never runs."""
     fired = stack.due_schedules(since, until)
     for rule, at in fired:
         targets = stack.template["Resources"][rule].get("Properties", {}).get("Targets", [{"Id": rule}])
@@ -78,5 +82,6 @@ def fire_schedules(stack: Schedules, since: float, until: float, invoke: Schedul
             arn = target.get("Arn")
             # A function target is `!GetAtt <Function>.Arn`: invoke that function by its logical id.
             function = arn["Fn::GetAtt"][0] if isinstance(arn, dict) and "Fn::GetAtt" in arn else target.get("Id", rule)
+            refuse_request_over(function, event, limits.LAMBDA_ASYNC_PAYLOAD_BYTES)
             invoke(function, event, stack.context(function))
     return fired

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .invoke import Functions, InvocationCut, LambdaContext
+from . import limits
+from .invoke import Functions, InvocationCut, LambdaContext, payload_size
 from .template import REGION
 
 logger = logging.getLogger("local_runtime")
@@ -78,6 +79,9 @@ class SqsDelivery(Functions):
             records = [_sqs_record(message, arn) for message in messages]
             if reorder:
                 rng.shuffle(records)
+            records, left = _within_invocation_payload(records)
+            for record in left:  # received but not in this batch: back on the queue for the next poll
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0)
             for record in list(records):
                 if record["messageAttributes"].get(DUPLICATE_ATTRIBUTE):
                     continue  # a copy is not copied again: each message is delivered at most twice
@@ -126,6 +130,17 @@ class SqsDelivery(Functions):
                 UpdateExpression="SET in_progress_expiration = :past",
                 ExpressionAttributeValues={":past": 0},
             )
+
+
+def _within_invocation_payload(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The first records whose event fits Lambda's 6 MB synchronous payload, and the rest: the event
+    source mapping never builds a batch Lambda would refuse (ten messages of 1 MiB are two batches)."""
+    size = payload_size({"Records": []})
+    for count, record in enumerate(records):
+        size += payload_size(record) + (1 if count else 0)  # and the comma between two records
+        if size > limits.LAMBDA_SYNC_PAYLOAD_BYTES and count:
+            return records[:count], records[count:]
+    return records, []
 
 
 def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:

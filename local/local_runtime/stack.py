@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from bcsync.store.credentials import CredentialStore
 from bcsync.store.settings import JobName
 
 from . import resources
-from .template import PSEUDO, REGION, REPO
+from .template import REGION, REPO
 
 if TYPE_CHECKING:
     import boto3
@@ -37,6 +38,8 @@ class Stack:
     """Every resource of the template created in moto, or named as not emulated (`created`, `not_emulated`,
     `skipped_by_condition`), and what the template's intrinsic functions resolve to in it."""
 
+    stack_name: str  # AWS::StackName: what names its resources, its metrics namespace and its secret prefix
+    pseudo: dict[str, str | None]  # AWS's pseudo parameters for it
     template: dict[str, Any]  # the expanded template (a test may edit it; `redeploy` restores it)
     defaults: dict[str, str]  # each parameter's default
     parameters: dict[str, str]  # the values deployed
@@ -88,7 +91,9 @@ class Stack:
             self.physical[logical] = {"Ref": f"{logical}-not-emulated", "Arn": f"arn:aws:local:::{logical}"}
             return
         properties = self.resolve(spec.get("Properties", {}))
-        self.physical[logical] = resources.create(kind, logical, properties, self.client, api_url=self.http_api.url)
+        self.physical[logical] = resources.create(
+            kind, logical, properties, self.client, api_url=self.http_api.url, stack_name=self.stack_name
+        )
         self.created[logical] = kind
 
     def inventory(self) -> dict[str, set[str]]:
@@ -110,8 +115,8 @@ class Stack:
         if len(value) == 1:
             (key, argument), = value.items()  # fmt: skip
             if key == "Ref":
-                if argument in PSEUDO:
-                    return PSEUDO[argument]
+                if argument in self.pseudo:
+                    return self.pseudo[argument]
                 if argument in self.parameters:
                     return self.parameters[argument]
                 return self.physical[argument]["Ref"]
@@ -163,6 +168,10 @@ class Stack:
     def outputs(self) -> dict[str, Any]:
         return {name: self.resolve(spec["Value"]) for name, spec in self.template.get("Outputs", {}).items()}
 
+    def credentials(self) -> CredentialStore:
+        """This stack's store secrets, under its own prefix (the `SecretPrefix` output), as an operator reads them."""
+        return CredentialStore(client=self.client("secretsmanager"), prefix=str(self.outputs()["SecretPrefix"]))
+
     # --- the environment --------------------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
@@ -174,6 +183,8 @@ class Stack:
             "AWS_DEFAULT_REGION": REGION,
             # Unless a test asks for traces (`trace_with`), no X-Ray daemon stand-in listens.
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # Which stack these variables describe: the CLI uses them only for this one (`--stack`).
+            "BCSYNC_STACK_NAME": self.stack_name,
         }
         if self.xray is not None:
             env |= self.xray.environment(str(REPO))
@@ -182,6 +193,7 @@ class Stack:
             ("IdempotencyTableName", "BCSYNC_IDEMPOTENCY_TABLE"),
             ("EventBusName", "BCSYNC_EVENT_BUS"),
             ("PayloadBucketName", "BCSYNC_PAYLOAD_BUCKET"),
+            ("SecretPrefix", "BCSYNC_SECRET_PREFIX"),
         ):
             env[variable] = str(self.outputs()[output])
         # Where the local HTTP API takes webhook deliveries (WebhookBaseUrl in AWS), and the CA it uses.
@@ -201,12 +213,20 @@ class Stack:
     def function_environment(self, function: str) -> dict[str, str]:
         """What Lambda gives one function: the template's variables for it (Globals merged in by the
         translator, so `POWERTOOLS_SERVICE_NAME` is the function's own), resolved against this stack, with
-        the stack's endpoint and credentials. A variable the caller's process already sets wins, as
-        `sam local invoke --env-vars` would: that is how a test points handlers at its sandbox."""
+        the stack's endpoint and credentials. A setting the caller's process already sets wins, as
+        `sam local invoke --env-vars` would: that is how a test points handlers at its sandbox. A setting is
+        a parameter's value or a literal; what names the stack's own resources, its metrics namespace or
+        its secret prefix is never taken from the caller, whose environment may be another stack's."""
         variables = self.template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
         resolved = {name: str(self.resolve(value)) for name, value in variables.items()}
-        overrides = {name: os.environ[name] for name in resolved if name in os.environ}
+        settings = {name for name, value in variables.items() if self._is_setting(value)}
+        overrides = {name: os.environ[name] for name in settings if name in os.environ}
         return resolved | self.environment() | overrides
+
+    def _is_setting(self, value: Any) -> bool:
+        if isinstance(value, str | int | float):
+            return True
+        return isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in self.parameters
 
     @contextlib.contextmanager
     def environ(self, function: str | None = None) -> Iterator[dict[str, str]]:

@@ -22,6 +22,9 @@ class RuntimeConfig(BaseModel):
     idempotency_table: str
     event_bus: str
     payload_bucket: str
+    # Where this stack's store secrets live (`bcsync/<stack>/stores/`): its own, never another stack's. No
+    # default: one shared by every stack of an account is exactly what must not happen.
+    secret_prefix: str = Field(pattern=r"^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*/$")
     bigcommerce_api_url: str = "https://api.bigcommerce.com"
     order_retention_days: int = Field(default=90, ge=1)
     job_queue_urls: dict[str, str] = Field(default_factory=dict)
@@ -53,6 +56,7 @@ class RuntimeConfig(BaseModel):
             "idempotency_table": "BCSYNC_IDEMPOTENCY_TABLE",
             "event_bus": "BCSYNC_EVENT_BUS",
             "payload_bucket": "BCSYNC_PAYLOAD_BUCKET",
+            "secret_prefix": "BCSYNC_SECRET_PREFIX",
             "bigcommerce_api_url": "BIGCOMMERCE_API_URL",
             "order_retention_days": "BCSYNC_ORDER_RETENTION_DAYS",
             "deadline_margin_seconds": "BCSYNC_DEADLINE_MARGIN_SECONDS",

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from bcsync.cli import main as bcsync_cli
-from bcsync.store.credentials import CredentialStore
 from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalDeployment
 from tests.aws import reason_of
@@ -57,7 +56,7 @@ def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeploymen
     assert bcsync_cli(["stores", "connect", "demo123"], stdin=io.StringIO("demo-token-events"), out=io.StringIO()) == 0
     event: dict[str, Any] = json.loads(sample.read_text())
     if "requestContext" in event:  # the store's real webhook secret, as BigCommerce would send it
-        secret = CredentialStore(client=stack.client("secretsmanager")).get("demo123").webhook_secret
+        secret = stack.credentials().get("demo123").webhook_secret
         event["headers"]["x-bcsync-webhook-secret"] = secret.get_secret_value()
     for record in event.get("Records", []):  # the sample names its queue; the stack's has this account's ARN
         queue = record["eventSourceARN"].rsplit(":", 1)[1].removeprefix("bcsync-")

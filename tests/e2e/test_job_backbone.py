@@ -44,7 +44,9 @@ def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reas
     table = stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"])
     registry = StoreRegistry(table)
     registry.put(StoreSettings(store_hash="ccc333"))  # connected long ago; its secret was since broken
-    stack.client("secretsmanager").create_secret(Name="bcsync/stores/ccc333", SecretString='{"store_hash": "ccc333"}')
+    stack.client("secretsmanager").create_secret(
+        Name=stack.credentials().name("ccc333"), SecretString='{"store_hash": "ccc333"}'
+    )
     registry.put(StoreSettings(store_hash="ddd444", enabled=False))
     sqs = stack.client("sqs")
     queue = JobQueue(sqs, stack.physical["ProductSyncJobs"]["Ref"])
@@ -78,7 +80,7 @@ def test_a_tick_runs_each_good_store_and_dead_letters_each_bad_one_with_its_reas
     reasons = sorted(_dead_letter_reasons(stack))
     assert reasons == [
         "not a job message (invalid: job, store_hash)",
-        "store ccc333: secret bcsync/stores/ccc333 lacks or has an invalid access_token, client_id, webhook_secret",
+        f"store ccc333: secret {stack.credentials().name('ccc333')} lacks or has an invalid access_token, client_id, webhook_secret",
         "store zzz999 is not connected (run `bcsync stores connect`)",
     ]
 

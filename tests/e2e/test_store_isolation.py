@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bcsync.store.credentials import secret_name
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order
 from local_runtime import LocalDeployment
 from tests.aws import drain, reason_of
@@ -25,8 +24,8 @@ def test_a_store_whose_secret_holds_another_stores_token_is_refused_and_the_othe
     order_a, order_b = _paid_order(store_a), _paid_order(store_b)
     # An operator pastes store B's secret into store A's.
     secrets = stack.client("secretsmanager")
-    pasted = secrets.get_secret_value(SecretId=secret_name("isob22"))["SecretString"]
-    secrets.put_secret_value(SecretId=secret_name("isoa11"), SecretString=pasted)
+    pasted = secrets.get_secret_value(SecretId=stack.credentials().name("isob22"))["SecretString"]
+    secrets.put_secret_value(SecretId=stack.credentials().name("isoa11"), SecretString=pasted)
     since = mark(sandbox)
 
     handler = stack.load_handler("OrderImportFunction")

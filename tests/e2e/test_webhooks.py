@@ -12,7 +12,6 @@ import requests
 
 from bcsync.backbone.messages import JobMessage
 from bcsync.cli import main as bcsync_cli
-from bcsync.store.credentials import CredentialStore
 from bcsync.webhooks.receiver import HOOK_SCOPES, MAX_BODY_BYTES, SECRET_HEADER
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
 from bigcommerce_sandbox.webhooks import payload
@@ -31,7 +30,7 @@ def _connect(world: World, store_hash: str) -> tuple[SandboxStore, str]:
     store = sandbox.add_store(store_hash, token=token)
     out = io.StringIO()
     assert bcsync_cli(["stores", "connect", store_hash], stdin=io.StringIO(token), out=out) == 0, out.getvalue()
-    secret = CredentialStore(client=stack.client("secretsmanager")).get(store_hash, force_fetch=True)
+    secret = stack.credentials().get(store_hash, force_fetch=True)
     KNOWN_TOKENS.add(secret.webhook_secret.get_secret_value())
     return store, secret.webhook_secret.get_secret_value()
 

@@ -18,6 +18,7 @@ from tests.aws import create_table
 from tests.conftest import KNOWN_TOKENS
 
 TOKEN = "connect-token-7f3a9"
+PREFIX = "bcsync/test/stores/"
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def operator_env(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) -> Iterator[
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("BCSYNC_STATE_TABLE", "state")
+    monkeypatch.setenv("BCSYNC_SECRET_PREFIX", PREFIX)
     monkeypatch.setenv("BIGCOMMERCE_API_URL", sandbox.url)
     monkeypatch.delenv("BCSYNC_ACCESS_TOKEN", raising=False)
     KNOWN_TOKENS.add(TOKEN)
@@ -46,7 +48,7 @@ def test_connect_checks_the_token_then_saves_secret_and_settings(
     code, out = run(["stores", "connect", "abc123", "--client-id", "cid"], stdin=TOKEN + "\n")
     assert code == 0, capsys.readouterr().err
     assert "Connected store abc123 (Sandbox store abc123)" in out
-    saved = CredentialStore(client=boto3.client("secretsmanager")).get("abc123")
+    saved = CredentialStore(client=boto3.client("secretsmanager"), prefix=PREFIX).get("abc123")
     assert saved.access_token.get_secret_value() == TOKEN
     assert len(saved.webhook_secret.get_secret_value()) >= 32
     code, out = run(["stores", "list"])

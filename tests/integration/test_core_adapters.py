@@ -35,6 +35,7 @@ from tests.aws import create_table
 from tests.conftest import KNOWN_TOKENS
 
 REGION = "us-east-1"
+PREFIX = "bcsync/test/stores/"
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def credentials(store_hash: str, token: str = "tok-abc-1234567") -> StoreCredent
 
 
 def test_credentials_round_trip_and_the_token_stays_secret(aws: None) -> None:
-    store = CredentialStore(client=boto3.client("secretsmanager", region_name=REGION))
+    store = CredentialStore(client=boto3.client("secretsmanager", region_name=REGION), prefix=PREFIX)
     store.put(credentials("abc123"))
     loaded = store.get("abc123")
     assert loaded.access_token.get_secret_value() == "tok-abc-1234567"
@@ -71,13 +72,16 @@ def test_credentials_round_trip_and_the_token_stays_secret(aws: None) -> None:
 
 def test_a_rotated_token_is_used_once_the_cache_expires(aws: None) -> None:
     client = boto3.client("secretsmanager", region_name=REGION)
-    CredentialStore(client=client).put(credentials("abc123", "old-token-0001"))
-    cached = CredentialStore(client=client, max_age=300)
+    CredentialStore(client=client, prefix=PREFIX).put(credentials("abc123", "old-token-0001"))
+    cached = CredentialStore(client=client, prefix=PREFIX, max_age=300)
     assert cached.get("abc123").access_token.get_secret_value() == "old-token-0001"
-    CredentialStore(client=client).put(credentials("abc123", "new-token-0002"))
+    CredentialStore(client=client, prefix=PREFIX).put(credentials("abc123", "new-token-0002"))
     assert cached.get("abc123").access_token.get_secret_value() == "old-token-0001"  # within max_age
     assert cached.get("abc123", force_fetch=True).access_token.get_secret_value() == "new-token-0002"
-    assert CredentialStore(client=client, max_age=0).get("abc123").access_token.get_secret_value() == "new-token-0002"
+    assert (
+        CredentialStore(client=client, prefix=PREFIX, max_age=0).get("abc123").access_token.get_secret_value()
+        == "new-token-0002"
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,9 +98,9 @@ def test_a_missing_or_malformed_secret_is_one_line_naming_the_store_and_field(
 ) -> None:
     client = boto3.client("secretsmanager", region_name=REGION)
     if secret is not None:
-        client.create_secret(Name="bcsync/stores/abc123", SecretString=secret)
+        client.create_secret(Name=f"{PREFIX}abc123", SecretString=secret)
     with pytest.raises(CredentialsError) as caught:
-        CredentialStore(client=client).get("abc123")
+        CredentialStore(client=client, prefix=PREFIX).get("abc123")
     assert "store abc123" in str(caught.value) and expected in str(caught.value)
 
 
@@ -126,15 +130,17 @@ def _client_error(code: str, status: int) -> ClientError:
 )  # fmt: skip
 def test_a_secret_read_aws_may_answer_next_time_is_transient_not_never_valid(aws: None, fault: Exception) -> None:
     client = boto3.client("secretsmanager", region_name=REGION)
-    CredentialStore(client=client).put(credentials("abc123"))
+    CredentialStore(client=client, prefix=PREFIX).put(credentials("abc123"))
     with pytest.raises(AwsUnavailableError, match=r"store abc123.*retried"):
-        CredentialStore(client=_Faulty(client, fault)).get("abc123")
+        CredentialStore(client=_Faulty(client, fault), prefix=PREFIX).get("abc123")
 
 
 def test_a_secret_aws_says_is_gone_is_never_valid(aws: None) -> None:
     client = boto3.client("secretsmanager", region_name=REGION)
     with pytest.raises(CredentialsError, match="ResourceNotFoundException"):
-        CredentialStore(client=_Faulty(client, _client_error("ResourceNotFoundException", 400))).get("abc123")
+        CredentialStore(client=_Faulty(client, _client_error("ResourceNotFoundException", 400)), prefix=PREFIX).get(
+            "abc123"
+        )
 
 
 # --- registry and fan-out --------------------------------------------------------------------------

@@ -77,10 +77,20 @@ def test_runtime_config_names_the_missing_environment_variables() -> None:
             "BCSYNC_IDEMPOTENCY_TABLE": "idem",
             "BCSYNC_EVENT_BUS": "bus",
             "BCSYNC_PAYLOAD_BUCKET": "bucket",
+            "BCSYNC_SECRET_PREFIX": "bcsync/prod/stores/",
             "BCSYNC_ORDER_IMPORT_QUEUE_URL": "https://sqs/jobs",
         }
     )
     assert config.job_queue_urls == {"order_import": "https://sqs/jobs"}
+    assert config.secret_prefix == "bcsync/prod/stores/"
+
+
+def test_a_function_without_its_stacks_secret_prefix_does_not_start() -> None:
+    """No prefix falls back to one every stack of the account would share."""
+    env = {**BASE_ENV}
+    del env["BCSYNC_SECRET_PREFIX"]
+    with pytest.raises(ConfigurationError, match="BCSYNC_SECRET_PREFIX"):
+        RuntimeConfig.from_env(env)
 
 
 def test_a_schedule_interval_out_of_range_is_refused_with_its_field() -> None:
@@ -99,6 +109,7 @@ BASE_ENV = {
     "BCSYNC_IDEMPOTENCY_TABLE": "i",
     "BCSYNC_EVENT_BUS": "b",
     "BCSYNC_PAYLOAD_BUCKET": "p",
+    "BCSYNC_SECRET_PREFIX": "bcsync/s/stores/",
 }
 API_URLS = [
     ("https://api.bigcommerce.com", True),

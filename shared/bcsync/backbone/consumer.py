@@ -214,7 +214,7 @@ def build_job_consumer(
         job=job,
         stores=StoreClients(
             registry=StoreRegistry(table),
-            credentials=CredentialStore(client=aws.client("secretsmanager")),
+            credentials=CredentialStore(client=aws.client("secretsmanager"), prefix=config.secret_prefix),
             client_factory=client_factory_for(config, clock=clock, counter=calls),
         ),
         runner=JobRunner(

@@ -1,7 +1,8 @@
 """`bcsync`: the operator's command line.
 
-It works against a deployed stack (resource names from the stack's outputs, `--stack`) or
-against the local runtime (`AWS_ENDPOINT_URL` and the `BCSYNC_*` variables it prints).
+It works against a deployed stack (resource names and the secret prefix from the stack's outputs,
+`--stack`) or against the local runtime (`AWS_ENDPOINT_URL` and the `BCSYNC_*` variables it prints); the
+variables are used only for the stack they describe (`BCSYNC_STACK_NAME`).
 Store tokens are read from an environment variable or standard input, never from an argument,
 so they do not land in shell history or process listings.
 """
@@ -12,7 +13,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from bcsync.cli.common import TOKEN_ENV
+from bcsync.cli.common import DEFAULT_STACK, STACK_ENV, TOKEN_ENV
 from bcsync.cli.dlq import cmd_dlq_list, cmd_dlq_redrive
 from bcsync.cli.inventory import cmd_inventory_push
 from bcsync.cli.orders import cmd_orders_fetch, cmd_orders_resend, order_ids, since_text
@@ -24,7 +25,10 @@ from bigcommerce_client import BigCommerceError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcsync", description="Operate bcsync: stores, jobs and their state.")
-    parser.add_argument("--stack", default="bcsync", help="the deployed stack whose outputs name the resources")
+    parser.add_argument(
+        "--stack",
+        help=f"the stack whose table, queues and store secrets to use (default: ${STACK_ENV}, else {DEFAULT_STACK})",
+    )
     parser.add_argument("--state-table", help="the state table (default: $BCSYNC_STATE_TABLE, else the stack's)")
     groups = parser.add_subparsers(dest="group", required=True)
     stores = groups.add_parser("stores", help="connect and manage BigCommerce stores").add_subparsers(

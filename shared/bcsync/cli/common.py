@@ -1,4 +1,10 @@
-"""What every `bcsync` command shares: the stack's table and queues, a store's client, the token."""
+"""What every `bcsync` command shares: the stack's table, queues and secret prefix, a store's client, the token.
+
+Every resource comes from one stack: `--stack`'s outputs, or the `BCSYNC_*` variables when they describe
+that stack (the local runtime prints them with `BCSYNC_STACK_NAME`). Two stacks in one account (staging
+and production) are never mixed: `bcsync --stack staging ...` in a shell set up for production acts on
+staging alone.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from bcsync.backbone.messages import JobMessage
@@ -23,15 +30,74 @@ if TYPE_CHECKING:
 
 
 TOKEN_ENV = "BCSYNC_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
+STACK_ENV = "BCSYNC_STACK_NAME"  # the stack the environment's BCSYNC_* variables describe
+DEFAULT_STACK = "bcsync"
+
+
+def stack_name(args: argparse.Namespace) -> str:
+    return str(args.stack or os.environ.get(STACK_ENV) or DEFAULT_STACK)
+
+
+def from_environment(args: argparse.Namespace, variable: str) -> str | None:
+    """A `BCSYNC_*` variable, unless `--stack` names a stack other than the one the environment describes:
+    then the environment is another stack's, and the named stack's outputs are used instead."""
+    value = os.environ.get(variable)
+    if not value or (args.stack and os.environ.get(STACK_ENV) != args.stack):
+        return None
+    return value
+
+
+def stack_outputs(args: argparse.Namespace) -> dict[str, str]:
+    """The stack's outputs, read once per command."""
+    cached: dict[str, dict[str, str]] = args.__dict__.setdefault("_stack_outputs", {})
+    stack = stack_name(args)
+    if stack not in cached:
+        try:
+            described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+        except (BotoCoreError, ClientError) as error:
+            raise CliError(
+                f"cannot read stack {stack} ({error}): name a deployed stack with --stack, or set the BCSYNC_* "
+                "variables (`python -m local_runtime` prints a local stack's)"
+            ) from None
+        cached[stack] = {str(o["OutputKey"]): str(o["OutputValue"]) for o in described.get("Outputs", [])}
+    return cached[stack]
+
+
+def stack_output(args: argparse.Namespace, key: str) -> str | None:
+    return stack_outputs(args).get(key)
+
+
+def from_stack(args: argparse.Namespace, variable: str, output: str) -> str:
+    """The environment's `variable` when it describes this stack, else the stack's `output`."""
+    value = from_environment(args, variable) or stack_output(args, output)
+    if not value:
+        raise CliError(f"stack {stack_name(args)} has no {output} output: deploy this release, or set {variable}")
+    return value
 
 
 def state_table(args: argparse.Namespace) -> Table:
-    name = args.state_table or os.environ.get("BCSYNC_STATE_TABLE")
-    if not name:
-        name = stack_output(args.stack, "StateTableName")
-    if not name:
-        raise CliError(f"cannot find the state table: set BCSYNC_STATE_TABLE or deploy stack {args.stack}")
+    name = args.state_table or from_stack(args, "BCSYNC_STATE_TABLE", "StateTableName")
     return boto3.resource("dynamodb").Table(name)
+
+
+def secret_prefix(args: argparse.Namespace) -> str:
+    """Where this stack keeps its store secrets (`bcsync/<stack>/stores/`): its own, never another stack's."""
+    return from_stack(args, "BCSYNC_SECRET_PREFIX", "SecretPrefix")
+
+
+def credential_store(args: argparse.Namespace) -> CredentialStore:
+    return CredentialStore(client=boto3.client("secretsmanager"), prefix=secret_prefix(args))
+
+
+def webhook_base_url(args: argparse.Namespace) -> str | None:
+    """--webhook-url, else $BCSYNC_WEBHOOK_URL (this stack's), else the stack's WebhookBaseUrl output."""
+    url = getattr(args, "webhook_url", None) or from_environment(args, "BCSYNC_WEBHOOK_URL")
+    if url:
+        return str(url)
+    try:
+        return stack_output(args, "WebhookBaseUrl")
+    except CliError:
+        return None
 
 
 def read_token(args: argparse.Namespace, stdin: TextIO) -> SecretStr:
@@ -46,25 +112,16 @@ def read_token(args: argparse.Namespace, stdin: TextIO) -> SecretStr:
     return SecretStr(token)
 
 
-def stack_output(stack: str, key: str) -> str | None:
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-    return next((str(o["OutputValue"]) for o in outputs if o["OutputKey"] == key), None)
-
-
-def store_client(settings: StoreSettings) -> tuple[BigCommerceClient, StoreCredentials]:
-    credentials = CredentialStore(client=boto3.client("secretsmanager")).get(settings.store_hash, force_fetch=True)
+def store_client(args: argparse.Namespace, settings: StoreSettings) -> tuple[BigCommerceClient, StoreCredentials]:
+    credentials = credential_store(args).get(settings.store_hash, force_fetch=True)
     return BigCommerceClient(store_hash=settings.store_hash, access_token=credentials.access_token), credentials
 
 
 def queue_job(args: argparse.Namespace, job: JobName, options: dict[str, Any], out: TextIO) -> int:
     """Queue an on-demand run: it shares the store's pace and failure handling with scheduled ones."""
     StoreRegistry(state_table(args)).get(args.store_hash)  # a clear error for a store not connected
-    variable = f"BCSYNC_{job.upper()}_QUEUE_URL"
-    url = os.environ.get(variable) or stack_output(
-        args.stack, f"{''.join(w.title() for w in job.split('_'))}JobsQueueUrl"
-    )
-    if not url:
-        raise CliError(f"cannot find the {job} queue: set {variable} or deploy stack {args.stack}")
+    output = f"{''.join(w.title() for w in job.split('_'))}JobsQueueUrl"
+    url = from_stack(args, f"BCSYNC_{job.upper()}_QUEUE_URL", output)
     message = JobMessage(job=job, store_hash=args.store_hash, trigger="manual", options=options)
     boto3.client("sqs").send_message(QueueUrl=url, MessageBody=message.model_dump_json())
     print(
@@ -83,12 +140,8 @@ def plain(value: Any) -> Any:
 
 def queue_urls(args: argparse.Namespace) -> dict[str, str]:
     """Every queue of the stack by name (`StockInbound`, `StockInboundDLQ`, ...)."""
-    if os.environ.get("BCSYNC_QUEUES"):
-        loaded = json.loads(os.environ["BCSYNC_QUEUES"])
-        return {str(name): str(url) for name, url in loaded.items()}
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs", [])
+    if listed := from_environment(args, "BCSYNC_QUEUES"):
+        return {str(name): str(url) for name, url in json.loads(listed).items()}
     return {
-        str(o["OutputKey"]).removesuffix("QueueUrl"): str(o["OutputValue"])
-        for o in outputs
-        if str(o["OutputKey"]).endswith("QueueUrl")
+        key.removesuffix("QueueUrl"): value for key, value in stack_outputs(args).items() if key.endswith("QueueUrl")
     }

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 import boto3
 
 from bcsync.backbone.consumer import REASON_ATTRIBUTE
-from bcsync.cli.common import queue_urls
+from bcsync.cli.common import queue_urls, stack_name
 from bcsync.errors import CliError
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ def cmd_dlq_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     queues, sqs = queue_urls(args), boto3.client("sqs")
     dead = {name: url for name, url in sorted(queues.items()) if name.endswith("DLQ")}
     if not dead:
-        raise CliError(f"no dead-letter queues found: deploy stack {args.stack} or set BCSYNC_QUEUES")
+        raise CliError(f"no dead-letter queues found: deploy stack {stack_name(args)} or set BCSYNC_QUEUES")
     for name, url in dead.items():
         depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         print(f"{name}: {depth['Attributes']['ApproximateNumberOfMessages']} messages", file=out)

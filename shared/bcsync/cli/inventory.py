@@ -17,7 +17,7 @@ def cmd_inventory_push(args: argparse.Namespace, _stdin: TextIO, out: TextIO) ->
     # A dry run is worked out here, from the stored state: no BigCommerce call, nothing written.
     table = state_table(args)
     settings = StoreRegistry(table).get(args.store_hash)
-    client, _ = store_client(settings)
+    client, _ = store_client(args, settings)
     with client:
         plan = push_for(settings, client, table=table, clock=SYSTEM_CLOCK).plan(merge=False)
     print(

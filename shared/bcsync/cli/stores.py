@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
-from bcsync.cli.common import plain, read_token, stack_output, state_table, store_client
+from bcsync.cli.common import credential_store, plain, read_token, state_table, store_client, webhook_base_url
 from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError, StoreNotConnectedError
 from bcsync.orders.state import OrderState
 from bcsync.store.connect import check_scopes, check_store
@@ -46,13 +44,13 @@ def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         )
     if not settings.name:
         settings.name = str(info.get("name", ""))
-    credential_store = CredentialStore(client=boto3.client("secretsmanager"))
+    secrets_of_stack = credential_store(args)
     store_credentials = StoreCredentials(
         store_hash=settings.store_hash,
         client_id=args.client_id,
         access_token=token,
         # A reconnect keeps the webhook secret, so deliveries already on their way still verify.
-        webhook_secret=_existing_webhook_secret(credential_store, settings.store_hash)
+        webhook_secret=_existing_webhook_secret(secrets_of_stack, settings.store_hash)
         or SecretStr(secrets.token_urlsafe(32)),
     )
     registry = StoreRegistry(state_table(args))
@@ -61,13 +59,14 @@ def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     previous_destination = settings.webhook_destination
     if args.no_webhooks:
         settings.webhook_destination = None
-    elif base_url := _webhook_base_url(args):
+    elif base_url := webhook_base_url(args):
         settings.webhook_destination = webhook_destination(base_url, settings.store_hash)
     # The secret first, then the registry entry that makes the store active: a failure in between
     # leaves an inactive secret that the next `connect` overwrites, never an active store without one.
-    credential_store.put(store_credentials)
+    secrets_of_stack.put(store_credentials)
     registry.put(settings)
     print(f"Connected store {settings.store_hash} ({settings.name}): every scope the jobs need is granted.", file=out)
+    _report_legacy_secret(secrets_of_stack, settings.store_hash, out)
     with BigCommerceClient(store_hash=settings.store_hash, access_token=token) as client:
         if previous_destination and previous_destination != settings.webhook_destination:
             removed = remove_hooks(client, destination=previous_destination)
@@ -91,15 +90,20 @@ def _existing_webhook_secret(credential_store: CredentialStore, store_hash: str)
         return None
 
 
-def _webhook_base_url(args: argparse.Namespace) -> str | None:
-    """--webhook-url, else $BCSYNC_WEBHOOK_URL, else the stack's WebhookBaseUrl output."""
-    url = args.webhook_url or os.environ.get("BCSYNC_WEBHOOK_URL")
-    if url:
-        return str(url)
+def _report_legacy_secret(secrets_of_stack: CredentialStore, store_hash: str, out: TextIO) -> None:
+    """A secret left under the prefix every stack once shared is named, never moved nor deleted here: the
+    operator decides (docs/operations.md, "Two stacks in one account")."""
     try:
-        return stack_output(args.stack, "WebhookBaseUrl")
+        legacy = secrets_of_stack.legacy_secret(store_hash)
     except (BotoCoreError, ClientError):
-        return None
+        return  # only a report: the store is connected either way
+    if legacy:
+        print(
+            f"Note: secret {legacy} from before each stack had its own secrets is still there; no stack reads it. "
+            f"Delete it once every stack using this store has been connected again: "
+            f"aws secretsmanager delete-secret --secret-id {legacy}",
+            file=out,
+        )
 
 
 def cmd_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
@@ -118,11 +122,17 @@ def cmd_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
 def cmd_show(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     table = state_table(args)
     settings = StoreRegistry(table).get(args.store_hash)
+    secrets_of_stack = credential_store(args)
     try:
-        CredentialStore(client=boto3.client("secretsmanager")).get(args.store_hash, force_fetch=True)
+        secrets_of_stack.get(args.store_hash, force_fetch=True)
         credentials_state = "present"
     except CredentialsError as error:
         credentials_state = f"PROBLEM: {error}"
+        with contextlib.suppress(BotoCoreError, ClientError):
+            if legacy := secrets_of_stack.legacy_secret(args.store_hash):
+                credentials_state += (
+                    f"; {legacy}, the secret every stack shared before, is read by none: connect the store again"
+                )
     jobs: dict[str, Any] = {}
     for job in JOBS:
         run = JobState(table).last_run(args.store_hash, job)
@@ -209,7 +219,7 @@ def cmd_disable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     settings = StoreRegistry(state_table(args)).set_enabled(args.store_hash, False)
     print(f"Store {args.store_hash} disabled: no job runs for it until `bcsync stores enable`.", file=out)
     if settings.webhook_destination:
-        client, _ = store_client(settings)
+        client, _ = store_client(args, settings)
         with client:
             removed = remove_hooks(client, destination=settings.webhook_destination)
         print(f"Webhooks: {removed} removed.", file=out)
@@ -220,7 +230,7 @@ def cmd_enable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     settings = StoreRegistry(state_table(args)).set_enabled(args.store_hash, True)
     print(f"Store {args.store_hash} enabled.", file=out)
     if settings.webhook_destination:
-        client, credentials = store_client(settings)
+        client, credentials = store_client(args, settings)
         with client:
             _ensure_hooks(client, settings.webhook_destination, credentials.webhook_secret, out)
     return 0

@@ -23,7 +23,7 @@ def build_function(reports: Reports | None = None, start: ColdStart | None = Non
     return ShipmentsConsumer(
         stores=StoreClients(
             registry=StoreRegistry(table),
-            credentials=CredentialStore(client=aws.client("secretsmanager")),
+            credentials=CredentialStore(client=aws.client("secretsmanager"), prefix=config.secret_prefix),
             client_factory=client_factory_for(config, clock=clock, counter=calls),
         ),
         table=table,

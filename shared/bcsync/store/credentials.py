@@ -1,4 +1,7 @@
-"""Store credentials: the secret `bcsync/stores/{store_hash}`, read through Powertools parameters.
+"""Store credentials: the secret `{prefix}{store_hash}`, read through Powertools parameters.
+
+The prefix is the stack's (`bcsync/<stack name>/stores/`, `BCSYNC_SECRET_PREFIX`): two stacks in one
+account never read or overwrite each other's secrets, and each role's grant covers its own prefix alone.
 
 Reads are cached for `max_age` seconds, so a rotated token is picked up without a redeploy.
 The token is a `SecretStr` from the moment it is parsed.
@@ -21,7 +24,9 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
-SECRET_PREFIX = "bcsync/stores/"  # noqa: S105 - a name, not a secret
+# Where every stack kept its secrets before each had its own prefix. Nothing reads it any more; the CLI
+# names a secret still there so an operator can move or delete it (docs/operations.md).
+LEGACY_SECRET_PREFIX = "bcsync/stores/"  # noqa: S105 - a name, not a secret
 DEFAULT_MAX_AGE_SECONDS = 300
 
 
@@ -37,8 +42,13 @@ def _error_code(error: BaseException | None) -> str:
     return str(error.response.get("Error", {}).get("Code", "")) if isinstance(error, ClientError) else ""
 
 
-def secret_name(store_hash: str) -> str:
-    return f"{SECRET_PREFIX}{store_hash}"
+def stack_secret_prefix(stack_name: str) -> str:
+    """The prefix template.yaml gives a stack's functions (`BCSYNC_SECRET_PREFIX`) and grants its roles."""
+    return f"bcsync/{stack_name}/stores/"
+
+
+def secret_name(prefix: str, store_hash: str) -> str:
+    return f"{prefix}{store_hash}"
 
 
 class StoreCredentials(BaseModel):
@@ -61,13 +71,21 @@ class StoreCredentials(BaseModel):
 
 
 class CredentialStore:
-    def __init__(self, *, client: SecretsManagerClient | Any, max_age: int = DEFAULT_MAX_AGE_SECONDS) -> None:
+    def __init__(
+        self, *, client: SecretsManagerClient | Any, prefix: str, max_age: int = DEFAULT_MAX_AGE_SECONDS
+    ) -> None:
+        if not prefix.endswith("/"):
+            raise ValueError(f"a secret prefix ends with '/', not {prefix!r}")
         self._client = client
+        self.prefix = prefix
         self._provider = SecretsProvider(boto3_client=client)
         self._max_age = max_age
 
+    def name(self, store_hash: str) -> str:
+        return secret_name(self.prefix, store_hash)
+
     def get(self, store_hash: str, *, force_fetch: bool = False) -> StoreCredentials:
-        name = secret_name(store_hash)
+        name = self.name(store_hash)
         try:
             raw = self._provider.get(name, max_age=self._max_age, transform="json", force_fetch=force_fetch)
         except TransformParameterError:
@@ -93,7 +111,7 @@ class CredentialStore:
         return credentials
 
     def put(self, credentials: StoreCredentials) -> None:
-        name = secret_name(credentials.store_hash)
+        name = self.name(credentials.store_hash)
         body = credentials.to_secret_string()
         try:
             self._client.put_secret_value(SecretId=name, SecretString=body)
@@ -105,4 +123,17 @@ class CredentialStore:
             )
 
     def delete(self, store_hash: str) -> None:
-        self._client.delete_secret(SecretId=secret_name(store_hash), RecoveryWindowInDays=7)
+        self._client.delete_secret(SecretId=self.name(store_hash), RecoveryWindowInDays=7)
+
+    def legacy_secret(self, store_hash: str) -> str | None:
+        """The store's secret under the prefix every stack shared before, if one is still there."""
+        name = secret_name(LEGACY_SECRET_PREFIX, store_hash)
+        if name == self.name(store_hash):
+            return None
+        try:
+            found = self._client.describe_secret(SecretId=name)
+        except ClientError as error:
+            if _error_code(error) in SECRET_NEVER_READABLE:
+                return None
+            raise
+        return None if found.get("DeletedDate") else name

@@ -65,7 +65,7 @@ class WebhookFunction:
         table = aws.table(self.config.state_table)
         sqs = aws.client("sqs")
         jobs: set[JobName] = set(HOOK_SCOPES.values())
-        self._credentials = CredentialStore(client=aws.client("secretsmanager"))
+        self._credentials = CredentialStore(client=aws.client("secretsmanager"), prefix=self.config.secret_prefix)
         self._registry = StoreRegistry(table)
         self.receiver = WebhookReceiver(
             credentials=self._credentials,
