@@ -359,7 +359,9 @@ def bench_tracking_writeback() -> dict[str, Any]:
         "shipments": shipments,
         "calls": first,
         "calls_per_shipment": round(first / shipments, 3),
-        "floor_per_shipment": 1,
+        # The order is read before its shipment is written: a shipment posted to an order cancelled since the
+        # last scan would revive it as Shipped (docs/architecture.md, "The shipment lifecycle").
+        "floor_per_shipment": 2,
         "posts": sum(1 for e in exchanges if e.method == "POST" and e.api_path.endswith("/shipments")),
         "calls_when_delivered_again": again,
         "orders_with_exactly_one_shipment": shipped_once,
@@ -755,7 +757,7 @@ def main() -> int:
         ("peak RSS of that sync's process (MB)", products["peak_rss_mb"], "-", "<= 256"),
         (f"calls to push {stock['changed']:,} changed of {stock['skus']:,} SKUs", stock["changed_calls"], 1, "= 1"),
         ("  the same, nothing changed", stock["unchanged_calls"], 0, "= 0"),
-        (f"calls per shipment written back ({shipments['shipments']:,})", shipments["calls_per_shipment"], 1, "1.0"),
+        (f"calls per shipment written back ({shipments['shipments']:,})", shipments["calls_per_shipment"], 2, "2.0"),
         ("  the same shipments delivered again", shipments["calls_when_delivered_again"], 0, "-"),
         (f"Black-Friday hour ({rush['orders']:,} orders): p95 lag (s)", rush["lag_p95_seconds"], "-",
          f"<= {rush['target_lag_p95_seconds']}"),
@@ -784,7 +786,7 @@ def main() -> int:
         or stock["changed_calls"] != 1
         or stock["unchanged_calls"] != 0
         or stock["levels_right"] != stock["skus"]
-        or shipments["calls_per_shipment"] != 1.0
+        or shipments["calls_per_shipment"] != 2.0
         or shipments["orders_with_exactly_one_shipment"] != shipments["shipments"]
         or rush["lag_p95_seconds"] > rush["target_lag_p95_seconds"]
         or rush["too_many_requests"] != 0

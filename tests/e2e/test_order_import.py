@@ -507,3 +507,37 @@ def test_an_order_bcsync_cannot_read_is_recorded_with_its_reason_and_the_rest_im
     assert record is not None and record.state == "skipped" and "date_created" in record.reason
     run = JobState(table).last_run("ord010", "order_import")
     assert run is not None and run.figures["orders_unreadable"] == 1 and run.outcome == "done"
+
+
+def test_units_shipped_by_hand_from_the_store_leave_the_warehouse_order_and_its_own_shipments_do_not(
+    local_world: World, clock: VirtualClock
+) -> None:
+    """Staff ship a line from the shop: the warehouse is told not to ship it (a new version without it). The
+    warehouse ships the rest and bcsync writes it back: that is no new version."""
+    stack, _ = local_world
+    store = _connect(local_world, "ord995")
+    lines = _sellable(store)
+    order_id = add_order(store, lines=[(*lines[0], 2), (*lines[1], 1)])
+    (ready,) = _import(stack)
+    by_hand, rest = store.order_products[order_id]
+    address = store.shipping_addresses[order_id][0]["id"]
+    store.record_shipment(order_id, {"order_address_id": address, "tracking_number": "SHOP-1",
+                                     "items": [{"order_product_id": by_hand["id"], "quantity": 2}]})  # fmt: skip
+    clock.advance(600)
+
+    (updated,) = _import(stack)
+
+    assert (ready["detail"]["data"]["version"], updated["detail-type"], updated["detail"]["data"]["version"]) == (
+        1, "Order Updated", 2,
+    )  # fmt: skip
+    (request,) = updated["detail"]["data"]["shipments"]
+    assert [(line["order_product_id"], line["quantity"]) for line in request["lines"]] == [(rest["id"], 1)]
+    shipment = {"type": "Shipment Confirmed", "schema_version": 1, "store_hash": "ord995", "order_id": order_id,
+                "warehouse_shipment_id": "WH-995", "tracking_number": "1Z995", "carrier": "UPS", "service": "Ground",
+                "lines": [{"order_product_id": rest["id"], "quantity": 1}]}  # fmt: skip
+    stack.client("sqs").send_message(
+        QueueUrl=stack.physical["ShipmentsInbound"]["Ref"], MessageBody=json.dumps(shipment)
+    )
+    assert stack.deliver_sqs("ShipmentsInbound", stack.load_handler("TrackingWritebackFunction")).failed == 0
+    clock.advance(600)
+    assert _import(stack) == []  # bcsync's own shipment is no new version

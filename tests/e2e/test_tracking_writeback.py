@@ -84,7 +84,8 @@ def test_three_lines_in_two_packages_are_two_shipments_and_the_order_ends_shippe
     assert sorted(s["tracking_carrier"] for s in shipments) == ["fedex", "ups"]
     assert all("[bcsync shipment WH-" in s["comments"] for s in shipments)
     assert store.orders[order_id]["status_id"] == SHIPPED
-    assert _calls(sandbox, before) == [f"POST /v2/orders/{order_id}/shipments"] * 2  # one call per shipment
+    # Two calls per shipment: the order read first (cancelled since bcsync last looked?), then the POST.
+    assert _calls(sandbox, before) == [f"GET /v2/orders/{order_id}", f"POST /v2/orders/{order_id}/shipments"] * 2
 
 
 def test_one_of_three_lines_leaves_the_order_partially_shipped(local_world: World) -> None:
@@ -131,6 +132,7 @@ def test_a_connection_dropped_after_bigcommerce_created_the_shipment_still_leave
     assert report.failed == 1 and report.delivered == 1  # failed once, then the retry found it
     assert len(store.shipments[order_id]) == 1
     assert _calls(sandbox, before) == [
+        f"GET /v2/orders/{order_id}",
         f"POST /v2/orders/{order_id}/shipments",  # created, answer lost
         f"GET /v2/orders/{order_id}/shipments",  # the retry looks for our marker first
     ]
@@ -162,7 +164,11 @@ def test_the_completed_option_costs_one_more_call_and_ends_completed(local_world
     before = _mark(sandbox)
     _send(local_world, _shipment(order_id, "WH-2", [{"order_product_id": b, "quantity": 1}]))
 
-    assert _calls(sandbox, before) == [f"POST /v2/orders/{order_id}/shipments", f"PUT /v2/orders/{order_id}"]
+    assert _calls(sandbox, before) == [
+        f"GET /v2/orders/{order_id}",
+        f"POST /v2/orders/{order_id}/shipments",
+        f"PUT /v2/orders/{order_id}",
+    ]
     assert store.orders[order_id]["status_id"] == COMPLETED
 
 
@@ -309,6 +315,7 @@ def test_a_completing_put_that_fails_through_its_retries_is_made_by_the_redelive
     assert report.failed == 1 and report.delivered == 1  # the first delivery failed on the PUT, its redelivery moved
     assert len(store.shipments[order_id]) == 1 and store.orders[order_id]["status_id"] == COMPLETED
     assert _calls(sandbox, before) == [
+        f"GET /v2/orders/{order_id}",
         f"POST /v2/orders/{order_id}/shipments",
         *[f"PUT /v2/orders/{order_id}"] * 5,  # through the client's retries
         f"GET /v2/orders/{order_id}",  # the redelivery reads the status first: it may have moved since
@@ -375,3 +382,50 @@ def test_a_move_that_keeps_failing_is_dead_lettered_with_its_reason_on_the_last_
     out = io.StringIO()
     assert bcsync_cli(["status", STORE], out=out) == 0
     assert f"status_move_failed {order_id}: order {order_id}: moving it to status 9 failed" in out.getvalue()
+
+
+def test_a_shipment_for_an_order_cancelled_since_the_last_scan_is_not_written_and_the_operator_is_told(
+    local_world: World,
+) -> None:
+    """The customer cancelled after order import last looked, and the warehouse shipped anyway: posting the
+    shipment would move the cancelled order to Shipped and e-mail its tracking number. It is dead-lettered with
+    what to do, shown by `bcsync status`, and the order stays cancelled."""
+    stack, _ = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    store.set_order_status(order_id, 5)  # no scan since: bcsync's record still says released
+
+    report = _send(local_world, _shipment(order_id, "WH-X", [{"order_product_id": line["id"], "quantity": 1}]))
+
+    assert report.failed == 0
+    assert store.orders[order_id]["status_id"] == 5 and store.shipments.get(order_id, []) == []
+    (dead,) = stack.take_messages("ShipmentsInboundDLQ")
+    assert "after order" in reason_of(dead) and "recover the parcel" in reason_of(dead)
+    status = io.StringIO()
+    assert bcsync_cli(["status", STORE], out=status) == 0
+    assert f"shipped_after_cancel {order_id}" in status.getvalue()
+
+
+def test_a_shipment_for_an_order_staff_completed_is_written_and_the_order_stays_completed(
+    local_world: World,
+) -> None:
+    """BigCommerce moves an order to Shipped when a shipment is written to it; staff had completed this one
+    (the store does not complete orders itself): bcsync puts it back, and its tracking number is recorded."""
+    _, sandbox = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    store.set_order_status(order_id, COMPLETED)
+    before = _mark(sandbox)
+
+    report = _send(local_world, _shipment(order_id, "WH-K", [{"order_product_id": line["id"], "quantity": 1}]))
+
+    assert report.failed == 0
+    assert [s["tracking_number"] for s in store.shipments[order_id]] == ["1ZWH-K"]
+    assert store.orders[order_id]["status_id"] == COMPLETED
+    assert _calls(sandbox, before) == [
+        f"GET /v2/orders/{order_id}",
+        f"POST /v2/orders/{order_id}/shipments",
+        f"PUT /v2/orders/{order_id}",  # back to Completed
+    ]

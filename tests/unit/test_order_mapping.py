@@ -123,3 +123,21 @@ def test_a_cancellation_wins_over_a_hold_and_a_release_status_is_never_one() -> 
     paid = build_warehouse_order(_order(status_id=11), store_hash="abc123", settings=everything_held)
     assert isinstance(cancelled, WarehouseOrder) and isinstance(paid, WarehouseOrder)
     assert (cancelled.cancelled, cancelled.hold, paid.hold) == (True, None, None)
+
+
+def test_units_shipped_outside_the_warehouse_are_not_sent_and_units_bcsync_wrote_back_still_are() -> None:
+    shipped = [
+        {**_line(1, quantity=3), "quantity_shipped": 2},
+        {**_line(2, sku="CAP", quantity=1), "quantity_shipped": 1},
+    ]
+
+    def quantities(shipped_by_bcsync: dict[int, int] | None) -> dict[int, int]:
+        built = build_warehouse_order(
+            _order(lines=shipped), store_hash="abc123", settings=SETTINGS, shipped_by_bcsync=shipped_by_bcsync
+        )
+        assert isinstance(built, WarehouseOrder)
+        return {line.order_product_id: line.quantity for line in built.lines()}
+
+    assert quantities(None) == {1: 1}  # two of line 1 and the cap shipped by hand: one unit left for the warehouse
+    assert quantities({1: 2, 2: 1}) == {1: 3, 2: 1}  # all of it written back by bcsync: the order as ordered
+    assert quantities({1: 1}) == {1: 2}  # one of each shipped by hand

@@ -15,6 +15,7 @@ from bcsync.shipments.decide import (
     StatusRules,
     WarehouseStatus,
     gives_up,
+    may_post_shipment,
     move_failure,
     move_on_pickup,
     move_on_shipment,
@@ -129,3 +130,26 @@ def test_the_last_receive_is_the_queues_own_max_receive_count() -> None:
     """Past it SQS's redrive dead-letters the message without a reason: the writeback must say why first."""
     queue = load_template()["Resources"]["ShipmentsInbound"]["Properties"]
     assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+
+
+@pytest.mark.parametrize(
+    ("bigcommerce_status", "posted"),
+    [
+        (11, True),
+        (9, True),
+        (3, True),
+        (14, True),
+        (12, True),
+        (13, True),
+        (7, True),
+        (4, False),
+        (5, False),
+        (6, False),
+    ],
+)
+def test_a_shipment_is_never_written_to_a_cancelled_refunded_or_declined_order(
+    bigcommerce_status: int, posted: bool
+) -> None:
+    """BigCommerce moves an order it has a shipment for to Shipped: to a cancelled one, that revives it. On
+    hold (7, 12, 13) the parcel left anyway, and BigCommerce should say so."""
+    assert may_post_shipment(bigcommerce_status) is posted

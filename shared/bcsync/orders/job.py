@@ -153,6 +153,7 @@ class OrderImport:
                 settings=self.settings,
                 shipping_lines=self.complete_lines(order),
                 released=released(records.get(order.id)),
+                shipped_by_bcsync=record.shipped_by_bcsync() if (record := records.get(order.id)) else None,
             )
             for order in batch
             if self.rules.needs_build(order, records.get(order.id))

@@ -82,6 +82,7 @@ def _resend(job: OrderPages, order: Order, context: JobContext) -> None:
         settings=job.settings,
         shipping_lines=job.complete_lines(order),
         released=True,  # as order import builds a released order: nothing left to ship is its cancellation
+        shipped_by_bcsync=record.shipped_by_bcsync(),
     )
     if isinstance(built, Skip):
         context.problems.append(f"order {order.id}: {built.reason}")

@@ -1,15 +1,17 @@
 """BigCommerce order → the warehouse order (`Order Ready` data), and what decides a new version.
 
-An order's version changes only when what the warehouse acts on changes: lines and quantities
-(net of refunds), addresses, ship option, notes, the status class (active or cancelled) and whether
-(and why) it must not ship now (its hold). Our own shipments move `date_modified` and the status to
-(Partially) Shipped; neither is a new version.
+An order's version changes only when what the warehouse acts on changes: lines and quantities (net of
+refunds and of units shipped outside the warehouse, by hand from the store), addresses, ship option,
+notes, the status class (active or cancelled) and whether (and why) it must not ship now (its hold).
+Our own shipments move `date_modified` and the status to (Partially) Shipped; neither is a new version
+(bcsync knows which units it wrote back).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -41,7 +43,7 @@ class WarehouseLine(BaseModel):
         default=None, description="False: product sync never sent this SKU (the warehouse may not know it)"
     )
     name: str
-    quantity: int = Field(description="ordered minus refunded")
+    quantity: int = Field(description="ordered, minus refunded, minus shipped outside the warehouse")
     product_id: int
     variant_id: int | None = None
     bin_picking_number: str = ""
@@ -158,12 +160,19 @@ def _address(address: Address) -> dict[str, str]:
     return {name: str(getattr(address, name) or "") for name in _ADDRESS_FIELDS}
 
 
-def _line(line: OrderProduct) -> WarehouseLine | None:
-    """None for a line the warehouse does not ship (digital, gift certificate, fully refunded)."""
+def shipped_elsewhere(line: OrderProduct, shipped_by_bcsync: Mapping[int, int] | None) -> int:
+    """Units of a line BigCommerce has shipped that bcsync did not write back: shipped by hand from the store
+    (or by another app). The warehouse must not ship them again."""
+    return max(line.quantity_shipped - (shipped_by_bcsync or {}).get(line.id, 0), 0)
+
+
+def _line(line: OrderProduct, shipped_by_bcsync: Mapping[int, int] | None = None) -> WarehouseLine | None:
+    """None for a line the warehouse does not ship (digital, gift certificate, fully refunded or shipped
+    outside the warehouse)."""
     if line.type != "physical":
         return None
     extra = line.model_extra or {}
-    quantity = line.quantity - int(extra.get("quantity_refunded") or 0)
+    quantity = line.quantity - int(extra.get("quantity_refunded") or 0) - shipped_elsewhere(line, shipped_by_bcsync)
     if quantity <= 0:
         return None
     options = ", ".join(f"{o.display_name}: {o.display_value}" for o in line.product_options if o.display_name)
@@ -211,6 +220,7 @@ def build_warehouse_order(
     settings: StoreSettings,
     shipping_lines: dict[int, list[OrderProduct]] | None = None,
     released: bool = False,
+    shipped_by_bcsync: Mapping[int, int] | None = None,
 ) -> WarehouseOrder | Skip:
     """The warehouse order, or why there is none. `shipping_lines` (address id → lines) replaces the
     embedded lines of consignments BigCommerce truncated at 50. An order the warehouse already has
@@ -222,9 +232,9 @@ def build_warehouse_order(
     shipments: list[ShipmentRequest] = []
     for consignment in consignments.shipping:
         lines = (shipping_lines or {}).get(consignment.id, consignment.line_items)
-        shipments.append(_shipment(consignment, lines, settings))
+        shipments.append(_shipment(consignment, lines, settings, shipped_by_bcsync))
     for pickup in consignments.pickups:
-        mapped_lines = [line for line in map(_line, pickup.line_items) if line is not None]
+        mapped_lines = [line for line in (_line(item, shipped_by_bcsync) for item in pickup.line_items) if line]
         if mapped_lines:
             option, is_mapped = ship_option(settings, "Pickup")
             shipments.append(
@@ -266,7 +276,12 @@ def build_warehouse_order(
     )
 
 
-def _shipment(consignment: ShippingConsignment, lines: list[OrderProduct], settings: StoreSettings) -> ShipmentRequest:
+def _shipment(
+    consignment: ShippingConsignment,
+    lines: list[OrderProduct],
+    settings: StoreSettings,
+    shipped_by_bcsync: Mapping[int, int] | None,
+) -> ShipmentRequest:
     option, is_mapped = ship_option(settings, consignment.shipping_method)
     return ShipmentRequest(
         order_address_id=consignment.id,
@@ -274,5 +289,5 @@ def _shipment(consignment: ShippingConsignment, lines: list[OrderProduct], setti
         shipping_method=consignment.shipping_method,
         ship_option=option,
         ship_option_mapped=is_mapped,
-        lines=[line for line in map(_line, lines) if line is not None],
+        lines=[line for line in (_line(item, shipped_by_bcsync) for item in lines) if line is not None],
     )

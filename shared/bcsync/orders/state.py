@@ -60,6 +60,14 @@ class OrderRecord:
     def line(self, order_product_id: int) -> dict[str, Any] | None:
         return next((line for line in self.lines if line["order_product_id"] == order_product_id), None)
 
+    def shipped_by_bcsync(self) -> dict[int, int]:
+        """Units of each line bcsync wrote back to BigCommerce, over every shipment."""
+        shipped: dict[int, int] = {}
+        for quantities in self.shipments.values():
+            for order_product_id, quantity in quantities.items():
+                shipped[order_product_id] = shipped.get(order_product_id, 0) + quantity
+        return shipped
+
     def unshipped(self, order_product_id: int, *, besides: str | None = None) -> int:
         """What is left to ship of a line, counting every shipment written back but `besides`."""
         line = self.line(order_product_id)

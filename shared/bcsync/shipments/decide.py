@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bcsync.orders.mapping import CANCELLED_STATUSES
 from bcsync.orders.state import OrderRecord
 from bcsync.store.settings import StoreSettings
 from bigcommerce_client import BigCommerceError, NotFoundError, UnprocessableError
@@ -87,3 +88,11 @@ def move_failure(error: BigCommerceError) -> MoveFailure:
 def gives_up(receive_count: int, max_receives: int = MAX_RECEIVES) -> bool:
     """Whether this receive of a message is its last before SQS would dead-letter it without a word."""
     return receive_count >= max_receives
+
+
+def may_post_shipment(current: int) -> bool:
+    """Whether a shipment may be written back to an order BigCommerce has in `current`. Never to a
+    cancelled, refunded or declined order: BigCommerce would move it to Shipped (a cancelled order
+    revived, the customer e-mailed a tracking number for what they cancelled). The parcel left anyway:
+    that is the operator's to sort out, told by the dead letter and the store's problems."""
+    return current not in CANCELLED_STATUSES

@@ -28,9 +28,11 @@ from bcsync.errors import BcsyncError, NeverValid
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.state import OrderRecord, OrderState
 from bcsync.shipments.decide import (
+    COMPLETED,
     SHIPPED,
     StatusRules,
     WarehouseStatus,
+    may_post_shipment,
     move_failure,
     move_on_pickup,
     move_on_shipment,
@@ -46,7 +48,7 @@ from bcsync.warehouse.inbound import (
     ShipmentConfirmed,
     ShipmentsInboundMessage,
 )
-from bigcommerce_client import BigCommerceClient, BigCommerceError, Clock, UnprocessableError
+from bigcommerce_client import BigCommerceClient, BigCommerceError, Clock, NotFoundError, UnprocessableError
 from bigcommerce_client.carriers import map_carrier
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 
@@ -173,15 +175,18 @@ class Writeback:
             shipping_method=message.service,
             comments=marker(message.warehouse_shipment_id),
         )
+        current = self._refuse_if_closed(message)
         self.log.posting(message.warehouse_shipment_id, message.order_id)
         cutpoints.reached(cutpoints.BEFORE_SHIPMENT_POST)
         try:
             shipment = self.client.create_shipment(message.order_id, body)
         except UnprocessableError as refused:
             raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
+        except NotFoundError:
+            raise self._gone(message) from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
         self._record_shipment(message, record, quantities)
-        owed = self._owe_completion(message)
+        owed = self._owe_completion(message, completed_before=current == COMPLETED)
         self.log.done(message.warehouse_shipment_id, shipment.id)
         self.count("shipments_written")
         if owed is not None:
@@ -189,12 +194,44 @@ class Writeback:
             self._make(message.order_id, owed, current=SHIPPED)
         return {"action": "written", "bigcommerce_shipment_id": shipment.id, "carrier": carrier or ""}
 
-    def _owe_completion(self, message: ShipmentConfirmed) -> int | None:
+    def _refuse_if_closed(self, message: ShipmentConfirmed) -> int:
+        """Read the order before writing a shipment to it (one GET): bcsync's record may not know yet that
+        the customer cancelled, and a shipment posted to a cancelled order revives it as Shipped. Its
+        status now, when the shipment may be written."""
+        try:
+            current = self.client.get_order(message.order_id).status_id
+        except NotFoundError:
+            raise self._gone(message) from None
+        if may_post_shipment(current):
+            return current
+        text = (
+            f"shipment {message.warehouse_shipment_id} left the warehouse after order {message.order_id} was "
+            f"cancelled, refunded or declined in BigCommerce (status {current}): it is not written back. "
+            "To do: stop or recover the parcel, or charge the customer again"
+        )
+        self.problems.add("shipped_after_cancel", str(message.order_id), text)
+        self.count("shipments_after_cancel")
+        raise NeverValid(text)
+
+    @staticmethod
+    def _gone(message: ShipmentConfirmed) -> NeverValid:
+        # Archived (or deleted) in BigCommerce since the warehouse got it: no retry brings it back, and
+        # SQS's own redrive would dead-letter the message without saying why.
+        return NeverValid(
+            f"order {message.order_id} is no longer in BigCommerce (archived or deleted): shipment "
+            f"{message.warehouse_shipment_id} is not written back; restore the order, then redrive this message"
+        )
+
+    def _owe_completion(self, message: ShipmentConfirmed, *, completed_before: bool = False) -> int | None:
         """The move this shipment asks for, owed before the shipment is marked done: a failure after that
-        leaves it for the redelivery to make."""
-        if not self.rules.complete_orders:
+        leaves it for the redelivery to make. An order staff had completed goes back to Completed, whatever
+        the store's setting: BigCommerce's own move to Shipped on a new shipment would undo theirs."""
+        if completed_before:
+            status: int | None = COMPLETED
+        elif not self.rules.complete_orders:
             return None
-        status = move_on_shipment(self._order(message.order_id), self.rules)
+        else:
+            status = move_on_shipment(self._order(message.order_id), self.rules)
         if status is not None:
             self.moves.owe(message.order_id, status, f"shipment {message.warehouse_shipment_id}")
         return status
