@@ -53,6 +53,13 @@ def _sdk_attempts(service: str) -> int:
 ATTEMPTS = {service: _sdk_attempts(service) for service in ("dynamodb", "secretsmanager", "events", "sqs")}
 
 
+@pytest.fixture(autouse=True)
+def _sdk_backoff_not_waited(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK retries as often as it would in Lambda; only its back-off, which sleeps on the wall clock (up
+    to seconds for a throttle), is not waited out here."""
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+
+
 @dataclass
 class Work:
     """Work a flow has waiting: the queues that carry it (with the function each feeds), and what shows
