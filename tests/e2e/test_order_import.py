@@ -51,6 +51,14 @@ def _import(stack: LocalDeployment) -> list[dict[str, Any]]:
     return drain(stack, "WarehouseOutbound")
 
 
+def _full_product_sync(stack: LocalDeployment) -> None:
+    """A full product sync run, its events taken by the warehouse: the SKU index order import reads."""
+    sync = stack.load_handler("ProductSyncFunction")
+    sync({"action": "tick", "mode": "full"}, stack.context("ProductSyncFunction"))
+    stack.deliver_sqs("ProductSyncJobs", sync)
+    drain(stack, "WarehouseOutbound")
+
+
 def _order_calls(sandbox: Sandbox, store_hash: str) -> int:
     exchanges = sandbox.recorder.exchanges  # type: ignore[attr-defined]
     return sum(1 for e in exchanges if (e.store_hash, e.method, e.api_path) == (store_hash, "GET", "/v2/orders"))
@@ -323,10 +331,7 @@ def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the
     monkeypatch.setenv("BCSYNC_WEBHOOK_DEBOUNCE_SECONDS", "0")  # the push is due at once
     stack, _ = local_world
     store = _connect(local_world, "ord121")
-    sync = stack.load_handler("ProductSyncFunction")
-    sync({"action": "tick", "mode": "full"}, stack.context("ProductSyncFunction"))
-    stack.deliver_sqs("ProductSyncJobs", sync)
-    drain(stack, "WarehouseOutbound")
+    _full_product_sync(stack)
     product = next(p for p in store.products.values() if p["is_visible"] and p["inventory_tracking"] == "variant")
     tee = product["variants"][0]
     order_id = add_order(store, lines=[(product, tee, 3)])
@@ -473,10 +478,7 @@ def test_a_fetch_event_queues_a_run_for_one_store(local_world: World) -> None:
 def test_a_line_whose_sku_product_sync_never_sent_is_flagged(local_world: World) -> None:
     stack, _ = local_world
     store = _connect(local_world, "ord999")
-    sync = stack.load_handler("ProductSyncFunction")
-    sync({"action": "tick", "mode": "full"}, stack.context("ProductSyncFunction"))
-    stack.deliver_sqs("ProductSyncJobs", sync)
-    drain(stack, "WarehouseOutbound")
+    _full_product_sync(stack)
     synced = next((p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"] and v["sku"])
     hidden = next((p, v) for p in store.products.values() for v in p["variants"] if not p["is_visible"] and v["sku"])
     order_id = add_order(store, lines=[(*synced, 1), (*hidden, 1)])
