@@ -429,3 +429,33 @@ def test_a_shipment_for_an_order_staff_completed_is_written_and_the_order_stays_
         f"POST /v2/orders/{order_id}/shipments",
         f"PUT /v2/orders/{order_id}",  # back to Completed
     ]
+
+
+def test_a_scan_between_a_lost_post_answer_and_its_redelivery_leaves_the_warehouse_order_alone(
+    local_world: World,
+) -> None:
+    """BigCommerce created the shipment but its answer was lost; order import scans before SQS redelivers the
+    message. The units are bcsync's (recorded before the POST), not shipped by hand: no new version, and the
+    redelivery finds the shipment, once."""
+    stack, sandbox = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    sandbox.faults[STORE].queue(Fault.DROP_AFTER, path=r"/shipments$", method="POST")
+    sqs, url = stack.client("sqs"), stack.physical["ShipmentsInbound"]["Ref"]
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps(_shipment(order_id, "WH-L", [{"order_product_id": line["id"], "quantity": 1}])),
+    )
+    handler = stack.load_handler("TrackingWritebackFunction")
+    assert stack.deliver_sqs("ShipmentsInbound", handler, max_invocations=1).failed == 1
+
+    importer = stack.load_handler("OrderImportFunction")
+    stack.clock.advance(300)  # type: ignore[attr-defined]
+    importer({"action": "tick"}, stack.context("OrderImportFunction"))
+    stack.deliver_sqs("OrderImportJobs", importer)
+    assert drain(stack, "WarehouseOutbound") == []  # no Order Cancelled for a parcel on its way
+
+    assert stack.deliver_sqs("ShipmentsInbound", handler).failed == 0
+    assert len(store.shipments[order_id]) == 1
+    assert drain(stack, "ShipmentsInboundDLQ") == []

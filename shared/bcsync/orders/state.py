@@ -157,6 +157,14 @@ class OrderState:
             ExpressionAttributeValues={":quantities": json.dumps({str(k): v for k, v in quantities.items()})},
         )
 
+    def forget_shipment(self, order_id: int, warehouse_shipment_id: str) -> None:
+        """A shipment recorded before its `POST` that BigCommerce then refused: it never happened."""
+        self._table.update_item(
+            Key=self._key(order_id),
+            UpdateExpression="REMOVE #shipment",
+            ExpressionAttributeNames={"#shipment": f"{SHIPMENT_PREFIX}{warehouse_shipment_id}"},
+        )
+
     def set_warehouse_status(self, order_id: int, status: str, reason: str = "") -> bool:
         """False when the record is gone (expired since it was read); any other error is raised (retried)."""
         return conditional(

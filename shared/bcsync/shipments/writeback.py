@@ -7,7 +7,9 @@ Exactly once, in two layers:
 - A shipment record written *before* the POST ("posting") and marked done after. A run that finds
   "posting" - a crash, a timeout or a connection dropped after BigCommerce acted, in whichever
   process - lists the order's shipments and looks for our marker in `comments` before posting again.
-Steady state: one BigCommerce call per shipment (two when the store completes orders).
+Steady state: two BigCommerce calls per shipment, the order read (never to a closed order) and the
+POST (three when the store completes orders). The shipment's units are on the order record before the
+POST, so a scan meanwhile never takes them for units shipped by hand.
 
 A status move (Completed, Awaiting Shipment, Awaiting Pickup) is recorded as owed before its `PUT` and
 as made only once BigCommerce answered it: a `PUT` that fails through the client's retries fails the
@@ -112,6 +114,7 @@ class Writeback:
                 )
         except BigCommerceError as error:
             if move_failure(error) == "never":
+                self.moves.made(order_id, status)  # final: owed no longer, or every later message meets it
                 raise NeverValid(f"BigCommerce refused to move order {order_id} to status {status}: {error}") from None
             self.count("status_moves_failed")
             raise StatusMoveError(
@@ -139,7 +142,7 @@ class Writeback:
     def confirm(self, message: ShipmentConfirmed) -> dict[str, Any]:
         record = self._order(message.order_id)
         if record.state == "cancelled":
-            raise NeverValid(f"order {message.order_id} was cancelled; its shipment is not written back")
+            raise self._after_cancel(message, "closed at the warehouse (cancelled, refunded, or nothing left to ship)")
         if message.pickup:
             return self._pickup(message)
         if not message.tracking_number.strip():
@@ -161,6 +164,8 @@ class Writeback:
                 self.count("duplicates_suppressed")
                 if owed is not None:  # BigCommerce's status may have moved since: read it
                     self._make(message.order_id, owed)
+                else:  # the first attempt may have owed one (a Completed order put back)
+                    self._make_owed(message.order_id)
                 return {"action": "found", "bigcommerce_shipment_id": found}
         carrier = map_carrier(message.carrier, self.settings.carrier_map)
         if carrier is None and message.carrier.strip():
@@ -177,13 +182,20 @@ class Writeback:
         )
         current = self._refuse_if_closed(message)
         self.log.posting(message.warehouse_shipment_id, message.order_id)
+        # On the order before the POST: a scan between a POST whose answer was lost and its redelivery would
+        # otherwise count these units as shipped by hand and tell the warehouse they are not its to ship.
+        self.orders.record_shipment(message.order_id, message.warehouse_shipment_id, quantities)
+        if current == COMPLETED:  # owed now, so a redelivery after a lost answer still puts it back
+            self.moves.owe(message.order_id, COMPLETED, f"shipment {message.warehouse_shipment_id}")
         cutpoints.reached(cutpoints.BEFORE_SHIPMENT_POST)
         try:
             shipment = self.client.create_shipment(message.order_id, body)
-        except UnprocessableError as refused:
+        except (UnprocessableError, NotFoundError) as refused:
+            self.orders.forget_shipment(message.order_id, message.warehouse_shipment_id)
+            self.moves.made(message.order_id, COMPLETED)  # nothing was posted: nothing to put back
+            if isinstance(refused, NotFoundError):
+                raise self._gone(message) from None
             raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
-        except NotFoundError:
-            raise self._gone(message) from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
         self._record_shipment(message, record, quantities)
         owed = self._owe_completion(message, completed_before=current == COMPLETED)
@@ -202,16 +214,29 @@ class Writeback:
             current = self.client.get_order(message.order_id).status_id
         except NotFoundError:
             raise self._gone(message) from None
+        if current in self.settings.on_hold_statuses and current not in self.settings.release_statuses:
+            # Written back (the parcel left), but the staff who put it on hold must know.
+            self.problems.add(
+                "shipped_while_on_hold",
+                str(message.order_id),
+                f"shipment {message.warehouse_shipment_id} left the warehouse while order {message.order_id} was "
+                f"on hold in BigCommerce (status {current}); it is written back. To do: check the order",
+            )
+            self.count("shipments_while_on_hold")
         if may_post_shipment(current):
             return current
+        raise self._after_cancel(message, f"cancelled, refunded or declined in BigCommerce (status {current})")
+
+    def _after_cancel(self, message: ShipmentConfirmed, how: str) -> NeverValid:
+        """A parcel that left after its order closed: not written back (it would revive the order), and the
+        operator told."""
         text = (
             f"shipment {message.warehouse_shipment_id} left the warehouse after order {message.order_id} was "
-            f"cancelled, refunded or declined in BigCommerce (status {current}): it is not written back. "
-            "To do: stop or recover the parcel, or charge the customer again"
+            f"{how}: it is not written back. To do: stop or recover the parcel, or charge the customer again"
         )
         self.problems.add("shipped_after_cancel", str(message.order_id), text)
         self.count("shipments_after_cancel")
-        raise NeverValid(text)
+        return NeverValid(text)
 
     @staticmethod
     def _gone(message: ShipmentConfirmed) -> NeverValid:
@@ -285,7 +310,11 @@ class Writeback:
 
     def _find_ours(self, message: ShipmentConfirmed) -> int | None:
         tag = marker(message.warehouse_shipment_id)
-        return next((s.id for s in self.client.list_shipments(message.order_id) if tag in s.comments), None)
+        try:
+            shipments = self.client.list_shipments(message.order_id)
+        except NotFoundError:
+            raise self._gone(message) from None
+        return next((s.id for s in shipments if tag in s.comments), None)
 
     def _pickup(self, message: ShipmentConfirmed) -> dict[str, Any]:
         status = move_on_pickup(self.rules)
