@@ -459,3 +459,28 @@ def test_a_scan_between_a_lost_post_answer_and_its_redelivery_leaves_the_warehou
     assert stack.deliver_sqs("ShipmentsInbound", handler).failed == 0
     assert len(store.shipments[order_id]) == 1
     assert drain(stack, "ShipmentsInboundDLQ") == []
+
+
+def test_a_late_acknowledgement_never_erases_the_completion_a_failed_put_still_owes(local_world: World) -> None:
+    """The completing PUT failed; before the shipment comes back, a late `Order Acknowledged` is handled (its
+    move declined: the order is Shipped). The completion is still owed, and the redelivery makes it."""
+    stack, sandbox = local_world
+    store = _world(local_world, complete_orders=True, awaiting_shipment_on_ack=True)
+    order_id = _order(local_world, store, [1])
+    (line,) = _lines(store, order_id)
+    _failing_status_puts(sandbox, order_id, 5)
+    sqs, url = stack.client("sqs"), stack.physical["ShipmentsInbound"]["Ref"]
+    handler = stack.load_handler("TrackingWritebackFunction")
+    shipment = _shipment(order_id, "WH-O", [{"order_product_id": line["id"], "quantity": 1}])
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(shipment))
+    assert stack.deliver_sqs("ShipmentsInbound", handler, max_invocations=1).failed == 1
+    (waiting,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)["Messages"]  # not back yet
+
+    ack = {"schema_version": 1, "store_hash": STORE, "type": "Order Acknowledged", "order_id": order_id}
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(ack))
+    assert stack.deliver_sqs("ShipmentsInbound", handler).failed == 0
+    assert store.orders[order_id]["status_id"] == SHIPPED  # the ack's move declined
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=waiting["ReceiptHandle"], VisibilityTimeout=0)
+    assert stack.deliver_sqs("ShipmentsInbound", handler).failed == 0
+
+    assert store.orders[order_id]["status_id"] == COMPLETED and len(store.shipments[order_id]) == 1

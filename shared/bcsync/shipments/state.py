@@ -70,14 +70,20 @@ class StatusMoves:
         self._store_hash = store_hash
 
     def owe(self, order_id: int, to: int, cause: str) -> None:
-        self._table.put_item(
+        """Owe a move, unless another is owed already: one slot per order, and a later message (a late
+        acknowledgement) must not erase a move an earlier one still owes (the Completed after a shipment)."""
+        conditional(
+            self._table.put_item,
             Item={
                 **keys.status_move(self._store_hash, order_id),
                 "to": to,
                 "cause": cause,
                 "updated_at": now_iso(),
                 "expires_at": int(time.time()) + SHIPMENT_RECORD_DAYS * 86_400,
-            }
+            },
+            ConditionExpression="attribute_not_exists(pk) OR #to = :to",
+            ExpressionAttributeNames={"#to": "to"},
+            ExpressionAttributeValues={":to": to},
         )
 
     def owed(self, order_id: int) -> OwedMove | None:
