@@ -37,6 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # writes its own here and the controller holds the union to the template's grants (`pytest_sessionfinish`).
 OBSERVED_DIR = REPO / "build" / "observed-aws-calls"
 _OBSERVED: set[iam.Grant] = set()
+_FINDINGS = pytest.StashKey[iam.Findings]()
 # Grants no test uses that stay, each with its reason (keep this short: a test is the better proof).
 ALLOWED_UNUSED: dict[iam.Grant, str] = {
     ("ProductSyncFunction", "PayloadBucket/*", "s3:PutObject"): (
@@ -78,7 +79,7 @@ def _whole_suite(config: pytest.Config) -> bool:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Each process writes what its functions were seen to call; the controller (or the one process,
     without xdist) fails the session on a call no grant allows and, after the whole suite passed, on a
-    grant no call used (docs/architecture.md, "Access matrix")."""
+    grant no call used, once every test ran (docs/architecture.md, "Access matrix")."""
     config = session.config
     worker = getattr(config, "workerinput", {}).get("workerid", "controller")
     OBSERVED_DIR.mkdir(parents=True, exist_ok=True)
@@ -92,13 +93,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         observed,
         lambda_uses=iam.used_by_lambda(template),
         allowed_unused=ALLOWED_UNUSED,
-        whole_suite=_whole_suite(config) and exitstatus == pytest.ExitCode.OK,
+        # A run stopped early (-x, Ctrl-C) did not run every test; one whose tests failed did.
+        whole_suite=_whole_suite(config)
+        and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        and not session.shouldstop,
     )
     if findings.ungranted or findings.unused:
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_sep("=", "least privilege: what the functions called vs. what their roles grant", red=True)
-            reporter.write_line(findings.report())
+        config.stash[_FINDINGS] = findings
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -241,6 +242,15 @@ def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
     yield factory
     for client in clients:
         client.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    findings = config.stash.get(_FINDINGS, None)
+    if findings is not None:
+        terminalreporter.write_sep(
+            "=", "least privilege: what the functions called vs. what their roles grant", red=True
+        )
+        terminalreporter.write_line(findings.report())
 
 
 def _observe_calls(stack: LocalDeployment) -> Callable[[AwsRequest], None]:
