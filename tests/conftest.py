@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
@@ -13,8 +15,9 @@ from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
 from bigcommerce_client import BigCommerceClient, VirtualClock
 from bigcommerce_sandbox import Exchange, Fault, Sandbox, SandboxStore
 from bigcommerce_sandbox.contract import ContractValidator
-from local_runtime import LocalDeployment
+from local_runtime import LocalDeployment, expanded_template, iam
 from local_runtime.moto_server import AwsRequest
+from local_runtime.template import REPO
 
 TIERS = ("unit", "integration", "contract", "e2e", "fault")
 # Tokens the suite uses; none may ever appear in a log line (checked after every test).
@@ -30,6 +33,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, tier))
 
 
+# What each function was seen to call, by every test of this process (`_observe_calls`); each process
+# writes its own here and the controller holds the union to the template's grants (`pytest_sessionfinish`).
+OBSERVED_DIR = REPO / "build" / "observed-aws-calls"
+_OBSERVED: set[iam.Grant] = set()
+_FINDINGS = pytest.StashKey[iam.Findings]()
+# Grants no test uses that stay, each with its reason (keep this short: a test is the better proof).
+ALLOWED_UNUSED: dict[iam.Grant, str] = {
+    ("ProductSyncFunction", "PayloadBucket/*", "s3:PutObject"): (
+        "a product event over the claim-check size goes to S3 (warehouse/events.py): the publisher's S3 path is"
+        " order import's, exercised there; no test builds a product that large"
+    ),
+    ("WebhookReceiverFunction", "IdempotencyTable", "dynamodb:GetItem"): (
+        "Powertools idempotency reads the record when a duplicate's conditional put returns no old item;"
+        " DynamoDB (and moto) always return it, so only a degraded answer needs this read"
+    ),
+    ("TrackingWritebackFunction", "IdempotencyTable", "dynamodb:GetItem"): (
+        "Powertools idempotency's same fallback read, as for the webhook receiver"
+    ),
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist (`make test` runs `-n 2`) each worker is its own process with its own moto
     server, sandbox, cut-point hook and PROCESS_CLOCK; the one thing they share is the expanded template
@@ -37,9 +61,46 @@ def pytest_configure(config: pytest.Config) -> None:
     older than template.yaml. Two workers could both find it stale, and one read it half-written by the
     other (or by the demo's subprocess), so the controller writes it once before any worker starts."""
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        from local_runtime import expanded_template  # the module LocalDeployment comes from
-
         expanded_template()
+    if not hasattr(config, "workerinput"):  # before any worker starts: no past run's calls count
+        shutil.rmtree(OBSERVED_DIR, ignore_errors=True)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """Whether every test was selected: only then can a grant no test used be called unused."""
+    option = config.option
+    if option.keyword or option.markexpr or getattr(option, "lf", False) or getattr(option, "deselect", None):
+        return False
+    tests = (config.rootpath / "tests").resolve()
+    paths = [Path(arg.split("::", 1)[0]).resolve() for arg in config.args]
+    return all("::" not in arg for arg in config.args) and any(path == tests or path in tests.parents for path in paths)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Each process writes what its functions were seen to call; the controller (or the one process,
+    without xdist) fails the session on a call no grant allows and, after the whole suite passed, on a
+    grant no call used, once every test ran (docs/architecture.md, "Access matrix")."""
+    config = session.config
+    worker = getattr(config, "workerinput", {}).get("workerid", "controller")
+    OBSERVED_DIR.mkdir(parents=True, exist_ok=True)
+    (OBSERVED_DIR / f"{worker}.json").write_text(json.dumps(sorted(_OBSERVED)), encoding="utf-8")
+    if hasattr(config, "workerinput"):
+        return
+    observed = {tuple(grant) for path in OBSERVED_DIR.glob("*.json") for grant in json.loads(path.read_text())}
+    template = expanded_template()
+    findings = iam.compare(
+        iam.granted(template),
+        observed,
+        lambda_uses=iam.used_by_lambda(template),
+        allowed_unused=ALLOWED_UNUSED,
+        # A run stopped early (-x, Ctrl-C) did not run every test; one whose tests failed did.
+        whole_suite=_whole_suite(config)
+        and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        and not session.shouldstop,
+    )
+    if findings.ungranted or findings.unused:
+        config.stash[_FINDINGS] = findings
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
@@ -183,10 +244,39 @@ def make_store(sandbox: Sandbox, clock: VirtualClock) -> Iterator[StoreFactory]:
         client.close()
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    findings = config.stash.get(_FINDINGS, None)
+    if findings is not None:
+        terminalreporter.write_sep(
+            "=", "least privilege: what the functions called vs. what their roles grant", red=True
+        )
+        terminalreporter.write_line(findings.report())
+
+
+def _observe_calls(stack: LocalDeployment) -> Callable[[AwsRequest], None]:
+    """Records each request one of `stack`'s functions made as the grant it needs; the operator's and the
+    test's own requests (the deployment's credentials) are no function's."""
+    names: dict[str, str] = {}
+
+    def observe(request: AwsRequest) -> None:
+        caller = iam.caller_of(request.caller)
+        if caller is None or caller[0] != stack.stack_name:
+            return
+        used = iam.grants_used(caller[1], request, names)
+        if any(resource not in names.values() for _, resource, _ in used):  # a name not seen yet: look again
+            names.clear()
+            names.update(iam.logical_names(stack.physical, str(stack.outputs()["SecretPrefix"])))
+            used = iam.grants_used(caller[1], request, names)
+        _OBSERVED.update(used)
+
+    return observe
+
+
 @pytest.fixture(scope="session")
 def _local_stack_server() -> Iterator[LocalDeployment]:
     with LocalDeployment(clock=VirtualClock()) as stack:
         stack.observe_aws(_watch_aws)
+        stack.observe_aws(_observe_calls(stack))
         yield stack
 
 

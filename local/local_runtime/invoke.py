@@ -168,7 +168,10 @@ class Functions(Stack):
             refuse_request_over(function, event, limits.LAMBDA_SYNC_PAYLOAD_BYTES)  # never reaches the handler
             wall, clock = time.perf_counter(), self.clock.now()
             try:
-                result = handler(event, context)
+                # Lambda runs every invocation in the function's environment, not only its cold start: a
+                # client made on first use (S3's) signs with the function's credentials too.
+                with self.environ(function):
+                    result = handler(event, context)
             finally:
                 self.invocations.append(
                     Invocation(function, memory_mb, time.perf_counter() - wall, self.clock.now() - clock)

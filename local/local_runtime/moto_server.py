@@ -30,7 +30,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from . import limits
 
 # SigV4: "AWS4-HMAC-SHA256 Credential=KEY/20261123/us-east-1/sqs/aws4_request, ..."
-_SIGNED_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
+_SIGNED = re.compile(r"Credential=(?P<key>[^/]+)/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class AwsRequest:
     operation: str  # the X-Amz-Target header (JSON protocols) or the Action of a query request
     body: bytes
     response: bytes = b""  # moto's answer (a read's capacity units follow its size)
+    caller: str = ""  # the access key id it was signed with: each function has its own (local_runtime.iam)
+    path: str = "/"  # S3's REST names the bucket and the object here
+    query: str = ""
 
 
 AwsObserver = Callable[[AwsRequest], None]
@@ -107,7 +110,7 @@ class TappedMotoServer:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
-        signed = _SIGNED_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        signed = _SIGNED.search(environ.get("HTTP_AUTHORIZATION", ""))
         action = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
         service = signed.group("service") if signed else ""
         operation = environ.get("HTTP_X_AMZ_TARGET") or (action.group(1).decode() if action else "")
@@ -124,7 +127,14 @@ class TappedMotoServer:
             return served
         answer = b"".join(self._moto(environ, start_response))
         request = AwsRequest(
-            method=environ.get("REQUEST_METHOD", ""), service=service, operation=operation, body=body, response=answer
+            method=environ.get("REQUEST_METHOD", ""),
+            service=service,
+            operation=operation,
+            body=body,
+            response=answer,
+            caller=signed.group("key") if signed else "",
+            path=environ.get("PATH_INFO", "/"),
+            query=environ.get("QUERY_STRING", ""),
         )
         for observer in list(self.observers):
             observer(request)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bcsync.store.credentials import CredentialStore
 from bcsync.store.settings import JobName
 
-from . import resources
+from . import iam, resources
 from .template import REGION, REPO
 
 if TYPE_CHECKING:
@@ -216,12 +216,17 @@ class Stack:
         the stack's endpoint and credentials. A setting the caller's process already sets wins, as
         `sam local invoke --env-vars` would: that is how a test points handlers at its sandbox. A setting is
         a parameter's value or a literal; what names the stack's own resources, its metrics namespace or
-        its secret prefix is never taken from the caller, whose environment may be another stack's."""
+        its secret prefix is never taken from the caller, whose environment may be another stack's.
+
+        Each function signs its requests with an access key of its own (`iam.function_access_key`), as each
+        has a role of its own in AWS: the local AWS tells which function made a request, and the suite holds
+        what each called to what its role grants (tests/conftest.py)."""
         variables = self.template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
         resolved = {name: str(self.resolve(value)) for name, value in variables.items()}
         settings = {name for name, value in variables.items() if self._is_setting(value)}
         overrides = {name: os.environ[name] for name in settings if name in os.environ}
-        return resolved | self.environment() | overrides
+        own_key = {"AWS_ACCESS_KEY_ID": iam.function_access_key(self.stack_name, function)}
+        return resolved | self.environment() | overrides | own_key
 
     def _is_setting(self, value: Any) -> bool:
         if isinstance(value, str | int | float):

@@ -1,16 +1,16 @@
-"""Every grant of the deployed template is one docs/architecture.md's access matrix lists, and no more."""
+"""Every grant of the deployed template is one docs/architecture.md's access matrix lists, and no more; and
+the rule the suite holds them to (tests/conftest.py): every call a function makes is granted, every grant
+is used by some call."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
-from local_runtime import expanded_template
+from local_runtime import expanded_template, iam
+from tests.conftest import ALLOWED_UNUSED
 
 ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
-XRAY = "arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
-Grant = tuple[str, str, str]  # (function, resource, action)
+Grant = iam.Grant  # (function, resource, action)
 
 
 def documented() -> set[Grant]:
@@ -23,46 +23,7 @@ def documented() -> set[Grant]:
     return grants
 
 
-def _resource(value: Any) -> str:
-    """The template's resource expressions, named as the matrix names them."""
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        logical, attribute = value["Fn::GetAtt"]
-        assert attribute == "Arn", value
-        return str(logical)
-    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
-        text = value["Fn::Sub"]
-        secret = re.fullmatch(
-            r"arn:\$\{AWS::Partition\}:secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(secret:.+)", text
-        )
-        if secret:
-            return secret.group(1)
-        attribute = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", text)
-        if attribute:
-            return attribute.group(1) + (attribute.group(2) or "")
-    raise AssertionError(f"a grant on a resource the matrix cannot name: {value!r}")
-
-
-def granted(template: dict[str, Any]) -> set[Grant]:
-    resources = template["Resources"]
-    grants: set[Grant] = set()
-    for function, spec in resources.items():
-        if spec["Type"] != "AWS::Lambda::Function":
-            continue
-        role_ref = spec["Properties"]["Role"]
-        assert isinstance(role_ref, dict) and "Fn::GetAtt" in role_ref, f"{function}: a role SAM made, not ours"
-        role = resources[role_ref["Fn::GetAtt"][0]]["Properties"]
-        managed = [arn["Fn::Sub"] if isinstance(arn, dict) else arn for arn in role.get("ManagedPolicyArns", [])]
-        assert managed == [XRAY], f"{function}: managed policies beyond X-Ray's: {managed}"
-        for policy in role.get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                assert (
-                    statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
-                )
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                assert not any("*" in action for action in actions), f"{function}: a wildcard action {actions}"
-                grants |= {(function, _resource(target), action) for target in targets for action in actions}
-    return grants
+granted = iam.granted
 
 
 def test_the_template_grants_exactly_what_the_access_matrix_lists() -> None:
@@ -90,3 +51,45 @@ def test_every_function_has_a_matrix_of_its_own() -> None:
     }
 
     assert {function for function, _, _ in documented()} == functions
+
+
+def _statements(template: dict[str, object], role: str) -> list[dict[str, object]]:
+    return template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]  # type: ignore[index, no-any-return]
+
+
+def test_a_grant_no_call_uses_is_reported_after_the_whole_suite() -> None:
+    template = expanded_template()
+    observed = granted(template) - iam.used_by_lambda(template)  # as if every grant the code needs were used
+    _statements(template, "WebhookReceiverRole").append(
+        {"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": {"Fn::GetAtt": ["StateTable", "Arn"]}}
+    )
+
+    findings = iam.compare(granted(template), observed, lambda_uses=iam.used_by_lambda(template), whole_suite=True)
+
+    assert findings.unused == [("WebhookReceiverFunction", "StateTable", "dynamodb:Scan")]
+    assert findings.ungranted == []
+
+
+def test_a_call_the_role_no_longer_grants_is_reported() -> None:
+    template = expanded_template()
+    observed = granted(template) - iam.used_by_lambda(template)
+    for statement in _statements(template, "TrackingWritebackRole"):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}:
+            statement["Action"] = [action for action in actions if action != "dynamodb:PutItem"]
+
+    findings = iam.compare(granted(template), observed, whole_suite=False)
+
+    assert findings.ungranted == [("TrackingWritebackFunction", "StateTable", "dynamodb:PutItem")]
+
+
+def test_what_lambda_does_with_a_role_is_granted() -> None:
+    """Log writes and the event source mappings' polling are no handler's request: the template's own
+    wiring (LoggingConfig, EventSourceMapping) stands for them, and each must be granted."""
+    template = expanded_template()
+
+    assert iam.used_by_lambda(template) - granted(template) == set()
+
+
+def test_every_grant_kept_unused_is_still_granted() -> None:
+    assert set(ALLOWED_UNUSED) - granted(expanded_template()) == set()
