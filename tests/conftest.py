@@ -1,10 +1,11 @@
-"""Test tiers, network rules, and the sandbox fixture that holds every exchange to the specs."""
+"""Test tiers, network rules, and the sandbox fixture that holds every kind of exchange to the specs."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -160,7 +161,7 @@ def contract_validator() -> ContractValidator:
 
 class ContractRecorder:
     """Records each exchange as the sandbox serves it (cheaply: it is on the response path) and
-    checks them all against the specs when the test ends."""
+    checks each kind against the specs when the test ends."""
 
     def __init__(self, validator: ContractValidator) -> None:
         self.validator = validator
@@ -171,12 +172,30 @@ class ContractRecorder:
 
     def violations(self) -> list[str]:
         found: list[str] = []
-        for exchange in list(self.exchanges):
+        for exchange in self._to_check():
             if exchange.fault in _FAULTS_WITH_BROKEN_RESPONSES or exchange.rewritten:
                 found += self.validator.check_request(exchange)
             else:
                 found += self.validator.check(exchange)
         return found
+
+    def _to_check(self) -> list[Exchange]:
+        """Every kind of exchange a test met (method, route, status, fault), its first `PER_KIND` ones: checking
+        one large page against the spec takes tens of milliseconds, and a test of 200 catalog pages spent 10 s
+        checking the same route's same answer 200 times. What the later pages carry is the test's own to assert."""
+        counts: dict[tuple[object, ...], int] = {}
+        chosen: list[Exchange] = []
+        for exchange in list(self.exchanges):
+            kind = (exchange.method, _ROUTE_IDS.sub("/{id}", exchange.api_path), exchange.status, exchange.fault,
+                    exchange.rewritten)  # fmt: skip
+            counts[kind] = counts.get(kind, 0) + 1
+            if counts[kind] <= PER_KIND:
+                chosen.append(exchange)
+        return chosen
+
+
+_ROUTE_IDS = re.compile(r"/\d+")
+PER_KIND = 25
 
 
 def _tokens_of_other_stores(sandbox: Sandbox, exchanges: list[Exchange]) -> list[str]:
