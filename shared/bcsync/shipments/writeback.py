@@ -142,7 +142,8 @@ class Writeback:
     def confirm(self, message: ShipmentConfirmed) -> dict[str, Any]:
         record = self._order(message.order_id)
         if record.state == "cancelled":
-            raise self._after_cancel(message, "cancelled at the warehouse (BigCommerce cancelled or refunded it, or left nothing to ship)")
+            closed = "cancelled at the warehouse (BigCommerce cancelled or refunded it, or left nothing to ship)"
+            raise self._after_cancel(message, closed)
         if message.pickup:
             return self._pickup(message)
         if not message.tracking_number.strip():
