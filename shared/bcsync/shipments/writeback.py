@@ -198,7 +198,7 @@ class Writeback:
                 raise self._gone(message) from None
             raise NeverValid(f"BigCommerce refused shipment {message.warehouse_shipment_id}: {refused}") from None
         cutpoints.reached(cutpoints.AFTER_SHIPMENT_POST)
-        self._record_shipment(message, record, quantities)
+        self._record_shipment(message, record, quantities, on_order=False)  # on the order since before the POST
         owed = self._owe_completion(message, completed_before=current == COMPLETED)
         self.log.done(message.warehouse_shipment_id, shipment.id)
         self.count("shipments_written")
@@ -262,10 +262,13 @@ class Writeback:
             self.moves.owe(message.order_id, status, f"shipment {message.warehouse_shipment_id}")
         return status
 
-    def _record_shipment(self, message: ShipmentConfirmed, record: OrderRecord, quantities: dict[int, int]) -> None:
-        """On the order (what is left to ship) and on its stock in flight (the warehouse's next snapshot
-        counts what left the building)."""
-        self.orders.record_shipment(message.order_id, message.warehouse_shipment_id, quantities)
+    def _record_shipment(
+        self, message: ShipmentConfirmed, record: OrderRecord, quantities: dict[int, int], *, on_order: bool = True
+    ) -> None:
+        """On the order (what is left to ship; `on_order=False` when written before the POST already) and on
+        its stock in flight (the warehouse's next snapshot counts what left the building)."""
+        if on_order:
+            self.orders.record_shipment(message.order_id, message.warehouse_shipment_id, quantities)
         skus: dict[str, int] = {}
         for order_product_id, quantity in quantities.items():
             line = record.line(order_product_id)
