@@ -132,3 +132,18 @@ def test_the_api_url_is_https_or_loopback(url: str, allowed: bool) -> None:
     else:
         with pytest.raises(ConfigurationError, match="BIGCOMMERCE_API_URL"):
             RuntimeConfig.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("role", "sales_channel", "source"),
+    [("sales_channel", True, False), ("source", False, True), ("both", True, True)],
+)
+def test_a_stores_role_says_which_directions_it_takes_part_in(role: str, sales_channel: bool, source: bool) -> None:
+    settings = StoreSettings(store_hash="abc123").with_changes({"role": role})
+    assert (settings.is_sales_channel, settings.is_source) == (sales_channel, source)
+
+
+def test_a_store_is_a_sales_channel_until_told_otherwise_and_an_unknown_role_is_refused() -> None:
+    assert StoreSettings(store_hash="abc123").role == "sales_channel"
+    with pytest.raises(ValidationError, match="role"):
+        StoreSettings(store_hash="abc123").with_changes({"role": "supplier"})

@@ -14,6 +14,9 @@ from bigcommerce_client.carriers import valid_carrier
 
 JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback"]
 JOBS: tuple[JobName, ...] = get_args(JobName)
+# What a store is to the warehouse: a sales channel sends its orders to the warehouse (bcsync's first
+# direction); a source fulfils orders the warehouse's other channels send into it (the other direction).
+StoreRole = Literal["sales_channel", "source", "both"]
 
 StoreHash = Annotated[str, AfterValidator(validate_store_hash)]
 # Order import's tick comes every minute, so each store can have its own interval; 5 minutes unless set.
@@ -99,6 +102,7 @@ class StoreSettings(BaseModel):
     store_hash: StoreHash
     name: str = ""
     enabled: bool = True
+    role: StoreRole = "sales_channel"
     # Minutes between scheduled runs of a job for this store. A schedule tick that comes sooner skips the
     # store; a value below the template's tick (order import: 1 minute, others 15) runs at every tick.
     schedule_minutes: dict[JobName, int] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULE_MINUTES))
@@ -139,6 +143,14 @@ class StoreSettings(BaseModel):
     # Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the order
     # yet (not released, or held): their quantities are subtracted from the warehouse's.
     stock_committed_statuses: tuple[int, ...] = (1, 7, 8, 9, 11, 12, 13)
+
+    @property
+    def is_sales_channel(self) -> bool:
+        return self.role in ("sales_channel", "both")
+
+    @property
+    def is_source(self) -> bool:
+        return self.role in ("source", "both")
 
     @field_validator("schedule_minutes")
     @classmethod
