@@ -28,10 +28,11 @@ from typing import Any
 from .invoke import Invocation
 from .moto_server import AwsRequest
 
-# USD, us-east-1, on demand, x86_64, past any free tier (aws.amazon.com/<service>/pricing, 2026-11).
+# USD, us-east-1, on demand, arm64 (the template's architecture), past any free tier
+# (aws.amazon.com/<service>/pricing, 2026-11).
 PRICES = {
     "lambda_request": 0.20 / 1e6,
-    "lambda_gb_second": 0.0000166667,
+    "lambda_gb_second": 0.0000133334,
     "dynamodb_write_unit": 0.625 / 1e6,
     "dynamodb_read_unit": 0.125 / 1e6,
     "sqs_request": 0.40 / 1e6,  # each 64 KB of a payload is a request

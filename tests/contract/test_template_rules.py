@@ -236,3 +236,28 @@ def test_alarms_and_the_dashboard_read_the_metrics_of_their_own_stack_alone() ->
         read = _custom_namespaces(template, stack)
         assert {name for name, namespaces in read.items() if namespaces}, "no alarm reads a metric of ours"
         assert {name: namespaces for name, namespaces in read.items() if not namespaces <= written[stack]} == {}
+
+
+def _architecture_mismatches(template: dict[str, Any]) -> list[str]:
+    """Each function and layer whose architecture is not the functions' default one."""
+    wanted = template["Globals"]["Function"]["Architectures"]
+    mismatches = []
+    for name, spec in template["Resources"].items():
+        if spec["Type"] == "AWS::Serverless::Function":
+            if spec["Properties"].get("Architectures", wanted) != wanted:
+                mismatches.append(f"{name}: runs on {spec['Properties']['Architectures']}")
+        elif spec["Type"] == "AWS::Serverless::LayerVersion":
+            built = spec.get("Metadata", {}).get("BuildArchitecture", "x86_64")
+            if [built] != wanted or spec["Properties"].get("CompatibleArchitectures") != wanted:
+                mismatches.append(f"{name}: built for {built}")
+    return mismatches
+
+
+def test_every_layer_is_built_for_the_architecture_its_functions_run_on() -> None:
+    # A layer built for the build machine's architecture carries compiled modules (pydantic-core) that
+    # do not import on arm64: every function fails at its first cold start.
+    template = yaml.load(TEMPLATE.read_text(), Loader=_Loader)  # noqa: S506
+    assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    assert _architecture_mismatches(template) == []
+    del template["Resources"]["SharedLayer"]["Metadata"]["BuildArchitecture"]
+    assert _architecture_mismatches(template) == ["SharedLayer: built for x86_64"]
