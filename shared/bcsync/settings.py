@@ -29,6 +29,7 @@ class RuntimeConfig(BaseModel):
     order_retention_days: int = Field(default=90, ge=1)
     job_queue_urls: dict[str, str] = Field(default_factory=dict)
     job_dlq_urls: dict[str, str] = Field(default_factory=dict)
+    shipments_queue_url: str = ""  # ShipmentsInbound: the writeback re-queues what waits for a store's budget
     shipments_dlq_url: str = ""  # where the tracking writeback moves messages that can never succeed
     stock_dlq_url: str = ""  # where the inventory push moves stock messages that can never be read
     stock_inbound_arn: str = ""  # the inventory push tells its two queues' batches apart by this
@@ -61,6 +62,7 @@ class RuntimeConfig(BaseModel):
             "order_retention_days": "BCSYNC_ORDER_RETENTION_DAYS",
             "deadline_margin_seconds": "BCSYNC_DEADLINE_MARGIN_SECONDS",
             "webhook_debounce_seconds": "BCSYNC_WEBHOOK_DEBOUNCE_SECONDS",
+            "shipments_queue_url": "BCSYNC_SHIPMENTS_QUEUE_URL",
             "shipments_dlq_url": "BCSYNC_SHIPMENTS_DLQ_URL",
             "stock_dlq_url": "BCSYNC_STOCK_DLQ_URL",
             "stock_inbound_arn": "BCSYNC_STOCK_INBOUND_ARN",

@@ -484,3 +484,28 @@ def test_a_late_acknowledgement_never_erases_the_completion_a_failed_put_still_o
     assert stack.deliver_sqs("ShipmentsInbound", handler).failed == 0
 
     assert store.orders[order_id]["status_id"] == COMPLETED and len(store.shipments[order_id]) == 1
+
+
+def test_a_shipment_whose_store_has_no_budget_left_comes_back_when_the_window_resets(local_world: World) -> None:
+    stack, _ = local_world
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1])
+    store.rate.consume_elsewhere(store.quota)  # the store's other apps spent the window
+    shipment = _shipment(order_id, "BUDGET-1", [{"order_product_id": _lines(store, order_id)[0]["id"], "quantity": 1}])
+
+    first = _send(local_world, shipment)
+
+    assert (first.delivered, first.failed) == (1, 0), "not a failure: nothing creeps towards the DLQ"
+    assert store.shipments.get(order_id, []) == []
+    waiting = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.physical["ShipmentsInbound"]["Ref"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert waiting["ApproximateNumberOfMessagesDelayed"] == "1", "sent again, delayed until the window resets"
+    assert _send(local_world).delivered == 0, "not before the reset"
+
+    stack.clock.advance(store.window_ms / 1000)  # type: ignore[attr-defined]
+    again = stack.deliver_sqs("ShipmentsInbound", stack.load_handler("TrackingWritebackFunction"))
+
+    assert again.delivered == 1
+    assert [s["tracking_number"] for s in store.shipments[order_id]] == ["1ZBUDGET-1"]
+    assert drain(stack, "ShipmentsInboundDLQ") == []

@@ -10,6 +10,7 @@ with a log line; transient trouble raises and comes back through `batchItemFailu
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from pydantic import SecretStr, ValidationError
 
 from bcsync.aws import AwsClients
-from bcsync.backbone.messages import JobMessage, JobQueue
+from bcsync.backbone.messages import MAX_SQS_DELAY_SECONDS, JobMessage, JobQueue
 from bcsync.backbone.runner import JobRunner, JobStep
 from bcsync.errors import ConfigurationError, CredentialsError, InvalidSettingsError, NeverValid, StoreNotConnectedError
 from bcsync.settings import RuntimeConfig
@@ -26,7 +27,7 @@ from bcsync.store.credentials import CredentialStore, StoreCredentials
 from bcsync.store.jobs import JobRun, JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName, StoreSettings
-from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clock
+from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clock, RetryLaterError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -243,3 +244,36 @@ def dead_letter(sqs: SQSClient | Any, *, dlq_url: str, body: str, source_message
             SOURCE_ID_ATTRIBUTE: {"DataType": "String", "StringValue": source_message_id},
         },
     )
+
+
+FIRST_SENT_ATTRIBUTE = "bcsync-first-sent"  # epoch ms the message was first sent, kept across re-queues
+
+
+def first_sent_seconds(record: SQSRecord) -> float:
+    """When the message was first sent (epoch seconds): a re-queued one carries its original time."""
+    carried = record.message_attributes[FIRST_SENT_ATTRIBUTE]  # None when absent (`.get` would not wrap it)
+    sent = (carried.string_value if carried else None) or record.attributes.sent_timestamp or 0
+    return int(sent) / 1000
+
+
+def requeue_when_budget_returns(
+    sqs: SQSClient | Any, *, queue_url: str, record: SQSRecord, later: RetryLaterError, clock: Clock
+) -> int:
+    """Send the record again, delayed until the store's API budget returns; returns the delay (s).
+
+    Not a failed record: that would come back after the queue's visibility timeout (12 minutes), and each
+    such return brings it a receive closer to the DLQ, while the store's other apps merely used its quota.
+    The caller then lets the original go (deleted as processed); cut between the two, the copy is a
+    duplicate that idempotency by the business id absorbs."""
+    wait = (later.retry_at - clock.now()) if later.retry_at is not None else 1.0
+    delay = min(max(math.ceil(wait), 1), MAX_SQS_DELAY_SECONDS)
+    sqs.send_message(
+        QueueUrl=queue_url,
+        MessageBody=record.body,
+        DelaySeconds=delay,
+        MessageAttributes={
+            FIRST_SENT_ATTRIBUTE: {"DataType": "Number", "StringValue": str(round(first_sent_seconds(record) * 1000))}
+        },
+    )
+    logger.info("re-queued until the store's API budget returns", extra={"delay_seconds": delay})
+    return delay

@@ -15,7 +15,9 @@ from bcsync.backbone.consumer import (
     batch_processor,
     dead_letter,
     dead_letter_never_valid,
+    first_sent_seconds,
     invalid_fields,
+    requeue_when_budget_returns,
 )
 from bcsync.backbone.idempotency import flag_duplicate
 from bcsync.errors import NeverValid
@@ -32,7 +34,7 @@ from bcsync.warehouse.inbound import (
     ShipmentConfirmed,
     ShipmentsQueueMessage,
 )
-from bigcommerce_client import CallCounter, Clock
+from bigcommerce_client import CallCounter, Clock, RetryLaterError
 
 logger = logging.getLogger("bcsync.shipments.consumer")
 
@@ -62,6 +64,8 @@ class ShipmentsConsumer:
     persistence: BasePersistenceLayer
     clock: Clock
     retention_days: int = 90
+    # ShipmentsInbound itself: a shipment whose store has no API budget left is sent again for when it returns.
+    queue_url: str = ""
     on_figures: Callable[[dict[str, int]], None] | None = None
     calls: CallCounter = field(default_factory=CallCounter)
 
@@ -129,6 +133,14 @@ class ShipmentsConsumer:
             self.count("dead_lettered")
             dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
             return
+        except RetryLaterError as later:
+            if not self.queue_url:
+                raise  # retried through batchItemFailures
+            requeue_when_budget_returns(
+                self.sqs, queue_url=self.queue_url, record=record, later=later, clock=self.clock
+            )
+            self.count("requeued_for_budget")
+            return
         except StatusMoveError as failed:
             if not gives_up(int(record.attributes.approximate_receive_count or 1)):
                 raise  # retried through batchItemFailures, the move still owed
@@ -144,7 +156,7 @@ class ShipmentsConsumer:
                 reason=str(failed),
             )
             return
-        sent = int(record.attributes.sent_timestamp or 0) / 1000
+        sent = first_sent_seconds(record)
         if sent:
             lag = max(int(self.clock.now() - sent), 0)
             self.figures["writeback_lag_max_seconds"] = max(self.figures.get("writeback_lag_max_seconds", 0), lag)

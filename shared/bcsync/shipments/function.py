@@ -17,8 +17,10 @@ def build_function(reports: Reports | None = None, start: ColdStart | None = Non
     """What `functions/tracking_writeback/app.py` runs: made once, from the environment."""
     start = start or ColdStart.from_env()
     config, aws, clock, table = start.config, start.aws, start.clock, start.table
-    if not config.shipments_dlq_url:
-        raise ConfigurationError("bcsync is not configured: BCSYNC_SHIPMENTS_DLQ_URL is needed")
+    if not config.shipments_dlq_url or not config.shipments_queue_url:
+        raise ConfigurationError(
+            "bcsync is not configured: BCSYNC_SHIPMENTS_QUEUE_URL and BCSYNC_SHIPMENTS_DLQ_URL are needed"
+        )
     calls = CallCounter()
     return ShipmentsConsumer(
         stores=StoreClients(
@@ -29,6 +31,7 @@ def build_function(reports: Reports | None = None, start: ColdStart | None = Non
         table=table,
         sqs=aws.client("sqs"),
         dlq_url=config.shipments_dlq_url,
+        queue_url=config.shipments_queue_url,
         persistence=DynamoDBPersistenceLayer(table_name=config.idempotency_table, boto3_client=aws.client("dynamodb")),
         clock=clock,
         retention_days=config.order_retention_days,
