@@ -107,7 +107,9 @@ class StoreSettings(BaseModel):
     # store; a value below the template's tick (order import: 1 minute, others 15) runs at every tick.
     schedule_minutes: dict[JobName, int] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULE_MINUTES))
     api_reserve_ratio: float = Field(default=0.5, ge=0.0, lt=1.0)
-    max_wait_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
+    # The longest a function waits in-process for the store's rate window to reset. Lambda bills the wait:
+    # beyond it a job checkpoints and is re-queued for the reset, a shipment is sent again for it.
+    max_wait_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
     # webhooks: where `stores connect` registered this store's hooks (None: not registered, schedules only)
     webhook_destination: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
     # product sync
