@@ -111,13 +111,37 @@ class StoreSettings(BaseModel):
     enabled: bool = Field(
         default=True,
         description="Whether bcsync runs anything for the store: off, every job and warehouse message of the store is"
-        " dropped with a log line (`bcsync stores disable|enable`).",
+        " dropped with a log line (`bcsync stores disable|enable`). One flow alone: the per-flow switches below.",
     )
     role: StoreRole = Field(
         default="sales_channel",
         description="What the store is to the warehouse: a `sales_channel` sends its orders to the warehouse, a"
         " `source` fulfils orders the warehouse's other channels send into it, `both` does both.",
     )
+    # --- per-flow switches: each flow on or off for this store (docs/settings.md, "Per-flow switches") ---
+    order_import_enabled: bool = Field(
+        default=True,
+        description="Import paid orders and send them to the warehouse. Off: no scan runs (schedule, webhook or"
+        " `bcsync orders fetch`); turned on again, the scan goes on from where it stopped.",
+    )
+    product_sync_enabled: bool = Field(
+        default=True,
+        description="Send the catalog to the warehouse. Off: no sync runs; turned on again, the next delta sync"
+        " sends what changed meanwhile.",
+    )
+    inventory_push_enabled: bool = Field(
+        default=True,
+        description="Push the warehouse's stock to BigCommerce. Off: no push runs, and a warehouse `Stock Level` for"
+        " the store is not applied: it is dropped and recorded as a problem (`flow_off`, in `bcsync status`); the"
+        " warehouse's next one after turning it on is pushed. Bundle definitions are still kept.",
+    )
+    tracking_writeback_enabled: bool = Field(
+        default=True,
+        description="Write the warehouse's shipments (tracking numbers) to BigCommerce. Off: a `Shipment Confirmed`"
+        " for the store is dead-lettered with the reason, to redrive once it is on; the warehouse's other answers"
+        " (acknowledged, rejected, backordered, too late) are still recorded.",
+    )
+    # --- end of per-flow switches ---
     schedule_minutes: dict[JobName, int] = Field(
         default_factory=lambda: dict(DEFAULT_SCHEDULE_MINUTES),
         description="Minutes (1 to 1440) between scheduled runs of a job for this store. A schedule tick that comes"

@@ -21,12 +21,14 @@ from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic import BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
 
+from bcsync.store import flows
 from bcsync.store.settings import BusinessHours, JobName, StoreSettings
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "settings.md"
 # Where each group of fields starts, in the model's order; a field belongs to the group above it.
 SECTIONS = {
     "store_hash": "The store",
+    "order_import_enabled": "Per-flow switches",
     "schedule_minutes": "Schedules, the API quota, webhooks",
     "product_page_size": "Product sync",
     "release_statuses": "Order import",
@@ -115,6 +117,7 @@ def render() -> str:
     missing = set(SECTIONS) - set(StoreSettings.model_fields)
     if missing:
         raise ValueError(f"SECTIONS names fields StoreSettings does not have: {', '.join(sorted(missing))}")
+    switches = (flows.__doc__ or "").split("\n", 2)[2].strip()
     lines = [
         "# Store settings",
         "",
@@ -148,6 +151,16 @@ def render() -> str:
         ' `--set \'business_hours={timezone: Europe/Berlin, opens: "08:00", closes: "16:00"}\'`:',
         "",
         *table(BusinessHours),
+        "",
+        "## Per-flow switches",
+        "",
+        "`order_import_enabled`, `product_sync_enabled`, `inventory_push_enabled` and `tracking_writeback_enabled`",
+        "turn one flow off for one store (`bcsync stores configure STORE --set inventory_push_enabled=false`), the",
+        "others running on; `enabled` turns the whole store off. While a flow is off its scheduled runs skip the",
+        "store, `bcsync orders fetch` and the other on-demand commands of that flow refuse with the command that",
+        "turns it on, and what still arrives for it is handled so:",
+        "",
+        switches,
         "",
     ]
     return "\n".join(lines)
