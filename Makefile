@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 # project runs on: each worker has its own moto server and sandbox. The tier targets below stay serial.
 TEST_WORKERS ?= 2
 
-.PHONY: help venv lint typecheck test test-unit contract fault sandbox demo bench specs validate build clean
+.PHONY: help venv lock lint typecheck test test-unit contract fault sandbox demo bench specs validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,14 +28,30 @@ python313:
 	  echo "python3.13 not found: install it (e.g. 'pyenv install 3.13' or your OS package) or run make PYTHON313=/path/to/python3.13"; \
 	  exit 1; fi
 
-$(STAMP): requirements-dev.txt layers/bigcommerce/requirements.txt shared/requirements.txt pyproject.toml | python313
+# requirements-dev.txt is the lock: every package the app, both layers, the tests and the dev tools use, at one
+# version each, with its hashes. Each layer's requirements.txt (what `sam build` installs) is the lock's subset for
+# that layer, and requirements-sam.txt the SAM CLI's own lock. `make lock` writes all four from the *.in inputs.
+$(STAMP): requirements-dev.txt pyproject.toml | python313
 	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-venv: $(STAMP) ## create .venv (python3.13) with the pinned dependencies
+venv: $(STAMP) ## create .venv (python3.13) from the lock, hash-checked
+
+# Resolved for any platform (markers), for Python 3.13 as on Lambda. A pin already in a lock stays unless its input
+# changed: `make lock LOCK_ARGS=--upgrade` moves every package to the newest its inputs allow,
+# `LOCK_ARGS='--upgrade-package botocore'` one.
+LOCK_ARGS ?=
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.13 --generate-hashes \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+
+lock: $(STAMP) ## resolve the *.in inputs into the hashed lock and each layer's subset of it
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
+	@# Each layer from its own input, held to the lock's versions: a subset of it, hashes included.
+	$(UV_COMPILE) --constraint requirements-dev.txt shared/requirements.in -o shared/requirements.txt
+	$(UV_COMPILE) --constraint requirements-dev.txt layers/bigcommerce/requirements.in -o layers/bigcommerce/requirements.txt
+	$(UV_COMPILE) requirements-sam.in -o requirements-sam.txt
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check .
@@ -72,7 +88,7 @@ specs: $(STAMP) ## download BigCommerce's pinned specs, hash-checked, into the r
 
 $(SAM_STAMP): requirements-sam.txt | python313
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-sam.txt
 	@touch $@
 
 validate: $(SAM_STAMP) ## sam validate --lint

@@ -3,8 +3,9 @@
 Powertools' BatchProcessor reports failures per record (`ReportBatchItemFailures`), so one
 store's trouble never fails another store's message in the same batch. A message that can
 never succeed (not a job message, a store that is not connected, settings or a secret that
-do not validate) is moved to the DLQ with its reason; a disabled store's message is dropped
-with a log line; transient trouble raises and comes back through `batchItemFailures`.
+do not validate) is moved to the DLQ with its reason; a disabled store's message, or one for a flow
+the store has switched off, is dropped with a log line; transient trouble raises and comes back
+through `batchItemFailures`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bcsync.backbone.runner import JobRunner, JobStep
 from bcsync.errors import ConfigurationError, CredentialsError, InvalidSettingsError, NeverValid, StoreNotConnectedError
 from bcsync.settings import RuntimeConfig
 from bcsync.store.credentials import CredentialStore, StoreCredentials
+from bcsync.store.flows import Verdict, decide
 from bcsync.store.jobs import JobRun, JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName, StoreSettings
@@ -173,6 +175,10 @@ class JobConsumer:
         if opened is None:
             return  # a disabled store: nothing to do, already logged
         settings, client = opened
+        flow = decide(settings, "job_message", message.job)
+        if flow.verdict is Verdict.SKIP:  # nothing lost: the flow's cursor waits for it to be on again
+            logger.info(f"{flow.reason}; job message skipped", extra={"store_hash": settings.store_hash})
+            return
         assert self._context is not None
         run = self.runner.run(
             message,

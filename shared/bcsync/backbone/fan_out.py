@@ -8,6 +8,7 @@ from typing import Any
 
 from bcsync.backbone.messages import JobMessage, JobQueue, Trigger
 from bcsync.errors import InvalidSettingsError
+from bcsync.store.flows import Verdict, decide
 from bcsync.store.jobs import JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName
@@ -20,6 +21,7 @@ class FanOutResult:
     queued: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     not_due: list[str] = field(default_factory=list)  # their own interval has not passed since their last run
+    flow_off: list[str] = field(default_factory=list)  # the store has this flow switched off
 
 
 def fan_out(
@@ -32,7 +34,7 @@ def fan_out(
     turns: JobState | None = None,
     now: float | None = None,
 ) -> FanOutResult:
-    """One job message per enabled store; a store whose settings are broken is reported, not fatal.
+    """One job message per enabled store whose flow is on; a store whose settings are broken is reported, not fatal.
     With `turns`, a store whose own interval (`schedule_minutes`) has not passed is left for a later tick."""
     result = FanOutResult()
     messages = []
@@ -40,6 +42,9 @@ def fan_out(
         if isinstance(entry, InvalidSettingsError):
             result.problems.append(str(entry))
             logger.error("store skipped", extra={"job": job, "problem": str(entry)})
+            continue
+        if decide(entry, "tick", job).verdict is Verdict.SKIP:
+            result.flow_off.append(entry.store_hash)
             continue
         if not _its_turn(entry.store_hash, entry.schedule_minutes.get(job), job, turns, now):
             result.not_due.append(entry.store_hash)

@@ -161,6 +161,7 @@ class JobFunction:
                     "job": self.job,
                     "queued": result.queued,
                     "not_due": result.not_due,
+                    "flow_off": result.flow_off,
                     "problems": result.problems,
                 },
             )

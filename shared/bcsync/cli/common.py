@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from bcsync.backbone.messages import JobMessage
 from bcsync.errors import CliError
 from bcsync.store.credentials import CredentialStore, StoreCredentials
+from bcsync.store.flows import LABELS, flow_enabled, turn_on_hint
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName, StoreSettings
 from bigcommerce_client import BigCommerceClient
@@ -119,7 +120,9 @@ def store_client(args: argparse.Namespace, settings: StoreSettings) -> tuple[Big
 
 def queue_job(args: argparse.Namespace, job: JobName, options: dict[str, Any], out: TextIO) -> int:
     """Queue an on-demand run: it shares the store's pace and failure handling with scheduled ones."""
-    StoreRegistry(state_table(args)).get(args.store_hash)  # a clear error for a store not connected
+    settings = StoreRegistry(state_table(args)).get(args.store_hash)  # a clear error for a store not connected
+    if not flow_enabled(settings, job):  # its consumer would skip the message: say so here instead
+        raise CliError(f"{LABELS[job]} is off for store {args.store_hash}: {turn_on_hint(args.store_hash, job)} first")
     output = f"{''.join(w.title() for w in job.split('_'))}JobsQueueUrl"
     url = from_stack(args, f"BCSYNC_{job.upper()}_QUEUE_URL", output)
     message = JobMessage(job=job, store_hash=args.store_hash, trigger="manual", options=options)

@@ -13,6 +13,7 @@ from bcsync.backbone.consumer import dead_letter_never_valid, invalid_fields, op
 from bcsync.backbone.messages import JobMessage, JobQueue, queue_when_due
 from bcsync.errors import NeverValid
 from bcsync.inventory.state import Recipe, StockState, recipe_news
+from bcsync.store.flows import FLOW_PROBLEM, Verdict, decide
 from bcsync.store.jobs import JobState
 from bcsync.store.problems import ProblemLog
 from bcsync.store.registry import StoreRegistry
@@ -104,6 +105,11 @@ class StockReceiver:
         sent = int(record.attributes.sent_timestamp or 0) / 1000
         if isinstance(message, BundleDefinition):
             self._define_bundle(stock, message, sent=sent or self.clock.now())
+        elif (flow := decide(settings, "stock_level")).verdict is Verdict.PROBLEM:
+            self._count("stock_messages_flow_off")
+            ProblemLog(self.table, settings.store_hash).add(FLOW_PROBLEM, "inventory_push", flow.reason)
+            logger.warning(flow.reason, extra={"store_hash": settings.store_hash, "message_id": record.message_id})
+            return
         else:
             if message.items:
                 try:
@@ -115,6 +121,8 @@ class StockReceiver:
             self._report(settings.store_hash, problems)
             self._count("stock_messages_received")
             self._count("stock_items_received", len(message.items))
+        if decide(settings, "tick", "inventory_push").verdict is Verdict.SKIP:
+            return  # a bundle definition kept while the push is off: the push, on again, uses it
         queue_when_due(
             self.job_state,
             self.queue,

@@ -27,6 +27,7 @@ from bcsync.shipments.decide import gives_up
 from bcsync.shipments.state import SHIPMENT_RECORD_DAYS, ShipmentLog, StatusMoves
 from bcsync.shipments.too_late import TooLateAnswers
 from bcsync.shipments.writeback import StatusMoveError, Writeback
+from bcsync.store.flows import FLOW_PROBLEM, Verdict, decide
 from bcsync.store.problems import ProblemLog
 from bcsync.warehouse.inbound import (
     SHIPMENTS_QUEUE,
@@ -107,6 +108,12 @@ class ShipmentsConsumer:
             if opened is None:
                 return  # a disabled store: dropped, already logged
             settings, client = opened
+            flow = decide(
+                settings, "shipment_confirmed" if isinstance(message, ShipmentConfirmed) else "warehouse_answer"
+            )
+            if flow.verdict is Verdict.DEAD_LETTER:  # a shipment happens once: kept in the DLQ for a redrive
+                ProblemLog(self.table, settings.store_hash).add(FLOW_PROBLEM, "tracking_writeback", flow.reason)
+                raise NeverValid(flow.reason)
             if isinstance(message, OrderChangeTooLate):
                 orders = OrderState(self.table, settings.store_hash, retention_days=self.retention_days)
                 problems = ProblemLog(self.table, settings.store_hash)

@@ -28,10 +28,12 @@ class BusinessHours(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    timezone: str = "UTC"
-    opens: time = time(9, 0)
-    closes: time = time(17, 0)
-    weekdays: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), min_length=1)  # Monday = 0
+    timezone: str = Field(default="UTC", description="The warehouse's time zone (IANA name, e.g. `America/Chicago`).")
+    opens: time = Field(default=time(9, 0), description="When the warehouse starts taking orders, local time.")
+    closes: time = Field(default=time(17, 0), description="When it stops, local time (the same day).")
+    weekdays: tuple[int, ...] = Field(
+        default=(0, 1, 2, 3, 4), min_length=1, description="The days it is open: 0 (Monday) to 6 (Sunday)."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -99,52 +101,185 @@ class StoreSettings(BaseModel):
         changed._unknown = dict(self._unknown)
         return changed
 
-    store_hash: StoreHash
-    name: str = ""
-    enabled: bool = True
-    role: StoreRole = "sales_channel"
-    # Minutes between scheduled runs of a job for this store. A schedule tick that comes sooner skips the
-    # store; a value below the template's tick (order import: 1 minute, others 15) runs at every tick.
-    schedule_minutes: dict[JobName, int] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULE_MINUTES))
-    api_reserve_ratio: float = Field(default=0.5, ge=0.0, lt=1.0)
-    # The longest a function waits in-process for the store's rate window to reset. Lambda bills the wait:
-    # beyond it a job checkpoints and is re-queued for the reset, a shipment is sent again for it.
-    max_wait_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
-    # webhooks: where `stores connect` registered this store's hooks (None: not registered, schedules only)
-    webhook_destination: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
+    store_hash: StoreHash = Field(
+        description="The store's hash, as in its API path (`stores/{hash}/v3`); names it everywhere."
+    )
+    name: str = Field(
+        default="",
+        description="A display name; `bcsync stores connect` takes the store's own unless `--name` is given.",
+    )
+    enabled: bool = Field(
+        default=True,
+        description="Whether bcsync runs anything for the store: off, every job and warehouse message of the store is"
+        " dropped with a log line (`bcsync stores disable|enable`). One flow alone: the per-flow switches below.",
+    )
+    role: StoreRole = Field(
+        default="sales_channel",
+        description="What the store is to the warehouse: a `sales_channel` sends its orders to the warehouse, a"
+        " `source` fulfils orders the warehouse's other channels send into it, `both` does both.",
+    )
+    # --- per-flow switches: each flow on or off for this store (docs/settings.md, "Per-flow switches") ---
+    order_import_enabled: bool = Field(
+        default=True,
+        description="Import paid orders and send them to the warehouse. Off: no scan runs (schedule, webhook or"
+        " `bcsync orders fetch`); turned on again, the scan goes on from where it stopped.",
+    )
+    product_sync_enabled: bool = Field(
+        default=True,
+        description="Send the catalog to the warehouse. Off: no sync runs; turned on again, the next delta sync"
+        " sends what changed meanwhile.",
+    )
+    inventory_push_enabled: bool = Field(
+        default=True,
+        description="Push the warehouse's stock to BigCommerce. Off: no push runs, and a warehouse `Stock Level` for"
+        " the store is not applied: it is dropped and recorded as a problem (`flow_off`, in `bcsync status`); the"
+        " warehouse's next one after turning it on is pushed. Bundle definitions are still kept.",
+    )
+    tracking_writeback_enabled: bool = Field(
+        default=True,
+        description="Write the warehouse's shipments (tracking numbers) to BigCommerce. Off: a `Shipment Confirmed`"
+        " for the store is dead-lettered with the reason, to redrive once it is on; the warehouse's other answers"
+        " (acknowledged, rejected, backordered, too late) are still recorded.",
+    )
+    # --- end of per-flow switches ---
+    schedule_minutes: dict[JobName, int] = Field(
+        default_factory=lambda: dict(DEFAULT_SCHEDULE_MINUTES),
+        description="Minutes (1 to 1440) between scheduled runs of a job for this store. A schedule tick that comes"
+        " sooner skips the store; a job not named, or a value below the template's tick (order import: 1 minute,"
+        " the others 15), runs at every tick. Order import runs every 5 minutes unless set.",
+    )
+    api_reserve_ratio: float = Field(
+        default=0.5,
+        ge=0.0,
+        lt=1.0,
+        description="The share of the store's API quota (each 30-second window) bcsync leaves to the store's other"
+        " apps: a request is sent only while at least this share is left, else the job pauses and resumes later.",
+    )
+    max_wait_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=60.0,
+        description="The longest a function waits in place for the store's rate window to reset (Lambda bills the"
+        " wait); a longer reset pauses the job (checkpoint) and it resumes when the quota is back, and a shipment"
+        " is sent again onto its queue for then.",
+    )
+    webhook_destination: str | None = Field(
+        default=None,
+        pattern=r"^https://[^\s]+$",
+        description="Where `bcsync stores connect` registered the store's webhooks (null: none, the schedules alone"
+        " pick up changes). Set by `bcsync stores connect` (`--webhook-url`, `--no-webhooks`).",
+    )
     # product sync
-    product_page_size: int = Field(default=250, ge=1, le=250)
-    skip_hidden_products: bool = True
-    delta_overlap_seconds: int = Field(default=300, ge=0, le=86_400)
-    hs_code_fields: tuple[str, ...] = ("hs_code", "HS Code", "hs-code", "tariff_code")
-    country_of_origin_fields: tuple[str, ...] = ("country_of_origin", "Country of Origin", "origin")
+    product_page_size: int = Field(default=250, ge=1, le=250, description="Products read per catalog page.")
+    skip_hidden_products: bool = Field(
+        default=True,
+        description="Products hidden in BigCommerce (not visible) are not sent to the warehouse, and one sent before"
+        " is archived (`Product Archived`).",
+    )
+    delta_overlap_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="How far before the last sync's start a delta sync reads again, so a product saved during the"
+        " last sync is not missed.",
+    )
+    hs_code_fields: tuple[str, ...] = Field(
+        default=("hs_code", "HS Code", "hs-code", "tariff_code"),
+        description="Names of the product custom fields (or variant options) that hold the HS code, first found wins"
+        " (case does not matter).",
+    )
+    country_of_origin_fields: tuple[str, ...] = Field(
+        default=("country_of_origin", "Country of Origin", "origin"),
+        description="Names of the product custom fields (or variant options) that hold the country of origin, first"
+        " found wins (case does not matter).",
+    )
     # order import
-    release_statuses: tuple[int, ...] = Field(default=(11,), min_length=1)
-    order_start_date: datetime | None = None  # None: orders created from the first run's day on
-    client_code: str = Field(default="", max_length=64)  # the 3PL's client / facility code
-    ship_option_map: dict[str, str] = Field(default_factory=dict)  # BigCommerce shipping method → ship option
-    default_ship_option: str = Field(default="STANDARD", min_length=1)
-    order_page_size: int = Field(default=250, ge=1, le=250)
-    order_overlap_seconds: int = Field(default=120, ge=0, le=86_400)
-    hold_minutes: int = Field(default=0, ge=0, le=10_080)  # hold a paid order this long before releasing it
-    business_hours: BusinessHours | None = None  # release held orders only while the warehouse is open
-    # A released order BigCommerce moves to one of these (Awaiting Payment, Manual Verification Required,
-    # Disputed) must not ship now: `Order On Hold`, until it is back in a release status. A release status
-    # is never a hold (the store chose to ship it).
-    on_hold_statuses: tuple[int, ...] = (7, 12, 13)
-    awaiting_shipment_on_ack: bool = False  # move the order to Awaiting Shipment (9) when the warehouse acknowledges
+    release_statuses: tuple[int, ...] = Field(
+        default=(11,),
+        min_length=1,
+        description="BigCommerce order status ids in which an order is sent to the warehouse (11: Awaiting"
+        " Fulfillment).",
+    )
+    order_start_date: datetime | None = Field(
+        default=None,
+        description="Orders created before this time are never sent (null: none is too old, so the store's first run"
+        " sends every order already in a release status). Set it to now before turning order import back on to skip"
+        " what came while it was off.",
+    )
+    client_code: str = Field(
+        default="", max_length=64, description="The 3PL's client or facility code, on every order event."
+    )
+    ship_option_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="BigCommerce shipping method (as on the order) → the warehouse's ship option.",
+    )
+    default_ship_option: str = Field(
+        default="STANDARD", min_length=1, description="The ship option of an order whose shipping method is not mapped."
+    )
+    order_page_size: int = Field(default=250, ge=1, le=250, description="Orders read per page of the scan.")
+    order_overlap_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=86_400,
+        description="How far before its cursor each order scan reads again, so an order saved during the last scan"
+        " is not missed (an order read twice is sent once).",
+    )
+    hold_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=10_080,
+        description="Minutes a paid order waits after it was created before it is released to the warehouse (time"
+        " for the customer or staff to change it).",
+    )
+    business_hours: BusinessHours | None = Field(
+        default=None,
+        description="When the warehouse takes orders: held orders are released only while it is open (null: any"
+        " time). Its fields are below.",
+    )
+    on_hold_statuses: tuple[int, ...] = Field(
+        default=(7, 12, 13),
+        description="Statuses (Awaiting Payment, Manual Verification Required, Disputed) in which a released order"
+        " must not ship now: `Order On Hold` is sent, until it is back in a release status. A release status is never"
+        " a hold (the store chose to ship it).",
+    )
+    awaiting_shipment_on_ack: bool = Field(
+        default=False,
+        description="Move the order to Awaiting Shipment (9) when the warehouse acknowledges it.",
+    )
     # tracking writeback
-    carrier_map: dict[str, str] = Field(default_factory=dict)  # warehouse carrier name → BigCommerce tracking_carrier
-    complete_orders: bool = False  # Completed (10) instead of Shipped once every line is shipped (one call more)
-    pickup_to_awaiting_pickup: bool = True  # a pickup "shipment" moves the order to Awaiting Pickup (8)
+    carrier_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Warehouse carrier name → BigCommerce `tracking_carrier` value (checked against BigCommerce's"
+        " list). A carrier not named here is matched to BigCommerce's list by name; one that matches nothing is"
+        " written without a carrier (the tracking number alone).",
+    )
+    complete_orders: bool = Field(
+        default=False,
+        description="Move an order to Completed (10) instead of Shipped once every line is shipped (one call more).",
+    )
+    pickup_to_awaiting_pickup: bool = Field(
+        default=True, description='A pickup "shipment" moves the order to Awaiting Pickup (8).'
+    )
     # inventory push
-    location_map: dict[str, int] = Field(default_factory=dict)  # warehouse location → BigCommerce location id
-    default_location_id: int = Field(default=1, gt=0)  # every warehouse location, when location_map is empty
-    safety_stock: int = Field(default=0, ge=0)  # a sellable quantity below this is pushed as 0
-    safety_stock_by_sku: dict[str, int] = Field(default_factory=dict)  # per SKU, instead of safety_stock
-    # Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the order
-    # yet (not released, or held): their quantities are subtracted from the warehouse's.
-    stock_committed_statuses: tuple[int, ...] = (1, 7, 8, 9, 11, 12, 13)
+    location_map: dict[str, int] = Field(
+        default_factory=dict,
+        description="Warehouse location → BigCommerce location id. Empty: every warehouse location adds up to"
+        " `default_location_id`; otherwise a location not named is not pushed (a problem names it).",
+    )
+    default_location_id: int = Field(
+        default=1,
+        gt=0,
+        description="The BigCommerce location every warehouse location goes to when `location_map` is empty.",
+    )
+    safety_stock: int = Field(default=0, ge=0, description="A sellable quantity below this is pushed as 0.")
+    safety_stock_by_sku: dict[str, int] = Field(
+        default_factory=dict, description="SKU → its own safety stock, instead of `safety_stock`."
+    )
+    stock_committed_statuses: tuple[int, ...] = Field(
+        default=(1, 7, 8, 9, 11, 12, 13),
+        description="Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the"
+        " order yet (not released, or held): their quantities are subtracted from the warehouse's.",
+    )
 
     @property
     def is_sales_channel(self) -> bool:
