@@ -20,9 +20,11 @@ from bcsync.orders.state import OrderRecord, OrderState
 from bcsync.store.jobs import JobRun, JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
+from bigcommerce_client import SYSTEM_CLOCK, Clock
 from bigcommerce_client.models import Order
 
-POLL_SECONDS = 2.0
+POLL_SECONDS = 0.5
+CLOCK: Clock = SYSTEM_CLOCK  # the window's end: now (a test sets the local stack's clock)
 
 
 def order_ids(text: str) -> list[int]:
@@ -61,7 +63,7 @@ def cmd_orders_fetch(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> i
         return queue_job(args, "order_import", options, out)
     table = state_table(args)
     settings = StoreRegistry(table).get(args.store_hash)
-    since = datetime.now(tz=UTC) - timedelta(days=args.days)
+    since = datetime.fromtimestamp(CLOCK.now(), tz=UTC) - timedelta(days=args.days)
     jobs = JobState(table)
     before = jobs.last_run(args.store_hash, "order_import")
     queue_job(args, "order_import", {"since": since.isoformat()}, out if not args.json else io.StringIO())
