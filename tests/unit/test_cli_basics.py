@@ -65,13 +65,20 @@ def test_every_event_carries_the_version_that_published_it() -> None:
 
 
 def _pins(path: Path) -> dict[str, str]:
+    """`name==version` of a requirements file, plain or hashed (`name==version \\` then `--hash=` lines)."""
     pins = {}
     for line in path.read_text().splitlines():
-        requirement = line.split("#")[0].strip()
+        requirement = line.split("#")[0].split(";")[0].strip().removesuffix("\\").strip()  # no marker, no hash
         if "==" in requirement and not requirement.startswith("-"):
             name, version = requirement.split("==")
-            pins[name.split("[")[0].lower().replace("_", "-")] = version
+            pins[name.split("[")[0].strip().lower().replace("_", "-")] = version.strip()
     return pins
+
+
+def _top_level(layer: Path) -> dict[str, str]:
+    """A layer's own pins: its `requirements.in` where a lock resolves it into `requirements.txt`."""
+    source = layer / "requirements.in"
+    return _pins(source if source.exists() else layer / "requirements.txt")
 
 
 def test_the_cli_declares_the_layers_runtime_pins_exactly() -> None:
@@ -79,7 +86,7 @@ def test_the_cli_declares_the_layers_runtime_pins_exactly() -> None:
     for requirement in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]:
         name, version = requirement.split("==")
         declared[name.lower()] = version
-    layers = _pins(REPO / "shared" / "requirements.txt") | _pins(REPO / "layers" / "bigcommerce" / "requirements.txt")
+    layers = _top_level(REPO / "shared") | _top_level(REPO / "layers" / "bigcommerce")
     assert {name: declared.get(name) for name in layers} == layers  # every layer pin, at the same version
     assert declared["pyyaml"] == _pins(REPO / "requirements-dev.txt")["pyyaml"]  # the CLI's own, as tested
 
