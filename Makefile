@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 # project runs on: each worker has its own moto server and sandbox. The tier targets below stay serial.
 TEST_WORKERS ?= 2
 
-.PHONY: help venv lint typecheck test test-unit contract fault sandbox demo bench specs validate build deploy delete logs clean
+.PHONY: help venv lint typecheck test test-unit contract fault sandbox demo bench specs validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -91,6 +91,7 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_ENV = --config-env $(ENV)$(if $(PROFILE), --profile $(PROFILE))
 STACK = $(shell $(PYTHON313) -c "import tomllib; print(tomllib.load(open('samconfig.toml', 'rb'))['$(ENV)']['global']['parameters']['stack_name'])" 2>/dev/null)
 FUNCTIONS := ProductSyncFunction OrderImportFunction TrackingWritebackFunction InventoryPushFunction WebhookReceiverFunction
+.PHONY: deploy delete logs
 
 deploy: build ## sam deploy (ENV=prod PROFILE=name); guided the first time, README.md "Deploy" explains each question
 	@if $(SAM) list stack-outputs $(SAM_ENV) >/dev/null 2>&1; then \
