@@ -97,5 +97,38 @@ validate: $(SAM_STAMP) ## sam validate --lint
 build: $(SAM_STAMP) ## sam build (no Docker: uses python3.13 from PATH)
 	PATH="$(dir $(PYTHON313)):$$PATH" $(SAM_VENV)/bin/sam build
 
+# --- the deploy lifecycle: make deploy | delete | logs ----------------------------------------------------
+# ENV is samconfig.toml's environment (default: stack bcsync; prod: stack bcsync-prod), PROFILE an AWS profile
+# of ~/.aws/config: every sam command gets both, so each one finds the same stack.
+ENV ?= default
+PROFILE ?=
+FUNCTION ?=
+SAM := $(SAM_VENV)/bin/sam
+SAM_ENV = --config-env $(ENV)$(if $(PROFILE), --profile $(PROFILE))
+STACK = $(shell $(PYTHON313) -c "import tomllib; print(tomllib.load(open('samconfig.toml', 'rb'))['$(ENV)']['global']['parameters']['stack_name'])" 2>/dev/null)
+FUNCTIONS := ProductSyncFunction OrderImportFunction TrackingWritebackFunction InventoryPushFunction WebhookReceiverFunction
+.PHONY: deploy delete logs
+
+deploy: build ## sam deploy (ENV=prod PROFILE=name); guided the first time, README.md "Deploy" explains each question
+	@if $(SAM) list stack-outputs $(SAM_ENV) >/dev/null 2>&1; then \
+	  $(SAM) deploy $(SAM_ENV); \
+	else \
+	  echo "Stack $(STACK) is not deployed yet: sam deploy --guided (README.md, \"Deploy\", explains each question)."; \
+	  $(SAM) deploy --guided $(SAM_ENV); \
+	fi
+
+delete: $(SAM_STAMP) ## sam delete (ENV=, PROFILE=); says what it keeps on purpose and how to remove that too
+	@echo "Remove each store first (its webhooks would keep posting to an API that is gone):"
+	@echo "  bcsync --stack $(STACK)$(if $(PROFILE), --profile $(PROFILE)) stores remove STORE"
+	@$(SAM) list stack-outputs $(SAM_ENV) 2>/dev/null | grep -E "StateTableName|IdempotencyTableName|PayloadBucketName|SecretPrefix" -A1 || true
+	$(SAM) delete $(SAM_ENV)
+	@echo "sam delete keeps, on purpose: StateTable and IdempotencyTable (DynamoDB, every store's state), PayloadBucket (S3)"
+	@echo "and each store's secret bcsync/$(STACK)/stores/STORE (Secrets Manager, made by bcsync stores connect)."
+	@echo "To remove them too: docs/operations.md, \"Removing a stack\" (aws dynamodb delete-table, aws s3 rb, aws secretsmanager delete-secret)."
+
+logs: $(SAM_STAMP) ## sam logs --tail of one function: make logs FUNCTION=OrderImportFunction (ENV=, PROFILE=, SINCE='10min ago')
+	@test -n "$(FUNCTION)" || { echo "name a function: make logs FUNCTION=<$(subst $() ,|,$(FUNCTIONS))>"; exit 2; }
+	$(SAM) logs $(SAM_ENV) -n $(FUNCTION) $(if $(SINCE),-s '$(SINCE)') --tail
+
 clean: ## remove venvs and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,8 @@
 No AWS account, no network. A demo store is connected through the CLI (webhooks included); product
 sync sends its catalog to a simulated warehouse; orders arrive by schedule and by webhook; the
 warehouse acknowledges, ships (one package or two) and reports stock; the tracking writeback and
-the inventory push write back to BigCommerce. It prints what each stage did, exits 1 if any stage
+the inventory push write back to BigCommerce. Orders held by a hold window are released when it ends
+(the demo moves its clock on). It prints what each stage did in plain words, exits 1 if any stage
 did not do what it should, and stops every server it started.
 """
 
@@ -22,14 +23,30 @@ from typing import Any
 from bcsync.cli import main as bcsync_cli
 from bcsync.store.dynamo import scan_all
 from bcsync.store.jobs import JobState
+from bigcommerce_client import SystemClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
 from .deployment import LocalDeployment
+from .resources import NOT_EMULATED
 from .warehouse import SimulatedWarehouse
 
 STORE = "demo123"
 DEMO_TOKEN = "demo-token-sandbox-only"  # noqa: S105 - valid on the local sandbox and nowhere else
 DEBOUNCE_SECONDS = 1.0  # 5 s in a deployment; the rule is the same
+HOLD_MINUTES = 30
+
+
+class DemoClock(SystemClock):
+    """Wall-clock time that the demo can move on, so a 30-minute hold window ends without waiting for it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return super().now() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 class Demo:
@@ -70,13 +87,52 @@ class Demo:
     def order_records(self) -> dict[str, int]:
         """released / cancelled / skipped / held, from bcsync's own order records."""
         counts: dict[str, int] = {}
-        for item in scan_all(
-            self.table,
-            FilterExpression="begins_with(pk, :prefix) AND sk = :sk",
-            ExpressionAttributeValues={":prefix": f"STORE#{STORE}#ORDER#", ":sk": "ORDER"},
-        ):
+        for item in self._records():
             counts[str(item["state"])] = counts.get(str(item["state"]), 0) + 1
         return counts
+
+    def skipped(self) -> list[tuple[int, str]]:
+        """Each order bcsync did not send, with its one reason."""
+        return sorted((int(item["order_id"]), str(item.get("reason", ""))) for item in self._records()
+                      if item["state"] == "skipped")  # fmt: skip
+
+    def _records(self) -> list[dict[str, Any]]:
+        return list(
+            scan_all(
+                self.table,
+                FilterExpression="begins_with(pk, :prefix) AND sk = :sk",
+                ExpressionAttributeValues={":prefix": f"STORE#{STORE}#ORDER#", ":sk": "ORDER"},
+            )
+        )
+
+
+# What each resource kind the local runtime does not create is replaced by, for a reader new to it.
+PLAYED_BY = {
+    "AWS::Lambda::Function": "their handlers run in this process",
+    "AWS::Lambda::EventSourceMapping": "this process reads each queue and calls its function, as Lambda would",
+    "AWS::Lambda::LayerVersion": "the layers' code is imported from the repository",
+    "AWS::Lambda::Permission": "nothing to permit: this process calls the handlers itself",
+    "AWS::IAM::Role": "not enforced here; the tests hold every AWS call to the template's grants instead",
+    "AWS::SQS::QueuePolicy": "not enforced here",
+    "AWS::S3::BucketPolicy": "not enforced here",
+    "AWS::ApiGatewayV2::Stage": "a local HTTPS server takes the webhook deliveries",
+}
+
+
+def stack_summary(stack: LocalDeployment) -> list[str]:
+    """What of template.yaml runs here, and what is played by this process instead (and how), in plain words."""
+    played: dict[str, int] = {}
+    for logical in stack.not_emulated:
+        kind = str(stack.template["Resources"][logical]["Type"])
+        played[kind] = played.get(kind, 0) + 1
+    lines = [
+        f"Stack: template.yaml's {len(stack.created) + len(stack.not_emulated)} resources - {len(stack.created)} "
+        f"created in the local AWS (queues, tables, the event bus, rules, secrets), {len(stack.not_emulated)} "
+        "played by this process instead of created:"
+    ]
+    for kind, count in sorted(played.items()):
+        lines.append(f"  {count} {kind.split('::', 1)[1]}: {PLAYED_BY.get(kind, NOT_EMULATED[kind])}")
+    return lines
 
 
 def main() -> int:
@@ -85,21 +141,22 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # The webhook receiver answers on the local HTTP API's thread: its metric lines would land in the summary.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    with Sandbox() as sandbox, LocalDeployment() as stack, stack.environ() as env:
+    clock = DemoClock()
+    with Sandbox() as sandbox, LocalDeployment(clock=clock) as stack, stack.environ() as env:
         os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
         store = sandbox.add_store(STORE, token=DEMO_TOKEN)
         seed_catalog(store, products=200, variants_per_product=2)
         seed_orders(store, orders=40)
         print(f"BigCommerce sandbox on {sandbox.url}; AWS (moto) on {stack.endpoint}")
-        print(f"Stack: {len(stack.created)} resources from template.yaml ({len(stack.not_emulated)} not emulated)")
+        print("\n".join(stack_summary(stack)))
         demo = Demo(stack, sandbox, store)
         problems = demo.problems
 
         out = io.StringIO()
-        if bcsync_cli(["stores", "connect", STORE], stdin=io.StringIO(DEMO_TOKEN), out=out) != 0:
+        if bcsync_cli(["stores", "connect", STORE, "--token-stdin"], stdin=io.StringIO(DEMO_TOKEN), out=out) != 0:
             print("demo failed: bcsync stores connect did not connect the demo store", file=sys.stderr)
             return 1
-        print(f"$ bcsync stores connect {STORE}   (token on stdin)")
+        print(f"$ bcsync stores connect {STORE} --token-stdin   (the token on standard input)")
         print("  " + out.getvalue().strip().replace("\n", "\n  "))
 
         # 1. Product sync: the catalog becomes the warehouse's SKU master.
@@ -109,9 +166,8 @@ def main() -> int:
         sync_floor = math.ceil(len(store.products) / 250) + 3
         skus = len(demo.warehouse.skus)
         demo.check(skus > 0, "product sync sent no SKU")
-        print(
-            f"1. Product sync: {skus} SKUs sent to the warehouse; {sync_calls} BigCommerce calls (floor {sync_floor})"
-        )
+        print(f"1. Product sync: {skus} SKUs sent to the warehouse in {sync_calls} BigCommerce calls "
+              f"(the fewest that can read {len(store.products)} products: {sync_floor})")  # fmt: skip
 
         # 2. Orders by schedule: the backlog of paid orders.
         demo.run("OrderImportFunction", {"action": "tick"}, "OrderImportJobs")
@@ -134,8 +190,9 @@ def main() -> int:
 
         # 4. An operator sets a hold window: new orders wait 30 minutes before the warehouse sees them.
         out = io.StringIO()
-        bcsync_cli(["stores", "configure", STORE, "--set", "hold_minutes=30"], out=out)
-        print(f"$ bcsync stores configure {STORE} --set hold_minutes=30\n  {out.getvalue().strip()}")
+        bcsync_cli(["stores", "configure", STORE, "--set", f"hold_minutes={HOLD_MINUTES}"], out=out)
+        print(f"$ bcsync stores configure {STORE} --set hold_minutes={HOLD_MINUTES}   (new orders wait "
+              f"{HOLD_MINUTES} minutes, time for the shopper to change them)\n  {out.getvalue().strip()}")  # fmt: skip
         for n in range(3):
             add_order(store, lines=[(*sellable[n], 2)])
         store.webhooks.fire(verify=env["BCSYNC_LOCAL_CA_BUNDLE"])
@@ -144,9 +201,23 @@ def main() -> int:
         records = demo.order_records()
         demo.check(records.get("held", 0) == 3, f"3 orders placed in the hold window, {records.get('held', 0)} held")
         import_calls = demo.calls("OrderImportFunction", lambda module: module.FUNCTION.calls)
-        print(f"4. Orders now: {records.get('released', 0)} released, {records.get('held', 0)} held, "
-              f"{records.get('skipped', 0)} skipped (digital-only, unreadable, before release); "
-              f"order import made {import_calls} BigCommerce calls in 3 runs (floor: 1 a run)")  # fmt: skip
+        skipped = demo.skipped()
+        print(f"4. Orders now: {records.get('released', 0)} sent to the warehouse, {records.get('held', 0)} held "
+              f"for {HOLD_MINUTES} minutes, {len(skipped)} not sent; order import made {import_calls} BigCommerce "
+              "calls in 3 runs")  # fmt: skip
+        for order_id, reason in skipped:
+            print(f"   order {order_id} not sent: {reason}")
+
+        # 4b. The hold window ends: the held orders go out at the next run, from what was read (no call).
+        sent_before = len(demo.warehouse.orders)
+        clock.advance((HOLD_MINUTES + 1) * 60)
+        demo.run("OrderImportFunction", {"action": "tick"}, "OrderImportJobs")
+        demo.warehouse.receive(stack)
+        released = len(demo.warehouse.orders) - sent_before
+        still_held = demo.order_records().get("held", 0)
+        demo.check(released == 3 and still_held == 0, f"3 orders held, {released} released, {still_held} still held")
+        print(f"   {HOLD_MINUTES} minutes later (the demo moves its clock on): the {released} held orders sent to "
+              f"the warehouse, {still_held} still held")  # fmt: skip
 
         # 5. The warehouse acknowledges, ships and counts its stock.
         shipments = demo.warehouse.ship_all()
@@ -166,7 +237,8 @@ def main() -> int:
         statuses = [store.orders[order_id]["status_id"] for order_id in demo.warehouse.shipped]
         floor = len(packages) + pickups
         print(f"6. Tracking writeback: {written} BigCommerce shipments with tracking numbers, {pickups} pickup "
-              f"ready; {statuses.count(2)} orders Shipped; {writeback_calls} calls (floor {floor})")  # fmt: skip
+              f"ready; {statuses.count(2)} orders Shipped; {writeback_calls} BigCommerce calls (for each of the "
+              f"{floor} packages and pickups: the order read - cancelled meanwhile? - then written)")  # fmt: skip
 
         # 7. Inventory push: BigCommerce shows what the warehouse can sell, less what it sold meanwhile.
         demo.run("InventoryPushFunction", None, "StockInbound")
@@ -175,8 +247,9 @@ def main() -> int:
         push_calls = demo.calls("InventoryPushFunction", lambda module: module.FUNCTION.calls)
         held_away = demo.run_figure("inventory_push", "skus_with_problems")
         demo.check(pushed > 0, "the inventory push pushed nothing")
-        print(f"7. Inventory push: {pushed} items set in {push_calls} BigCommerce calls "
-              f"(floor {math.ceil(max(pushed, 1) / 2000)}); {held_away} SKUs reported, not pushed")  # fmt: skip
+        print(f"7. Inventory push: {pushed} stock levels set in {push_calls} BigCommerce calls (up to 2,000 a "
+              f"call: {math.ceil(max(pushed, 1) / 2000)} needed); {held_away} SKUs the warehouse reported could "
+              "not be pushed")  # fmt: skip
 
         dead = _dead_letters(stack)
         demo.check(not dead, f"messages dead-lettered: {dead}")
@@ -184,7 +257,8 @@ def main() -> int:
         out = io.StringIO()
         bcsync_cli(["status", STORE], out=out)
         jobs = [line for line in out.getvalue().splitlines() if not line.lstrip().startswith("!")]
-        print(f"$ bcsync status {STORE}   (problems left out)\n  " + "\n  ".join(jobs))
+        print(f"$ bcsync status {STORE}   (problems left out; the lags count the {HOLD_MINUTES} minutes the demo "
+              "skipped)\n  " + "\n  ".join(jobs))  # fmt: skip
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     verdict = "every stage did its work" if not problems else f"{len(problems)} stage(s) did not do their work"

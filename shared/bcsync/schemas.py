@@ -28,6 +28,7 @@ class EventDetail(BaseModel):
     occurred_at: str
     data: dict[str, Any] | None = None
     data_ref: dict[str, str] | None = None
+    bcsync_version: str = Field(default="", description="the bcsync release that published it, e.g. 0.2.0")
 
 
 def schemas() -> dict[str, dict[str, Any]]:

@@ -15,18 +15,28 @@ def test_the_demo_runs_the_whole_loop_and_every_stage_does_real_work() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Connected store demo123" in out and "Webhooks →" in out
     assert re.search(
-        r"1\. Product sync: [1-9]\d* SKUs sent to the warehouse; (\d+) BigCommerce calls \(floor \1\)", out
+        r"1\. Product sync: [1-9]\d* SKUs sent to the warehouse in (\d+) BigCommerce calls \(the fewest .*: \1\)", out
     )
     assert re.search(r"2\. Order import \(schedule tick\): [1-9]\d* paid orders released", out)
     assert "8 deliveries answered [200] → 8 more orders released" in out
-    assert re.search(r"4\. Orders now: \d+ released, 3 held, 1 skipped", out)
+    assert re.search(r"4\. Orders now: \d+ sent to the warehouse, 3 held for 30 minutes, 1 not sent", out)
+    # One reason per order not sent, each on its own line; the held orders go out before the demo ends.
+    (skip,) = [line for line in out.splitlines() if " not sent: " in line]
+    assert re.fullmatch(r"   order \d+ not sent: digital only: nothing to ship", skip)
+    assert "the 3 held orders sent to the warehouse, 0 still held" in out
     shipped = re.search(
         r"5\. Warehouse: \d+ orders acknowledged, (\d+) packages shipped \(([1-9]\d*) orders in two\)", out
     )
     assert shipped is not None
     written = re.search(r"6\. Tracking writeback: (\d+) BigCommerce shipments", out)
     assert written is not None and written.group(1) == shipped.group(1)
-    assert re.search(r"7\. Inventory push: [1-9]\d* items set in 1 BigCommerce calls \(floor 1\)", out)
+    assert re.search(r"7\. Inventory push: [1-9]\d* stock levels set in 1 BigCommerce calls", out)
+    # Plain words: no jargon, and what the local runtime does not create is said with what plays it instead.
+    assert "floor" not in out and "not emulated" not in out
+    assert "5 Lambda::Function: their handlers run in this process" in out
+    # Every flow is seen by status, the writeback too (it has batches, not runs).
+    assert "tracking_writeback  never ran" not in out
+    assert re.search(rf"since \S+: .*shipments_written {shipped.group(1)}\b", out)
     assert "every stage did its work; every server it started is stopped" in out
     assert "PROBLEM" not in result.stderr and '"_aws"' not in out  # no stray metric line in the summary
     assert "demo-token-sandbox-only" not in out + result.stderr

@@ -258,6 +258,27 @@ def test_acknowledgement_and_rejection_are_recorded_and_shown_by_status(local_wo
     assert "order_import" in text and "orders_released" in text
 
 
+def test_status_shows_what_the_writeback_did_in_its_last_batch_and_since_its_first(local_world: World) -> None:
+    store = _world(local_world)
+    order_id = _order(local_world, store, [1, 1])
+    a, b = (line["id"] for line in _lines(store, order_id))
+    first = _shipment(order_id, "WH-S1", [{"order_product_id": a, "quantity": 1}])
+    _send(local_world, first, _shipment(order_id, "WH-S2", [{"order_product_id": b, "quantity": 1}], carrier="Owl"))
+    _send(local_world, first)  # the warehouse sent one again
+    out, as_json = io.StringIO(), io.StringIO()
+
+    assert bcsync_cli(["status", STORE], out=out) == 0
+    assert bcsync_cli(["status", STORE, "--json"], out=as_json) == 0
+
+    text = out.getvalue()
+    assert "tracking_writeback  never ran" not in text
+    assert "tracking_writeback  last batch at " in text and "duplicates_suppressed 1" in text
+    (flow,) = [report["flows"]["tracking_writeback"] for report in json.loads(as_json.getvalue())]
+    assert flow["last_run"]["figures"]["shipments_written"] == 0  # the last batch: the repeat alone
+    assert flow["totals"]["shipments_written"] == 2 and flow["totals"]["carriers_unmapped"] == 1
+    assert flow["totals"]["duplicates_suppressed"] == 1 and flow["totals_since"]
+
+
 def test_a_late_acknowledgement_never_moves_a_cancelled_or_shipped_order_back(local_world: World) -> None:
     store = _world(local_world, awaiting_shipment_on_ack=True)
     cancelled, shipped = _order(local_world, store, [1]), _order(local_world, store, [1])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bcsync.cli import main as bcsync_cli
+from bcsync.cli.failures import STACK_NOT_FOUND
 from bcsync.store.registry import StoreRegistry
 from bigcommerce_client import VirtualClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
@@ -156,9 +157,10 @@ def test_a_shell_set_up_for_one_stack_acts_on_the_stack_named_with_stack_alone(t
     argv = ["--stack", "bcsync-staging", "stores", "connect", STORE, "--no-webhooks"]
 
     # Production's variables in the environment, staging named: only staging's outputs are used, and until
-    # CloudFormation has them the command stops - never falling back on production's table or secrets.
+    # CloudFormation has them the command stops (stack not found) - never falling back on production's table
+    # or secrets.
     with production.environ():
-        assert bcsync_cli(argv, stdin=io.StringIO(TOKENS["bcsync-staging"]), out=io.StringIO()) == 1
+        assert bcsync_cli(argv, stdin=io.StringIO(TOKENS["bcsync-staging"]), out=io.StringIO()) == STACK_NOT_FOUND
     secrets = production.client("secretsmanager")
     assert {s["Name"] for s in secrets.list_secrets()["SecretList"]} == {production.credentials().name(STORE)}
 

@@ -29,7 +29,6 @@ def operator_env(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox) -> Iterator[
     monkeypatch.setenv("BCSYNC_STATE_TABLE", "state")
     monkeypatch.setenv("BCSYNC_SECRET_PREFIX", PREFIX)
     monkeypatch.setenv("BIGCOMMERCE_API_URL", sandbox.url)
-    monkeypatch.delenv("BCSYNC_ACCESS_TOKEN", raising=False)
     KNOWN_TOKENS.add(TOKEN)
     with mock_aws():
         yield create_table(boto3.resource("dynamodb"), "StateTable", "state")
@@ -88,8 +87,7 @@ def test_the_token_is_never_taken_from_the_command_line(operator_env: Any, capsy
 
 def test_show_and_disable(operator_env: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox.add_store("abc123", token=TOKEN)
-    monkeypatch.setenv("BCSYNC_ACCESS_TOKEN", TOKEN)
-    assert run(["stores", "connect", "abc123"])[0] == 0
+    assert run(["stores", "connect", "abc123", "--token-stdin"], stdin=TOKEN)[0] == 0
     _, out = run(["stores", "show", "abc123"])
     report = json.loads(out)
     assert report["credentials"] == "present" and report["settings"]["enabled"] is True
@@ -126,8 +124,7 @@ def test_status_shows_a_change_the_warehouse_got_too_late_once_with_what_to_do(
     from bcsync.warehouse.inbound import OrderChangeTooLate
 
     sandbox.add_store("abc123", token=TOKEN)
-    monkeypatch.setenv("BCSYNC_ACCESS_TOKEN", TOKEN)
-    assert run(["stores", "connect", "abc123", "--no-webhooks"])[0] == 0
+    assert run(["stores", "connect", "abc123", "--no-webhooks"], stdin=TOKEN)[0] == 0
     orders = OrderState(operator_env, "abc123")
     cancelled = OrderRecord(order_id=1001, version=2, detail_type="Order Cancelled", state="cancelled")
     assert orders.put(cancelled, replaces_version=None)

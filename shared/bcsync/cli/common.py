@@ -9,13 +9,14 @@ staging alone.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from bcsync.backbone.messages import JobMessage
@@ -30,9 +31,18 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 
-TOKEN_ENV = "BCSYNC_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
 STACK_ENV = "BCSYNC_STACK_NAME"  # the stack the environment's BCSYNC_* variables describe
 DEFAULT_STACK = "bcsync"
+
+
+class StackNotFoundError(CliError):
+    """The stack named (or the default one) is not deployed in this account and region."""
+
+    def __init__(self, stack: str, region: str | None) -> None:
+        super().__init__(
+            f"stack {stack} does not exist in region {region or '(none)'}: name the deployed one with --stack "
+            "(and --region, --profile), or deploy it with `make deploy`"
+        )
 
 
 def stack_name(args: argparse.Namespace) -> str:
@@ -55,11 +65,10 @@ def stack_outputs(args: argparse.Namespace) -> dict[str, str]:
     if stack not in cached:
         try:
             described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-        except (BotoCoreError, ClientError) as error:
-            raise CliError(
-                f"cannot read stack {stack} ({error}): name a deployed stack with --stack, or set the BCSYNC_* "
-                "variables (`python -m local_runtime` prints a local stack's)"
-            ) from None
+        except ClientError as error:
+            if "does not exist" in str(error.response.get("Error", {}).get("Message", "")):
+                raise StackNotFoundError(stack, boto3.session.Session().region_name) from None
+            raise  # access denied, expired credentials: `bcsync.cli.failures` says which, in one line
         cached[stack] = {str(o["OutputKey"]): str(o["OutputValue"]) for o in described.get("Outputs", [])}
     return cached[stack]
 
@@ -102,13 +111,17 @@ def webhook_base_url(args: argparse.Namespace) -> str | None:
 
 
 def read_token(args: argparse.Namespace, stdin: TextIO) -> SecretStr:
-    token = os.environ.get(args.token_env, "")
-    if not token and not stdin.isatty():
+    """The token from a hidden prompt, or from standard input (`--token-stdin`, or a pipe): never from an
+    argument or a variable, which end up in shell history, process listings and CI logs."""
+    if args.token_stdin or not stdin.isatty():
         token = stdin.readline()
+    else:
+        token = getpass.getpass(f"BigCommerce access token for store {args.store_hash} (hidden): ")
     token = token.strip()
     if not token:
         raise CliError(
-            f"give the store's access token in ${args.token_env} or on standard input (never as an argument)"
+            "give the store's access token at the hidden prompt, or on standard input with --token-stdin "
+            "(never as an argument)"
         )
     return SecretStr(token)
 

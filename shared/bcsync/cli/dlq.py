@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, TextIO
+import json
+from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 
@@ -20,9 +21,11 @@ def cmd_dlq_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     dead = {name: url for name, url in sorted(queues.items()) if name.endswith("DLQ")}
     if not dead:
         raise CliError(f"no dead-letter queues found: deploy stack {stack_name(args)} or set BCSYNC_QUEUES")
+    report: dict[str, dict[str, Any]] = {}
     for name, url in dead.items():
         depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-        print(f"{name}: {depth['Attributes']['ApproximateNumberOfMessages']} messages", file=out)
+        shown: list[dict[str, str]] = []
+        report[name] = {"messages": int(depth["Attributes"]["ApproximateNumberOfMessages"]), "shown": shown}
         if not args.show:
             continue
         # Looked at, not taken: each comes back at once (visibility 0).
@@ -31,8 +34,14 @@ def cmd_dlq_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
         ).get("Messages", [])
         for message in seen:
             why = message.get("MessageAttributes", {}).get(REASON_ATTRIBUTE)
-            reason = str(why.get("StringValue", "")) if why else "(no reason)"
-            print(f"  - {reason}: {message['Body'][:160]}", file=out)
+            shown.append({"reason": str(why.get("StringValue", "")) if why else "(no reason)", "body": message["Body"]})
+    if args.json:
+        print(json.dumps(report, indent=2), file=out)
+        return 0
+    for name, listed in report.items():
+        print(f"{name}: {listed['messages']} messages", file=out)
+        for message in listed["shown"]:
+            print(f"  - {message['reason']}: {message['body'][:160]}", file=out)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import TextIO
 
 from bcsync.cli.common import queue_job, state_table, store_client
@@ -20,6 +21,21 @@ def cmd_inventory_push(args: argparse.Namespace, _stdin: TextIO, out: TextIO) ->
     client, _ = store_client(args, settings)
     with client:
         plan = push_for(settings, client, table=table, clock=SYSTEM_CLOCK).plan(merge=False)
+    if args.json:
+        changes = [
+            {"skus": plan.sellable.skus_of(target), "kind": target.kind, "item_id": target.item_id,
+             "location_id": target.location_id, "was": plan.pushed.get(target.key()), "to": quantity}
+            for target, quantity in plan.changes.items()
+        ]  # fmt: skip
+        report = {
+            "store_hash": args.store_hash,
+            "skus_evaluated": len(plan.sellable.by_sku),
+            "changes": changes,
+            "stock_messages_waiting": plan.merged,
+            "problems": dict(sorted(plan.sellable.problems.items())),
+        }
+        print(json.dumps(report, indent=2, default=str), file=out)
+        return 0
     print(
         f"{args.store_hash}: {len(plan.sellable.by_sku)} SKUs evaluated, {len(plan.changes)} items would change "
         f"({plan.merged} stock messages waiting), {len(plan.sellable.problems)} SKUs with problems",

@@ -109,6 +109,15 @@ def _report_legacy_secret(secrets_of_stack: CredentialStore, store_hash: str, ou
 def cmd_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     registry = StoreRegistry(state_table(args))
     rows = list(registry.iter_valid(enabled_only=False))
+    if args.json:
+        listed = [
+            {"problem": str(row)}
+            if isinstance(row, InvalidSettingsError)
+            else {"store_hash": row.store_hash, "name": row.name, "enabled": row.enabled}
+            for row in rows
+        ]
+        print(json.dumps(listed, indent=2), file=out)
+        return 0
     if not rows:
         print("No stores connected. Run `bcsync stores connect STORE_HASH`.", file=out)
     for row in rows:
@@ -142,32 +151,71 @@ def cmd_show(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     return 0
 
 
+# Flows fed by a queue rather than run as a job: their "run" is their last batch, and they keep totals.
+QUEUE_FLOWS = {"tracking_writeback"}
+
+
+def store_status(table: Any, settings: StoreSettings) -> dict[str, Any]:
+    """What `bcsync status` shows of one store, as data (`--json` prints it as is)."""
+    jobs_state = JobState(table)
+    flows: dict[str, Any] = {}
+    for job in JOBS:
+        run = jobs_state.last_run(settings.store_hash, job)
+        flow: dict[str, Any] = {"last_run": run.model_dump(exclude={"store_hash", "job"}) if run else None}
+        if job in QUEUE_FLOWS:
+            since, totals = jobs_state.totals(settings.store_hash, job)
+            flow |= {"totals_since": since, "totals": totals}
+        flows[job] = flow
+    cursor = OrderState(table, settings.store_hash).cursor()
+    return {
+        "store_hash": settings.store_hash,
+        "name": settings.name,
+        "enabled": settings.enabled,
+        "flows": flows,
+        "orders_imported_up_to": cursor.isoformat() if cursor else None,
+        "problems": [
+            {key: str(logged[key]) for key in ("kind", "subject", "text", "at")}
+            for logged in ProblemLog(table, settings.store_hash).list()
+        ],
+    }
+
+
+def _figures(figures: dict[str, int]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in sorted(figures.items()))
+
+
 def cmd_status(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
-    """Per store: each job's last run, the order cursor, and the problems an operator must see."""
+    """Per store: each flow's last run (a queue's flow: its last batch and its totals), the order cursor, and
+    the problems an operator must see."""
     table = state_table(args)
-    registry, jobs_state = StoreRegistry(table), JobState(table)
+    registry = StoreRegistry(table)
     stores = [registry.get(args.store_hash)] if args.store_hash else registry.list()
+    reports = [store_status(table, settings) for settings in stores]
+    if args.json:
+        print(json.dumps(reports, indent=2), file=out)
+        return 0
     if not stores:
         print("No stores connected. Run `bcsync stores connect STORE_HASH`.", file=out)
-    for settings in stores:
-        print(
-            f"{settings.store_hash} ({settings.name or 'unnamed'}){'' if settings.enabled else ' - disabled'}", file=out
-        )
-        for job in JOBS:
-            run = jobs_state.last_run(settings.store_hash, job)
+    for report in reports:
+        print(f"{report['store_hash']} ({report['name'] or 'unnamed'}){'' if report['enabled'] else ' - disabled'}",
+              file=out)  # fmt: skip
+        for job, flow in report["flows"].items():
+            run = flow["last_run"]
             if run is None:
                 print(f"  {job:<19} never ran", file=out)
                 continue
-            figures = ", ".join(f"{name} {value}" for name, value in sorted(run.figures.items()))
-            print(
-                f"  {job:<19} {run.outcome} at {run.finished_at or run.started_at}: {figures or 'nothing to do'}",
-                file=out,
-            )
-            for problem in run.problems[:5]:
+            when = run["finished_at"] or run["started_at"]
+            if job in QUEUE_FLOWS:
+                print(f"  {job:<19} last batch at {when}: {_figures(run['figures']) or 'nothing to do'}", file=out)
+                print(f"  {'':<19} since {flow['totals_since']}: {_figures(flow['totals'])}", file=out)
+            else:
+                print(f"  {job:<19} {run['outcome']} at {when}: {_figures(run['figures']) or 'nothing to do'}",
+                      file=out)  # fmt: skip
+            for problem in run["problems"][:5]:
                 print(f"    ! {problem}", file=out)
-        cursor = OrderState(table, settings.store_hash).cursor()
-        print(f"  orders modified up to {cursor.isoformat() if cursor else '(not yet scanned)'} are imported", file=out)
-        for logged in ProblemLog(table, settings.store_hash).list():
+        cursor = report["orders_imported_up_to"]
+        print(f"  orders modified up to {cursor or '(not yet scanned)'} are imported", file=out)
+        for logged in report["problems"]:
             print(f"  ! {logged['kind']} {logged['subject']}: {logged['text']} ({logged['at']})", file=out)
     return 0
 

@@ -27,7 +27,9 @@ from bcsync.shipments.decide import gives_up
 from bcsync.shipments.state import SHIPMENT_RECORD_DAYS, ShipmentLog, StatusMoves
 from bcsync.shipments.too_late import TooLateAnswers
 from bcsync.shipments.writeback import StatusMoveError, Writeback
+from bcsync.store.dynamo import now_iso
 from bcsync.store.flows import FLOW_PROBLEM, Verdict, decide
+from bcsync.store.jobs import JobRun, JobState
 from bcsync.store.problems import ProblemLog
 from bcsync.warehouse.inbound import (
     SHIPMENTS_QUEUE,
@@ -83,9 +85,12 @@ class ShipmentsConsumer:
             data_keyword_argument="shipment", persistence_store=self.persistence, config=self._idempotency
         )(self._confirm)
         self.figures: dict[str, int] = {}
+        self.by_store: dict[str, dict[str, int]] = {}
+        self._store: str | None = None
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.figures = {"shipments_written": 0}
+        self.by_store, self._store, started = {}, None, now_iso()
         calls_before, limited_before = self.calls.total(), self.calls.rate_limited()
         self._idempotency.register_lambda_context(context)
         try:
@@ -97,16 +102,34 @@ class ShipmentsConsumer:
             self.figures["bigcommerce_429s"] = self.calls.rate_limited() - limited_before
             if self.on_figures is not None:
                 self.on_figures(dict(self.figures))
+            self._record_batches(started)
 
     def count(self, figure: str, amount: int = 1) -> None:
         self.figures[figure] = self.figures.get(figure, 0) + amount
+        if self._store is not None:
+            figures = self.by_store.setdefault(self._store, {})
+            figures[figure] = figures.get(figure, 0) + amount
+
+    def _record_batches(self, started: str) -> None:
+        """Each store's part of the batch, as `bcsync status` shows the flow (its last batch and totals)."""
+        jobs, finished = JobState(self.table), now_iso()
+        for store_hash, figures in self.by_store.items():
+            run = JobRun(store_hash=store_hash, job="tracking_writeback", started_at=started, finished_at=finished,
+                         outcome="done", figures={"shipments_written": 0, **figures})  # fmt: skip
+            try:
+                jobs.record_batch(run)
+            except Exception:  # only a report: the shipments are written either way
+                logger.exception("could not record the batch for bcsync status", extra={"store_hash": store_hash})
 
     def _record(self, record: SQSRecord) -> None:
+        self._store = None  # what this record counts is its store's (none until its store is known)
         try:
             message = parse_message(record.body)
             opened = self.stores.open(message.store_hash)
             if opened is None:
                 return  # a disabled store: dropped, already logged
+            self._store = message.store_hash
+            self.by_store.setdefault(message.store_hash, {})
             settings, client = opened
             flow = decide(
                 settings, "shipment_confirmed" if isinstance(message, ShipmentConfirmed) else "warehouse_answer"

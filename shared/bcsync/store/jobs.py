@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 SCHEDULE_SLACK_SECONDS = 30.0
+TOTAL_PREFIX = "total_"  # a flow's running totals: one number attribute per figure on its run item
+NOT_ADDED = ("_max_seconds",)  # a batch's maximum is not a count: it has no total
 
 
 class JobRun(BaseModel):
@@ -45,6 +47,35 @@ class JobState:
                 "updated_at": now_iso(),
             }
         )
+
+    # --- a queue's flow (the tracking writeback): its last batch, and running totals since its first ---------
+    # A consumer has no runs: each batch is recorded as one, with one write per store and batch that also adds
+    # its counters to the totals on the same item, so `bcsync status` shows what the flow did all along.
+
+    def record_batch(self, run: JobRun) -> None:
+        names = {f"#t{n}": f"{TOTAL_PREFIX}{figure}" for n, figure in enumerate(sorted(run.figures))}
+        additive = {name: figure for name, figure in names.items() if not figure.endswith(NOT_ADDED)}
+        values: dict[str, Any] = {":run": run.model_dump_json(), ":now": now_iso()}
+        values |= {f":v{name[2:]}": run.figures[figure.removeprefix(TOTAL_PREFIX)] for name, figure in additive.items()}
+        adds = ", ".join(f"{name} :v{name[2:]}" for name in additive)
+        self._table.update_item(
+            Key=keys.job_item(run.store_hash, run.job, keys.JOB_RUN),
+            UpdateExpression="SET #run = :run, updated_at = :now, totals_since = if_not_exists(totals_since, :now)"
+            + (f" ADD {adds}" if adds else ""),
+            ExpressionAttributeNames={"#run": "run", **additive},
+            ExpressionAttributeValues=values,
+        )
+
+    def totals(self, store_hash: str, job: str) -> tuple[str | None, dict[str, int]]:
+        """When the flow's first recorded batch was, and its counters added up since."""
+        item = self._get(store_hash, job, keys.JOB_RUN) or {}
+        added = {
+            str(name).removeprefix(TOTAL_PREFIX): int(value)
+            for name, value in item.items()
+            if str(name).startswith(TOTAL_PREFIX)
+        }
+        since = item.get("totals_since")
+        return (str(since) if since else None), added
 
     def last_run(self, store_hash: str, job: str) -> JobRun | None:
         item = self._get(store_hash, job, keys.JOB_RUN)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from bcsync import __version__
 from bcsync.aws import AwsClients
 from bcsync.backbone import cutpoints
 from bcsync.errors import PublishError
@@ -173,6 +174,8 @@ class EventPublisher:
             "occurred_at": event.occurred_at.isoformat(timespec="seconds"),
             "data": event.data,
         }
+        # --- the release that published it (bcsync.__version__): a warehouse can tell an upgrade's events apart
+        detail["bcsync_version"] = __version__
         body = json.dumps(detail, separators=(",", ":"), default=str)
         claim_checked = len(body.encode()) > CLAIM_CHECK_BYTES
         if claim_checked:
