@@ -352,7 +352,7 @@ def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the
 
     assert warehouse.ship_all() == []  # the warehouse had it, and now knows not to ship it
     kinds = [(e["detail-type"], e["detail"]["schema_version"], e["detail"]["data"]["version"]) for e in (ready, held)]
-    assert kinds == [("Order Ready", 2, 1), ("Order On Hold", 2, 2)]
+    assert kinds == [("Order Ready", 3, 1), ("Order On Hold", 3, 2)]
     assert ready["detail"]["data"]["hold"] is None
     hold = held["detail"]["data"]["hold"]
     assert (hold["reason"], hold["bigcommerce_status_id"], hold["since"] is not None) == (
