@@ -457,6 +457,7 @@ def test_an_operator_fetches_orders_the_scan_cannot_see_and_resends_one_the_ware
     assert [e["detail"]["data"]["order_id"] for e in fetched] == [by_id]
     assert [e["detail"]["data"]["order_id"] for e in since] == [by_time]  # by_id is already out: not again
     assert [e["detail"]["idempotency_key"] for e in resent] == [fetched[0]["detail"]["idempotency_key"]]
+    assert resent[0]["detail"]["data"] == fetched[0]["detail"]["data"]  # catalog flags and customs data too
     with pytest.raises(SystemExit) as refused:  # argparse's answer to a bad argument: exit 2, one line
         bcsync_cli(["orders", "fetch", "ord777", "--ids", "12,x"], out=io.StringIO())
     assert refused.value.code == 2

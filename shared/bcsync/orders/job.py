@@ -161,10 +161,7 @@ class OrderImport:
         # One catalog read per page: which line SKUs product sync has sent the warehouse, with the customs data
         # it read for them (neither is part of a version).
         line_skus = {line.sku for built in builds.values() if not isinstance(built, Skip) for line in built.lines()}
-        known_skus = {
-            sku: CatalogLine(hs_code=hs_code or None, country_of_origin=origin or None)
-            for sku, (hs_code, origin) in (self.catalog.sku_catalog(line_skus) if line_skus else {}).items()
-        }
+        known_skus = self.catalog_of(line_skus)
         return Page(
             records=records,
             builds={
@@ -173,6 +170,13 @@ class OrderImport:
             },
             in_flight=self.in_flight.existing([order.id for order in batch]),
         )
+
+    def catalog_of(self, skus: set[str]) -> dict[str, CatalogLine]:
+        """The SKUs product sync holds among these, with their customs data: one BatchGetItem per 100."""
+        return {
+            sku: CatalogLine(hs_code=hs_code or None, country_of_origin=origin or None)
+            for sku, (hs_code, origin) in (self.catalog.sku_catalog(skus) if skus else {}).items()
+        }
 
     def _apply(self, order: Order, action: Action, page: Page, context: JobContext) -> OutboundEvent | None:
         """The writes one decision makes; the event to publish, if it has one."""
