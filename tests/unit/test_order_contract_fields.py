@@ -87,6 +87,11 @@ def test_the_shipment_carries_its_cost_form_fields_and_state_code_and_the_order_
     assert (shipment.ship_to["state"], shipment.ship_to["state_code"]) == ("Texas", "TX")
     assert built.billing_address["state_code"] == "ON"
     assert [(f.name, f.value) for f in shipment.form_fields] == [("Gate code", "4411")]
+    numbered = _order(consignments={"shipping": [{"id": 9, "line_items": [_line(1)],
+                                                  "form_fields": [{"name": "Floor", "value": 5},
+                                                                  {"name": "Drop-off", "value": ["porch", "garage"]}]}]})  # fmt: skip
+    fields = _build(numbered).shipments[0].model_dump_json(include={"form_fields"})
+    assert fields == '{"form_fields":[{"name":"Floor","value":5},{"name":"Drop-off","value":["porch","garage"]}]}'
     assert (shipment.shipping_cost_ex_tax, shipment.shipping_cost_inc_tax) == (Decimal("7.39"), Decimal("8.0"))
     assert (built.shipping_cost_ex_tax, built.shipping_cost_inc_tax) == (Decimal("7.39"), Decimal("8"))
     assert (built.payment_status, built.channel_id) == ("captured", 1)

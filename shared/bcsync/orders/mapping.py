@@ -51,7 +51,7 @@ class FormField(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(description="the field's name as the store set it up, e.g. Gate code")
-    value: str | float | list[str] = Field(
+    value: str | int | float | list[str] = Field(
         description="what the customer entered: text, a number, or the choices of a checkbox field"
     )
 
