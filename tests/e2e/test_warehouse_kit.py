@@ -68,7 +68,7 @@ def _product_sync(stack: LocalDeployment) -> None:
 
 def test_the_reference_consumer_takes_an_order_and_its_shipment_reaches_bigcommerce(local_world: World) -> None:
     stack, _ = local_world
-    store = connected_store(local_world, STORE, f"tok-{STORE}-kit", products=3)
+    store = connected_store(local_world, STORE, f"tok-{STORE}-kit", products=1)
     wms = _consumer_module()
     outputs = stack.outputs()
     session = boto3.session.Session(aws_access_key_id=WMS_KEY, aws_secret_access_key="x", region_name=REGION)

@@ -332,6 +332,8 @@ def _money(value: Any) -> Decimal | None:
 
 
 def _form_fields(raw: Any) -> list[FormField]:
+    """An address's form fields as BigCommerce sends them: a value is a string, a number or (a checkbox field)
+    a list; anything else is kept as its text, and a field without a name is no field."""
     fields = []
     for item in raw if isinstance(raw, list) else []:
         if isinstance(item, dict) and item.get("name"):
