@@ -125,6 +125,12 @@ def test_what_the_warehouse_receives_for_each_kind_of_order(
     assert [line["quantity"] for line in gift_order["shipments"][0]["lines"]] == [1, 2]
     pickup_order = by_id[pickup]["detail"]["data"]["shipments"]
     assert [(r["pickup"], r["order_address_id"]) for r in pickup_order] == [(True, None)]
+    (collect,) = pickup_order  # where and how the customer collects it, as BigCommerce embedded it
+    assert (collect["pickup_location"]["code"], collect["pickup_location"]["state_code"]) == ("BC-LOCATION-1", "TX")
+    assert (collect["pickup_method_name"], collect["collection_instructions"]) == ("Pick Up", "Bring your ID")
+    three = by_id[three_addresses]["detail"]["data"]
+    assert (three["shipping_cost_inc_tax"], three["payment_status"], three["channel_id"]) == ("15.0000", "captured", 1)
+    assert [r["shipping_cost_inc_tax"] for r in three["shipments"]] == ["5.0"] * 3
     states = OrderState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]), "ord222")
     skipped = states.get(digital)
     assert skipped is not None and (skipped.state, skipped.reason) == ("skipped", "digital only: nothing to ship")
