@@ -4,12 +4,19 @@ policy of exactly those grants, and another account's access only when its id is
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.aws import load_template
+from tests import aws
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
+
+
+@cache
+def load_template() -> dict[str, Any]:
+    """template.yaml, read once for the module (it is read-only here)."""
+    return aws.load_template()
 
 
 def _statements(document: dict[str, Any]) -> list[Any]:
