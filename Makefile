@@ -58,7 +58,7 @@ lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP) ## mypy --strict
-	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox local/local_runtime tests bench
+	$(VENV)/bin/mypy layers/bigcommerce/bigcommerce_client shared/bcsync local/bigcommerce_sandbox local/local_runtime tests bench examples
 	@# Every function's module is `app`, as Lambda imports it: one mypy run each.
 	for app in functions/*/app.py; do $(VENV)/bin/mypy "$$app" || exit 1; done
 

@@ -225,9 +225,11 @@ def add_order(
     at: float | None = None,
     gift_message: str | None = None,
     customer_message: str | None = None,
+    form_fields: list[dict[str, Any]] | None = None,
 ) -> int:
     """Add an order; `lines` are (product, variant, quantity), spread over `addresses`.
-    A gift message goes with gift wrapping on the first line."""
+    A gift message goes with gift wrapping on the first line; `form_fields` (the store's own address form
+    fields, e.g. a gate code) go on every shipping address."""
     rng = rng or random.Random(store.next_id())
     with store.lock:
         order_id = store.next_id()
@@ -241,7 +243,7 @@ def add_order(
                     "id": address_id,
                     "order_id": order_id,
                     **_address(rng, order_id * 10 + n),
-                    "form_fields": [],
+                    "form_fields": list(form_fields or []),
                     "items_total": 0,
                     "items_shipped": 0,
                     "shipping_method": "Pickup" if pickup else "Flat Rate",
@@ -308,6 +310,7 @@ def add_order(
                 address["items_total"] += quantity
         if digital:
             address_rows = []
+        shipping_cost = f"{0 if pickup else 5 * len(address_rows)}.0000"  # each address's base_cost, together
         store.orders[order_id] = {
             "id": order_id,
             "customer_id": 1,
@@ -323,6 +326,10 @@ def add_order(
             "total_ex_tax": "24.9900",
             "total_inc_tax": "24.9900",
             "total_tax": "0.0000",
+            "base_shipping_cost": shipping_cost,
+            "shipping_cost_ex_tax": shipping_cost,
+            "shipping_cost_inc_tax": shipping_cost,
+            "shipping_cost_tax": "0.0000",
             "items_total": sum(line["quantity"] for line in line_rows),
             "items_shipped": 0,
             "payment_method": "Credit Card",
@@ -343,7 +350,19 @@ def add_order(
                     "pickup_method_display_name": "Pick Up",
                     "collection_instructions": "Bring your ID",
                     "collection_time_description": "9am - 6pm",
-                    "location": {"id": 1, "name": "Default location", "code": "BC-LOCATION-1"},
+                    "location": {
+                        "id": 1,
+                        "name": "Default location",
+                        "code": "BC-LOCATION-1",
+                        "address_line_1": "500 Congress Avenue",
+                        "address_line_2": "",
+                        "city": "Austin",
+                        "state": "Texas",
+                        "postal_code": "78701",
+                        "country_alpha2": "US",
+                        "email": "pickup@example.com",
+                        "phone": "555-0199",
+                    },
                     "line_items": [dict(line) for line in line_rows],
                 }
             ]

@@ -23,6 +23,7 @@ NOT_EMULATED = {
     "AWS::S3::BucketPolicy": "moto does not enforce bucket policies",
     "AWS::SQS::QueuePolicy": "moto does not enforce queue policies",
     "AWS::IAM::Role": "moto does not enforce IAM; grants are checked against the expanded template instead",
+    "AWS::IAM::ManagedPolicy": "moto does not enforce IAM; the warehouse's policy is checked against its calls instead",
     "AWS::Lambda::Function": "handlers run in-process, imported from their CodeUri",
     "AWS::Lambda::Permission": "in-process invocations need no permission",
     "AWS::Lambda::EventSourceMapping": "deliver_sqs plays the event source mapping",

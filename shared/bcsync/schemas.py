@@ -14,20 +14,38 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
 from bcsync.orders.mapping import WarehouseOrder
+from bcsync.warehouse import examples
 from bcsync.warehouse.inbound import SHIPMENTS_QUEUE, STOCK_INBOUND
+
+# One example per message (schema name → its examples), each read back through its model by a contract test.
+EXAMPLES: dict[str, list[dict[str, Any]]] = {
+    "event-detail": [examples.EVENT_DETAIL],
+    "product-upserted.data": [examples.PRODUCT_UPSERTED],
+    "product-archived.data": [examples.PRODUCT_ARCHIVED],
+    "order.data": [examples.ORDER],
+    "shipments-inbound": examples.SHIPMENTS_INBOUND,
+    "stock-inbound": examples.STOCK_INBOUND,
+}
 
 
 class EventDetail(BaseModel):
     """`detail` of every bcsync event on the bus; `data` or, for entries over ~200 KB, `data_ref`."""
 
     schema_version: int = Field(
-        description="per detail-type: 2 for order events (`data.hold`, `Order On Hold`), 1 for product events"
+        description="per detail-type, what `data` holds: 3 for order events, 2 for Product Archived, 1 for Product"
+        " Upserted (docs/warehouse-contract.md); a field is only ever added within a version"
     )
-    store_hash: str
-    idempotency_key: str
-    occurred_at: str
-    data: dict[str, Any] | None = None
-    data_ref: dict[str, str] | None = None
+    store_hash: str = Field(description="the BigCommerce store the event is about")
+    idempotency_key: str = Field(
+        description="stable for one version of one thing: the same key twice is the same event (drop the second)"
+    )
+    occurred_at: str = Field(description="when bcsync published it, ISO 8601 with its offset")
+    data: dict[str, Any] | None = Field(default=None, description="the payload: its schema follows the detail-type")
+    data_ref: dict[str, str] | None = Field(
+        default=None,
+        description="instead of `data` for an event over about 200 KB: {bucket, key} of an S3 object holding the"
+        " data (docs/warehouse.md, reading data_ref)",
+    )
     bcsync_version: str = Field(default="", description="the bcsync release that published it, e.g. 0.2.0")
 
 
@@ -43,7 +61,7 @@ def schemas() -> dict[str, dict[str, Any]]:
     out = {}
     for name, model in adapters.items():
         schema = model.model_json_schema() if isinstance(model, type) else model.json_schema()
-        out[name] = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+        out[name] = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "examples": EXAMPLES[name]}
     return out
 
 

@@ -125,6 +125,12 @@ def test_what_the_warehouse_receives_for_each_kind_of_order(
     assert [line["quantity"] for line in gift_order["shipments"][0]["lines"]] == [1, 2]
     pickup_order = by_id[pickup]["detail"]["data"]["shipments"]
     assert [(r["pickup"], r["order_address_id"]) for r in pickup_order] == [(True, None)]
+    (collect,) = pickup_order  # where and how the customer collects it, as BigCommerce embedded it
+    assert (collect["pickup_location"]["code"], collect["pickup_location"]["state_code"]) == ("BC-LOCATION-1", "TX")
+    assert (collect["pickup_method_name"], collect["collection_instructions"]) == ("Pick Up", "Bring your ID")
+    three = by_id[three_addresses]["detail"]["data"]
+    assert (three["shipping_cost_inc_tax"], three["payment_status"], three["channel_id"]) == ("15.0000", "captured", 1)
+    assert [r["shipping_cost_inc_tax"] for r in three["shipments"]] == ["5.0"] * 3
     states = OrderState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]), "ord222")
     skipped = states.get(digital)
     assert skipped is not None and (skipped.state, skipped.reason) == ("skipped", "digital only: nothing to ship")
@@ -352,7 +358,7 @@ def test_a_released_order_bigcommerce_puts_on_manual_verification_is_held_at_the
 
     assert warehouse.ship_all() == []  # the warehouse had it, and now knows not to ship it
     kinds = [(e["detail-type"], e["detail"]["schema_version"], e["detail"]["data"]["version"]) for e in (ready, held)]
-    assert kinds == [("Order Ready", 2, 1), ("Order On Hold", 2, 2)]
+    assert kinds == [("Order Ready", 3, 1), ("Order On Hold", 3, 2)]
     assert ready["detail"]["data"]["hold"] is None
     hold = held["detail"]["data"]["hold"]
     assert (hold["reason"], hold["bigcommerce_status_id"], hold["since"] is not None) == (
@@ -457,6 +463,7 @@ def test_an_operator_fetches_orders_the_scan_cannot_see_and_resends_one_the_ware
     assert [e["detail"]["data"]["order_id"] for e in fetched] == [by_id]
     assert [e["detail"]["data"]["order_id"] for e in since] == [by_time]  # by_id is already out: not again
     assert [e["detail"]["idempotency_key"] for e in resent] == [fetched[0]["detail"]["idempotency_key"]]
+    assert resent[0]["detail"]["data"] == fetched[0]["detail"]["data"]  # catalog flags and customs data too
     with pytest.raises(SystemExit) as refused:  # argparse's answer to a bad argument: exit 2, one line
         bcsync_cli(["orders", "fetch", "ord777", "--ids", "12,x"], out=io.StringIO())
     assert refused.value.code == 2

@@ -145,6 +145,7 @@ def test_one_changed_price_is_exactly_one_upsert_and_hiding_archives_then_unhidi
     archived = _edit_then_sync(stack, consumer, clock, lambda: store.update_product(product["id"], is_visible=False))
     assert sorted(e["detail"]["data"]["variant_id"] for e in archived) == sorted(v["id"] for v in product["variants"])
     assert {e["detail-type"] for e in archived} == {"Product Archived"}
+    assert {(e["detail"]["schema_version"], e["detail"]["data"]["reason"]) for e in archived} == {(2, "hidden")}
 
     restored = _edit_then_sync(stack, consumer, clock, lambda: store.update_product(product["id"], is_visible=True))
     assert {e["detail-type"] for e in restored} == {"Product Upserted"} and len(restored) == len(product["variants"])
@@ -158,6 +159,7 @@ def test_a_deleted_product_is_archived_by_the_next_full_sync(
     doomed = next(p for p in store.products.values() if p["is_visible"])
     gone = _edit_then_sync(stack, consumer, clock, lambda: store.delete_product(doomed["id"]), mode="full")
     assert [e["detail-type"] for e in gone] == ["Product Archived"] * len(doomed["variants"])
+    assert {e["detail"]["data"]["reason"] for e in gone} == {"deleted"}
 
 
 def test_a_deleted_product_message_archives_its_skus_without_calling_bigcommerce(
@@ -177,6 +179,7 @@ def test_a_deleted_product_message_archives_its_skus_without_calling_bigcommerce
     stack.deliver_sqs("ProductSyncJobs", consumer.handle)  # type: ignore[arg-type]
     gone = _events(stack)
     assert sorted(e["detail"]["data"]["variant_id"] for e in gone) == sorted(v["id"] for v in doomed["variants"])
+    assert {e["detail"]["data"]["reason"] for e in gone} == {"deleted"}
     assert sum(_calls(consumer).values()) == 0
 
 

@@ -395,8 +395,8 @@ def test_published_events_reach_the_warehouse_queue_with_the_envelope(table: Any
     assert result.published == ["order:aaa111:1:v1", "order:aaa111:2:v1"]
     details = [json.loads(m["Body"])["detail"] for m in _drain(boto3.client("sqs", region_name=REGION), url)]
     assert sorted(d["idempotency_key"] for d in details) == result.published
-    # Order events are at schema version 2 (their data carries `hold`).
-    assert all(d["schema_version"] == 2 and d["store_hash"] == "aaa111" and "occurred_at" in d for d in details)
+    # Order events are at schema version 3 (their data carries `hold`, prices, customs data...).
+    assert all(d["schema_version"] == 3 and d["store_hash"] == "aaa111" and "occurred_at" in d for d in details)
 
 
 class _EventBridgeLimits:

@@ -7,9 +7,9 @@ the SKUs the page would take anew, and applies the `PageOutcome`: events first, 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bcsync.catalog.mapping import ArchivedSku, CategoryPaths, CustomsMapping, WarehouseSku, map_product
+from bcsync.catalog.mapping import ArchivedSku, ArchiveReason, CategoryPaths, CustomsMapping, WarehouseSku, map_product
 from bcsync.catalog.state import CatalogRecord
 from bcsync.warehouse.events import OutboundEvent, product_key
 from bigcommerce_client.models import Product
@@ -102,23 +102,35 @@ def decide_page(
     # that was not is archived only once BigCommerce has confirmed it deleted: a product missing from a
     # listing may merely have been edited since the listing's bound, and archiving it would take a live
     # SKU from the warehouse until the next sync.
-    read = {product.id for product in products}
+    read = {product.id: product for product in products}
     for key, record in existing.items():
         if key not in seen and not record.archived and (record.product_id in read or record.product_id in gone):
-            archive(record, outcome, store_hash)
+            product = read.get(record.product_id)
+            hidden = product is not None and not product.is_visible and record.product_id not in gone
+            archive(record, outcome, store_hash, reason="hidden" if hidden else "deleted")
     return outcome
 
 
 def upsert(sku: WarehouseSku, previous: CatalogRecord | None, outcome: PageOutcome, store_hash: str) -> None:
     content_hash = sku.content_hash()
-    if previous is not None and not previous.archived and previous.content_hash == content_hash:
-        return  # unchanged: no write, no event
-    if previous is not None and not previous.archived and previous.sku != sku.sku:
-        archive(previous, outcome, store_hash)  # the variant's SKU was renamed
     generation = previous.generation if previous is not None else 0
     record = CatalogRecord(
-        sku.product_id, sku.variant_id or 0, sku.sku, content_hash, False, generation, sku.inventory_tracking
+        sku.product_id,
+        sku.variant_id or 0,
+        sku.sku,
+        content_hash,
+        False,
+        generation,
+        sku.inventory_tracking,
+        hs_code=sku.customs.hs_code or "",
+        country_of_origin=sku.customs.country_of_origin or "",
     )
+    if previous is not None and not previous.archived and previous.content_hash == content_hash:
+        if not previous.customs_indexed:  # a row from before the SKU index held customs data: write it, no event
+            outcome.records.append(record)
+        return  # unchanged: no event
+    if previous is not None and not previous.archived and previous.sku != sku.sku:
+        archive(previous, outcome, store_hash, reason="sku_changed")  # the variant's SKU was renamed
     outcome.events.append(
         OutboundEvent(
             "Product Upserted",
@@ -131,27 +143,19 @@ def upsert(sku: WarehouseSku, previous: CatalogRecord | None, outcome: PageOutco
     outcome.upserted += 1
 
 
-def archive(record: CatalogRecord, outcome: PageOutcome, store_hash: str) -> None:
-    """`Product Archived`, under a key of its own generation: a SKU restored later gets a new key."""
+def archive(record: CatalogRecord, outcome: PageOutcome, store_hash: str, *, reason: ArchiveReason) -> None:
+    """`Product Archived`, under a key of its own generation: a SKU restored later gets a new key. `reason`
+    tells the warehouse why (the key does not depend on it)."""
+    archived = ArchivedSku(
+        sku=record.sku, product_id=record.product_id, variant_id=record.variant_id or None, reason=reason
+    )
     outcome.events.append(
         OutboundEvent(
             "Product Archived",
             store_hash,
             product_key(store_hash, record.sku, f"archived-{record.content_key()}"),
-            ArchivedSku(sku=record.sku, product_id=record.product_id, variant_id=record.variant_id or None).model_dump(
-                mode="json"
-            ),
+            archived.model_dump(mode="json"),
         )
     )
-    outcome.records.append(
-        CatalogRecord(
-            record.product_id,
-            record.variant_id,
-            record.sku,
-            record.content_hash,
-            True,
-            record.generation + 1,
-            record.inventory_tracking,
-        )
-    )
+    outcome.records.append(replace(record, archived=True, generation=record.generation + 1))
     outcome.archived += 1

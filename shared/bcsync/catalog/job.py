@@ -185,7 +185,7 @@ class ProductSync:
         outcome = PageOutcome()
         for key, record in self.catalog.for_products(product_ids).items():
             if not record.archived and key[0] in product_ids:
-                archive(record, outcome, self.settings.store_hash)
+                archive(record, outcome, self.settings.store_hash, reason="deleted")
         if outcome.events:
             self.publisher.publish(outcome.events)
         self.catalog.put_many(outcome.records)

@@ -36,19 +36,23 @@ def sku_key(*, sku: str | None, product_id: int, variant_id: int | None, has_opt
 class Dimensions(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    weight: Decimal | None = None
-    width: Decimal | None = None
-    height: Decimal | None = None
-    depth: Decimal | None = None
-    weight_unit: str = "lb"
-    dimension_unit: str = "in"
+    weight: Decimal | None = Field(default=None, description="the variant's weight (or its product's), in weight_unit")
+    width: Decimal | None = Field(default=None, description="width, in dimension_unit")
+    height: Decimal | None = Field(default=None, description="height, in dimension_unit")
+    depth: Decimal | None = Field(default=None, description="depth, in dimension_unit")
+    weight_unit: str = Field(default="lb", description="the store's weight unit: lb, kg, g or oz")
+    dimension_unit: str = Field(default="in", description="the store's length unit: in or cm")
 
 
 class Customs(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    hs_code: str | None = None
-    country_of_origin: str | None = None
+    hs_code: str | None = Field(
+        default=None, description="HS (tariff) code from the product's custom fields (the store's hs_code_fields)"
+    )
+    country_of_origin: str | None = Field(
+        default=None, description="country of origin from the custom fields (the store's country_of_origin_fields)"
+    )
 
 
 class WarehouseSku(BaseModel):
@@ -56,31 +60,42 @@ class WarehouseSku(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    sku: str
-    product_id: int
-    variant_id: int | None
-    name: str
-    options: dict[str, str] = Field(default_factory=dict)
-    main_image: str | None = None
-    images: list[str] = Field(default_factory=list)
-    brand: str | None = None
-    categories: list[list[str]] = Field(default_factory=list)  # each a path, root first, ≤ 3 levels
-    dimensions: Dimensions = Field(default_factory=Dimensions)
-    price: Decimal | None = None
-    retail_price: Decimal | None = None
-    cost_price: Decimal | None = None
-    upc: str | None = None
-    gtin: str | None = None
-    mpn: str | None = None
-    bin_picking_number: str | None = None
-    custom_fields: dict[str, str] = Field(default_factory=dict)
-    customs: Customs = Field(default_factory=Customs)
-    inventory_tracking: Literal["none", "product", "variant"] = "none"
-    fallback_sku: bool = False
+    sku: str = Field(description="the warehouse SKU: the variant's SKU, or a fallback key (fallback_sku)")
+    product_id: int = Field(description="BigCommerce's product id")
+    variant_id: int | None = Field(description="BigCommerce's variant id; null for a product without variants")
+    name: str = Field(description="the product's name, the variant's options appended")
+    options: dict[str, str] = Field(default_factory=dict, description="the variant's options, name to value")
+    main_image: str | None = Field(default=None, description="URL of the variant's image, or the product's first")
+    images: list[str] = Field(default_factory=list, description="URLs of the product's other images")
+    brand: str | None = Field(default=None, description="the brand's name")
+    categories: list[list[str]] = Field(
+        default_factory=list, description="each category as a path of names, root first"
+    )  # each a path, root first, ≤ 3 levels
+    dimensions: Dimensions = Field(default_factory=Dimensions, description="weight and size, with their units")
+    price: Decimal | None = Field(default=None, description="the variant's price (or its product's)")
+    retail_price: Decimal | None = Field(default=None, description="the retail (list) price")
+    cost_price: Decimal | None = Field(default=None, description="the cost price")
+    upc: str | None = Field(default=None, description="UPC, the variant's or its product's")
+    gtin: str | None = Field(default=None, description="GTIN, the variant's or its product's")
+    mpn: str | None = Field(default=None, description="manufacturer part number")
+    bin_picking_number: str | None = Field(default=None, description="the store's bin picking number")
+    custom_fields: dict[str, str] = Field(
+        default_factory=dict, description="the product's custom fields, name to value"
+    )
+    customs: Customs = Field(default_factory=Customs, description="customs data, from the custom fields")
+    inventory_tracking: Literal["none", "product", "variant"] = Field(
+        default="none", description="how BigCommerce tracks its stock: per variant, per product, or not at all"
+    )
+    fallback_sku: bool = Field(default=False, description="the variant has no SKU in BigCommerce: sku is BC-<ids>")
 
     def content_hash(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+# Why a SKU was archived: its product hidden in BigCommerce (it may come back), the product or variant deleted,
+# or the variant's SKU changed (the new SKU is upserted in the same sync).
+ArchiveReason = Literal["hidden", "deleted", "sku_changed"]
 
 
 class ArchivedSku(BaseModel):
@@ -88,9 +103,15 @@ class ArchivedSku(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    sku: str
-    product_id: int
-    variant_id: int | None
+    sku: str = Field(description="the SKU as product sync sent it")
+    product_id: int = Field(description="BigCommerce's product id")
+    variant_id: int | None = Field(description="BigCommerce's variant id; null for a product without variants")
+    reason: ArchiveReason | None = Field(
+        default=None,
+        description="from schema_version 2: hidden (the product was hidden in BigCommerce and may come back),"
+        " deleted (the product or the variant was deleted) or sku_changed (the variant now has another SKU,"
+        " upserted in the same sync); absent in version 1",
+    )
 
 
 class CustomsMapping(BaseModel):

@@ -38,6 +38,12 @@ class CatalogRecord:
     generation: int = 0
     # none | product | variant: how the inventory push keys this SKU's stock ("" on rows written before)
     inventory_tracking: str = ""
+    # --- customs data on the SKU index (order events carry it on their lines) ---
+    # What product sync last sent as the SKU's customs data; `customs_indexed` is False on a row written
+    # before the index held it, which the next sync writes again (without an event) even if unchanged.
+    hs_code: str = ""
+    country_of_origin: str = ""
+    customs_indexed: bool = True
 
     def content_key(self) -> str:
         return self.content_hash if self.generation == 0 else f"{self.content_hash}-g{self.generation}"
@@ -55,6 +61,15 @@ class CatalogState:
     def sku_owners(self, skus: set[str]) -> dict[str, tuple[int, int]]:
         items = batch_get(self._table, [keys.sku_owner(self.store_hash, sku) for sku in sorted(skus)])
         return {str(item["sk"]): (int(item["product_id"]), int(item["variant_id"])) for item in items}
+
+    # --- customs data on the SKU index ---
+    def sku_catalog(self, skus: set[str]) -> dict[str, tuple[str, str]]:
+        """(hs_code, country_of_origin) of each of these SKUs product sync holds ("" where it has none): the
+        same one BatchGetItem as `sku_owners`, so an order's lines learn their customs data at no extra cost."""
+        items = batch_get(self._table, [keys.sku_owner(self.store_hash, sku) for sku in sorted(skus)])
+        return {
+            str(item["sk"]): (str(item.get("hs_code", "")), str(item.get("country_of_origin", ""))) for item in items
+        }
 
     def index_version(self) -> str:
         """Changes whenever the SKU index is written: a reader may keep the index until it does."""
@@ -156,6 +171,10 @@ class CatalogState:
             "product_id": record.product_id,
             "variant_id": record.variant_id,
             "inventory_tracking": record.inventory_tracking,
+            # customs data on the SKU index
+            "hs_code": record.hs_code,
+            "country_of_origin": record.country_of_origin,
+            "customs_indexed": True,
         }
 
     @staticmethod
@@ -168,6 +187,9 @@ class CatalogState:
             archived=bool(item.get("archived", False)),
             generation=int(item.get("generation", 0)),
             inventory_tracking=str(item.get("inventory_tracking", "")),
+            hs_code=str(item.get("hs_code", "")),
+            country_of_origin=str(item.get("country_of_origin", "")),
+            customs_indexed=bool(item.get("customs_indexed", False)),
         )
 
 

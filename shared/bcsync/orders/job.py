@@ -24,7 +24,7 @@ from bcsync.catalog.state import CatalogState
 from bcsync.orders.decide import Action, OrderRules, decide, released
 from bcsync.orders.in_flight import InFlightOrders
 from bcsync.orders.manual import run_manual
-from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
+from bcsync.orders.mapping import CatalogLine, Skip, WarehouseOrder, build_warehouse_order
 from bcsync.orders.state import HeldOrders, OrderRecord, OrderState, record_of
 from bcsync.store.settings import StoreSettings
 from bcsync.warehouse.events import DetailType, EventPublisher, OutboundEvent, order_key
@@ -158,9 +158,10 @@ class OrderImport:
             for order in batch
             if self.rules.needs_build(order, records.get(order.id))
         }
-        # One catalog read per page: which line SKUs product sync has sent the warehouse (not part of a version).
+        # One catalog read per page: which line SKUs product sync has sent the warehouse, with the customs data
+        # it read for them (neither is part of a version).
         line_skus = {line.sku for built in builds.values() if not isinstance(built, Skip) for line in built.lines()}
-        known_skus = set(self.catalog.sku_owners(line_skus)) if line_skus else set()
+        known_skus = self.catalog_of(line_skus)
         return Page(
             records=records,
             builds={
@@ -169,6 +170,13 @@ class OrderImport:
             },
             in_flight=self.in_flight.existing([order.id for order in batch]),
         )
+
+    def catalog_of(self, skus: set[str]) -> dict[str, CatalogLine]:
+        """The SKUs product sync holds among these, with their customs data: one BatchGetItem per 100."""
+        return {
+            sku: CatalogLine(hs_code=hs_code or None, country_of_origin=origin or None)
+            for sku, (hs_code, origin) in (self.catalog.sku_catalog(skus) if skus else {}).items()
+        }
 
     def _apply(self, order: Order, action: Action, page: Page, context: JobContext) -> OutboundEvent | None:
         """The writes one decision makes; the event to publish, if it has one."""

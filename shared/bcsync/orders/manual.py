@@ -6,13 +6,14 @@ id costs one call per order (the operator named them); `--since` is the usual ke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from itertools import batched
 from typing import TYPE_CHECKING, Protocol, cast
 
 from bcsync.backbone.messages import OrderImportOptions
 from bcsync.backbone.runner import JobContext
-from bcsync.orders.mapping import Skip, WarehouseOrder, build_warehouse_order
+from bcsync.orders.mapping import CatalogLine, Skip, WarehouseOrder, build_warehouse_order
 from bcsync.warehouse.events import DetailType
 from bigcommerce_client import NotFoundError
 from bigcommerce_client.models import Order
@@ -43,6 +44,8 @@ class OrderPages(Protocol):
     def complete_lines(self, order: Order) -> dict[int, list[OrderProduct]] | None: ...
 
     def event(self, built: WarehouseOrder, version: int, detail_type: DetailType) -> OutboundEvent: ...
+
+    def catalog_of(self, skus: set[str]) -> Mapping[str, CatalogLine]: ...
 
 
 def run_manual(job: OrderPages, options: OrderImportOptions, context: JobContext) -> None:
@@ -90,5 +93,6 @@ def _resend(job: OrderPages, order: Order, context: JobContext) -> None:
     if built.content_hash() != record.content_hash:
         job.process_page([order], context)  # it changed: that is a new version, not a resend
         return
+    built = built.with_catalog(job.catalog_of({line.sku for line in built.lines()}))  # as the scan sends it
     job.publisher.publish([job.event(built, record.version, cast("DetailType", record.detail_type))], resend=True)
     context.count("orders_resent")

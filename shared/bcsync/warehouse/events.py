@@ -35,15 +35,17 @@ SOURCE = "bcsync"
 DetailType = Literal[
     "Order Ready", "Order Updated", "Order On Hold", "Order Cancelled", "Product Upserted", "Product Archived"
 ]
-# `detail.schema_version`, per detail-type: what a consumer can expect of `data`. Order events are at 2 since
-# they carry `hold` (null unless the order must not ship now) and `Order On Hold` exists; products are at 1.
+# `detail.schema_version`, per detail-type: what a consumer can expect of `data` (docs/warehouse-contract.md).
+# Order events: 2 brought `hold` and `Order On Hold`; 3 adds, all optional, prices and declared value, customs
+# data and options on the lines, shipping cost, state codes, form fields, pickup details, payment status and
+# channel. Product Archived: 2 adds `reason` (hidden, deleted or sku_changed). Product Upserted is at 1.
 SCHEMA_VERSIONS: dict[DetailType, int] = {
-    "Order Ready": 2,
-    "Order Updated": 2,
-    "Order On Hold": 2,
-    "Order Cancelled": 2,
+    "Order Ready": 3,
+    "Order Updated": 3,
+    "Order On Hold": 3,
+    "Order Cancelled": 3,
     "Product Upserted": 1,
-    "Product Archived": 1,
+    "Product Archived": 2,
 }
 CLAIM_CHECK_BYTES = 200_000  # EventBridge takes 256 KB per entry, envelope included
 PUT_EVENTS_BATCH = 10  # entries per PutEvents request, at most
