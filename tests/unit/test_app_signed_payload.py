@@ -168,7 +168,7 @@ class FakeSecrets:
 
 def test_the_apps_credentials_come_from_the_secret_the_environment_names() -> None:
     secrets = FakeSecrets(json.dumps({"client_id": CLIENT_ID, "client_secret": SECRET}))
-    credentials = AppCredentials.from_env(secrets, {"BCSYNC_APP_SECRET_ARN": "arn:app"})
+    credentials = AppCredentials.from_env(secrets, {"BCSYNC_APP_SECRET": "arn:app"})
     assert credentials.client_id == CLIENT_ID and credentials.client_secret.get_secret_value() == SECRET
     assert SECRET not in repr(credentials)
 
@@ -176,10 +176,10 @@ def test_the_apps_credentials_come_from_the_secret_the_environment_names() -> No
 @pytest.mark.parametrize(
     ("answer", "environ", "said"),
     [
-        (None, {}, "missing or invalid BCSYNC_APP_SECRET_ARN"),
-        (None, {"BCSYNC_APP_SECRET_ARN": "arn:app"}, "could not be read (ResourceNotFoundException)"),
-        ("not json", {"BCSYNC_APP_SECRET_ARN": "arn:app"}, "client_id and client_secret"),
-        (json.dumps({"client_id": CLIENT_ID}), {"BCSYNC_APP_SECRET_ARN": "arn:app"}, "client_id and client_secret"),
+        (None, {}, "missing or invalid BCSYNC_APP_SECRET"),
+        (None, {"BCSYNC_APP_SECRET": "arn:app"}, "could not be read (ResourceNotFoundException)"),
+        ("not json", {"BCSYNC_APP_SECRET": "arn:app"}, "client_id and client_secret"),
+        (json.dumps({"client_id": CLIENT_ID}), {"BCSYNC_APP_SECRET": "arn:app"}, "client_id and client_secret"),
     ],
 )
 def test_an_app_secret_missing_or_malformed_says_what_to_fix(

@@ -36,7 +36,14 @@ ALGORITHMS = ["HS256"]  # never "none", never an algorithm the token itself name
 # Seconds of clock difference between BigCommerce and us that exp, nbf and iat tolerate.
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["aud", "iss", "iat", "nbf", "exp", "jti", "sub", "operation", "user", "owner"]
-APP_SECRET_ENV = "BCSYNC_APP_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
+# The app's secret, by name or ARN (the template's `bcsync/<stack>/app`).
+APP_SECRET_ENV = "BCSYNC_APP_SECRET"  # noqa: S105 - the name of a variable, not a secret
+
+
+def app_secret_name(stack_name: str) -> str:
+    """Where a stack keeps its app's client id and secret: beside its store secrets, never under their
+    prefix, so no role that reads a store's token can read the app's secret."""
+    return f"bcsync/{stack_name}/app"
 
 
 class SignedPayloadRefused(BcsyncError):  # noqa: N818 - a verdict on the request, not a fault of ours
