@@ -22,7 +22,7 @@ Grant = tuple[str, str, str]  # (function, resource, action)
 XRAY = "arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
 STORE_SECRETS = "secret:bcsync/${AWS::StackName}/stores/*"
 # The app's client id and secret (`bcsync/<stack>/app`; Secrets Manager adds "-" and six characters).
-APP_SECRET = "secret:bcsync/${AWS::StackName}/app-*"
+APP_SECRET = "secret:bcsync/${AWS::StackName}/app-*"  # noqa: S105 - a name, not a secret
 
 # What each function's requests are signed with locally: `local.<stack>.<function>` (a stack name has no
 # dot, a logical id neither). Anything else - the operator's or a test's own credentials - is no function's.
