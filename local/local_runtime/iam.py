@@ -119,7 +119,9 @@ def named_resources(request: Request) -> list[str]:
             return [body["QueueUrl"]]
         return [body["QueueName"]] if "QueueName" in body else []
     if request.service == "secretsmanager":
-        return [body["SecretId"]] if "SecretId" in body else []
+        if "SecretId" in body:
+            return [body["SecretId"]]
+        return [body["Name"]] if "Name" in body else []  # CreateSecret names the secret it makes
     if request.service == "events":
         if "Entries" in body:
             return sorted({entry.get("EventBusName", "default") for entry in body["Entries"]})
