@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from standardwebhooks import Webhook
 
 from bigcommerce_client.clock import Clock
 
@@ -62,6 +61,8 @@ class DeliverySigner:
     clock: Clock
 
     def headers(self, delivery: PendingDelivery, body: str) -> dict[str, str]:
+        from standardwebhooks import Webhook  # on first use: only a store that installed an app signs
+
         event = delivery.payload
         message_id = (
             "msg_"

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import SecretStr
-from standardwebhooks import Webhook
 
 from bcsync.app.signed_payload import AppCredentials
 from bcsync.errors import ConfigurationError
@@ -56,6 +55,9 @@ class SignedDeliveries:
             return "wrong_signature"
         if abs(now - sent_at) > self.tolerance_seconds:
             return "stale_signature"
+        # Imported on first use: only stores that installed the app have signed deliveries.
+        from standardwebhooks import Webhook
+
         key = self.client_secret.get_secret_value().encode()
         expected = Webhook(key).sign(message_id, datetime.fromtimestamp(sent_at, tz=UTC), body).encode()
         if any(hmac.compare_digest(candidate.encode(), expected) for candidate in signatures.split()):
