@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from bcsync.app.signed_payload import app_secret_name
 from bcsync.cli import main as bcsync_cli
 from bigcommerce_sandbox import Sandbox, seed_catalog
+from bigcommerce_sandbox.app import register_app
 from local_runtime import LocalDeployment
 from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
@@ -61,6 +63,14 @@ def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeploymen
     for record in event.get("Records", []):  # the sample names its queue; the stack's has this account's ARN
         queue = record["eventSourceARN"].rsplit(":", 1)[1].removeprefix("bcsync-")
         record["eventSourceARN"] = stack.physical[queue]["Arn"]
+    if sample.parent.name == "app_callbacks":  # a payload BigCommerce signed for this stack's app, now
+        app = register_app(sandbox, client_id="demo-app", client_secret="demo-app-secret-0123456789abcdef",
+                           redirect_uri="https://sample.execute-api.us-east-1.amazonaws.com/app/auth")  # fmt: skip
+        stack.client("secretsmanager").create_secret(
+            Name=app_secret_name(stack.stack_name),
+            SecretString=json.dumps({"client_id": app.client_id, "client_secret": app.client_secret}),
+        )
+        event["queryStringParameters"]["signed_payload_jwt"] = app.signed_payload("demo123", "remove_user")
     function = _function_of(stack, sample.parent.name)
 
     answer = stack.load_handler(function)(event, stack.context(function))
@@ -80,6 +90,8 @@ def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeploymen
             reason = f"order {order_id} is not one bcsync sent to the warehouse for store demo123"
             expected = {"ShipmentsInboundDLQ": [reason]}
         assert {queue: reasons for queue, reasons in dead.items() if reasons} == expected
+    elif sample.parent.name == "app_callbacks":
+        assert answer["statusCode"] == 200 and "User removed" in answer["body"]
     elif "requestContext" in event:
         assert answer["statusCode"] == 200 and json.loads(answer["body"])["outcome"] == "accepted"
     else:

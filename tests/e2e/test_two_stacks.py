@@ -79,8 +79,10 @@ def _alarm_namespaces(stack: LocalDeployment, logical: str) -> set[str]:
 
 def _secret_grant(stack: LocalDeployment, role: str) -> str:
     [policy] = stack.resolve(stack.template["Resources"][role]["Properties"]["Policies"])
-    [grant] = [
-        s["Resource"] for s in policy["PolicyDocument"]["Statement"] if s["Action"] == "secretsmanager:GetSecretValue"
+    [grant] = [  # the store secrets' grant (the webhook receiver reads the app's secret by another)
+        s["Resource"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Action"] == "secretsmanager:GetSecretValue" and "/stores/" in s["Resource"]
     ]
     return str(grant)
 

@@ -178,3 +178,15 @@ def test_help_documents_every_exit_code(capsys: pytest.CaptureFixture[str]) -> N
     operations = (REPO / "docs" / "operations.md").read_text()
     for code, meaning in failures.EXIT_CODES.items():
         assert f"| {code} | {meaning} |" in operations
+
+
+def test_the_package_ships_every_bcsync_package() -> None:
+    # A package the list misses is left out of the wheel: the CLI installed with pipx then fails with
+    # ModuleNotFoundError on the first command that imports it.
+    root = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(("bcsync", *init.parent.relative_to(root / "shared" / "bcsync").parts))
+        for init in (root / "shared" / "bcsync").rglob("__init__.py")
+    }
+    assert on_disk - listed == set()
