@@ -15,6 +15,7 @@ from pydantic import SecretStr, ValidationError
 from bcsync.cli.common import credential_store, plain, read_token, state_table, store_client, webhook_base_url
 from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError, StoreNotConnectedError
 from bcsync.orders.state import OrderState
+from bcsync.returns.state import ReturnLog
 from bcsync.store.connect import check_scopes, check_store
 from bcsync.store.credentials import CredentialStore, StoreCredentials
 from bcsync.store.jobs import JobState
@@ -167,6 +168,14 @@ def cmd_status(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
                 print(f"    ! {problem}", file=out)
         cursor = OrderState(table, settings.store_hash).cursor()
         print(f"  orders modified up to {cursor.isoformat() if cursor else '(not yet scanned)'} are imported", file=out)
+        # --- returns and refunds (bcsync.returns) ---
+        recorded, refunds, amount = ReturnLog(table, settings.store_hash).totals()
+        refunding = (
+            f"refunds on ({settings.refund_lines} lines, up to {settings.refund_limit_per_order} an order)"
+            if settings.refunds_enabled
+            else "refunds off"
+        )
+        print(f"  returns: {recorded} recorded, {refunds} refunded ({amount:.2f}); {refunding}", file=out)
         for logged in ProblemLog(table, settings.store_hash).list():
             print(f"  ! {logged['kind']} {logged['subject']}: {logged['text']} ({logged['at']})", file=out)
     return 0

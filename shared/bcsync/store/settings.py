@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -143,6 +144,13 @@ class StoreSettings(BaseModel):
     # Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the order
     # yet (not released, or held): their quantities are subtracted from the warehouse's.
     stock_committed_statuses: tuple[int, ...] = (1, 7, 8, 9, 11, 12, 13)
+    # --- returns and refunds (bcsync.returns) ---
+    # A warehouse return is always recorded on the order (a staff note). A refund moves money: only when the
+    # store turns it on, for every returned line or the resellable ones alone, and never past this amount per
+    # order in the order's currency (what bcsync refunded on it before counts; more is left to the merchant).
+    refunds_enabled: bool = False
+    refund_lines: Literal["all", "resellable"] = "resellable"
+    refund_limit_per_order: Decimal = Field(default=Decimal("100"), gt=0, max_digits=12, decimal_places=2)
 
     @property
     def is_sales_channel(self) -> bool:
