@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
 from bcsync.orders.mapping import WarehouseOrder
+from bcsync.returns.events import RefundIssuedData, ReturnRecordedData
+from bcsync.returns.inbound import RETURNS_INBOUND
 from bcsync.warehouse.inbound import SHIPMENTS_QUEUE, STOCK_INBOUND
 
 
@@ -38,6 +40,10 @@ def schemas() -> dict[str, dict[str, Any]]:
         "order.data": WarehouseOrder,
         "shipments-inbound": SHIPMENTS_QUEUE,
         "stock-inbound": STOCK_INBOUND,
+        # returns (bcsync.returns)
+        "returns-inbound": RETURNS_INBOUND,
+        "return-recorded.data": ReturnRecordedData,
+        "refund-issued.data": RefundIssuedData,
     }
     out = {}
     for name, model in adapters.items():
