@@ -8,6 +8,7 @@ from typing import Any
 
 from bcsync.backbone import cutpoints
 from bcsync.cli import main as bcsync_cli
+from bcsync.orders.state import OrderState
 from bcsync.store.problems import ProblemLog
 from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.payments import refunds_of
@@ -31,12 +32,16 @@ def _shipped_orders(world: World, store: SandboxStore, *orders: list[int]) -> li
     importer({"action": "tick"}, stack.context("OrderImportFunction"))
     stack.deliver_sqs("OrderImportJobs", importer)
     drain(stack, "WarehouseOutbound")
+    orders = OrderState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]), store.store_hash)
     shipped = []
     for order_id in ids:
         lines = store.order_products[order_id]
         items = [{"order_product_id": line["id"], "quantity": line["quantity"]} for line in lines]
-        store.record_shipment(
-            order_id, {"order_address_id": store.shipping_addresses[order_id][0]["id"], "items": items}
+        # What the tracking writeback leaves: the shipment in BigCommerce and on bcsync's order record.
+        address = store.shipping_addresses[order_id][0]["id"]
+        store.record_shipment(order_id, {"order_address_id": address, "items": items})
+        orders.record_shipment(
+            order_id, f"WH-{order_id}", {item["order_product_id"]: item["quantity"] for item in items}
         )
         shipped.append((order_id, [line["id"] for line in lines]))
     return shipped
@@ -122,6 +127,13 @@ def test_refunds_are_off_by_default_and_bad_returns_are_dead_lettered_with_their
     ((kind, data),) = _events(stack)
     assert (kind, data["refunded"], data["no_refund_reason"]) == ("Return Recorded", False,
                                                                   "refunds are off for this store")  # fmt: skip
+
+    # The next scan reads the order (its notes changed): bcsync's own note is no change for the warehouse.
+    importer = stack.load_handler("OrderImportFunction")
+    stack.clock.advance(300)  # type: ignore[attr-defined]
+    importer({"action": "tick"}, stack.context("OrderImportFunction"))
+    stack.deliver_sqs("OrderImportJobs", importer)
+    assert _events(stack) == []
 
     table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
     bcsync_cli(["stores", "configure", STORE, "--set", "refunds_enabled=true"], out=io.StringIO())
