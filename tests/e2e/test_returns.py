@@ -32,7 +32,7 @@ def _shipped_orders(world: World, store: SandboxStore, *orders: list[int]) -> li
     importer({"action": "tick"}, stack.context("OrderImportFunction"))
     stack.deliver_sqs("OrderImportJobs", importer)
     drain(stack, "WarehouseOutbound")
-    orders = OrderState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]), store.store_hash)
+    records = OrderState(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"]), store.store_hash)
     shipped = []
     for order_id in ids:
         lines = store.order_products[order_id]
@@ -40,7 +40,7 @@ def _shipped_orders(world: World, store: SandboxStore, *orders: list[int]) -> li
         # What the tracking writeback leaves: the shipment in BigCommerce and on bcsync's order record.
         address = store.shipping_addresses[order_id][0]["id"]
         store.record_shipment(order_id, {"order_address_id": address, "items": items})
-        orders.record_shipment(
+        records.record_shipment(
             order_id, f"WH-{order_id}", {item["order_product_id"]: item["quantity"] for item in items}
         )
         shipped.append((order_id, [line["id"] for line in lines]))
