@@ -113,7 +113,7 @@ def test_each_return_is_noted_once_and_refunded_once_under_duplicates_lost_answe
 def test_refunds_are_off_by_default_and_bad_returns_are_dead_lettered_with_their_reason(local_world: World) -> None:
     stack, sandbox = local_world
     store = connected_store(local_world, STORE, f"tok-{STORE}-rt", products=4)
-    (noted, (a, b)), (refused, (c,)) = _shipped_orders(local_world, store, [1, 1], [1])
+    (noted, (a, b)), (refused, (c,)), (late, (e,)) = _shipped_orders(local_world, store, [1, 1], [1], [1])
     line = {"quantity": 1, "condition": "resellable"}
     before = mark(sandbox)
 
@@ -158,3 +158,14 @@ def test_refunds_are_off_by_default_and_bad_returns_are_dead_lettered_with_their
     assert refunds_of(store) == {}
     kinds = {(p["kind"], p["subject"]) for p in ProblemLog(table, STORE).list()}
     assert {("return_refused", "RMA-B1"), ("return_refused", "RMA-B2"), ("refund_refused", "RMA-B4")} <= kinds
+
+    # A refund made, its answer lost with the invocation; refunds turned off before the message comes back: the
+    # redelivery still finds the refund BigCommerce made, and says so.
+    drain(stack, "WarehouseOutbound")
+    with stack.cut_at(cutpoints.AFTER_REFUND_POST):
+        _send(local_world, _return(late, "RMA-L", [{**line, "order_product_id": e}]), max_invocations=1)
+    bcsync_cli(["stores", "configure", STORE, "--set", "refunds_enabled=false"], out=io.StringIO())
+    _send(local_world)
+
+    assert len(refunds_of(store)[late]) == 1 and stack.take_messages("ReturnsInboundDLQ") == []
+    assert sorted(kind for kind, _ in _events(stack)) == ["Refund Issued", "Return Recorded"]

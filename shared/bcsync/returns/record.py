@@ -163,6 +163,14 @@ class Returns:
         self, message: ReturnReceived, returned: list[ReturnedLine], state: ReturnState, refunded_before: Decimal
     ) -> Refund | NoRefund:
         rid, order_id = message.warehouse_return_id, message.order_id
+        tag = marker(rid)
+        if state.state == "refunding":  # an earlier attempt may have made it before it died: whatever the settings
+            found = next((r for r in self._refunds(message) if any(tag in item.reason for item in r.items)), None)
+            if found is not None:
+                self.log.record_refund(order_id, rid, found.total_amount)
+                self.count("duplicates_suppressed")
+                return found
+            self.log.forget_refund(order_id, rid)  # none was made: the limit no longer counts it
         if state.no_refund:
             return NoRefund(state.no_refund)
         if not self.settings.refunds_enabled:
@@ -170,13 +178,6 @@ class Returns:
         quantities = lines_to_refund(returned, self.settings.refund_lines)
         if not quantities:
             return NoRefund("nothing returned resellable (the store refunds resellable lines only)")
-        tag = marker(rid)
-        if state.state == "refunding":  # an earlier attempt may have made it before it died
-            found = next((r for r in self._refunds(message) if any(tag in item.reason for item in r.items)), None)
-            if found is not None:
-                self.log.record_refund(order_id, rid, found.total_amount)
-                self.count("duplicates_suppressed")
-                return found
         lines = [
             RefundLine(item_id=opid, quantity=quantity, reason=f"{tag} returned to the warehouse")
             for opid, quantity in sorted(quantities.items())
