@@ -70,6 +70,7 @@ def test_each_return_is_noted_once_and_refunded_once_under_duplicates_lost_answe
     stack, sandbox = local_world
     store = connected_store(local_world, STORE, f"tok-{STORE}-rt", products=4, **REFUNDS_ON)
     (lost, (a, b)), (cut_before, (c,)), (cut_after, (d,)) = _shipped_orders(local_world, store, [2, 1], [1], [1])
+    sandbox.faults[STORE].queue(Fault.SERVER_500, path=r"/payment_actions/refund_quotes$", method="POST")
     sandbox.faults[STORE].queue(Fault.DROP_AFTER, path=r"/payment_actions/refunds$", method="POST")
     before = mark(sandbox)
     message = _return(lost, "RMA-1", [
@@ -95,6 +96,7 @@ def test_each_return_is_noted_once_and_refunded_once_under_duplicates_lost_answe
     calls = calls_since(sandbox, STORE, before)
     assert calls.count(f"POST /v3/orders/{lost}/payment_actions/refunds") == 1
     assert calls.count(f"GET /v3/orders/{lost}/payment_actions/refunds") == 1  # only after the lost answer
+    assert calls.count(f"POST /v3/orders/{lost}/payment_actions/refund_quotes") == 2  # a quote writes nothing: retried
     assert not any("inventory" in call for call in calls)  # resellable units come back with the next Stock Level
     events = [(kind, data["warehouse_return_id"], data) for kind, data in _events(stack)]
     assert sorted((kind, rid) for kind, rid, _ in events) == [

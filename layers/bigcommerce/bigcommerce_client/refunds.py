@@ -11,10 +11,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from .client import BigCommerceClient
 from .errors import MalformedResponseError
 from .models import BcModel
+from .retry import should_retry, wait_for_bigcommerce
 
 ItemType = Literal["PRODUCT", "GIFT_WRAPPING", "SHIPPING", "HANDLING", "ORDER", "FEE"]
 
@@ -83,10 +85,17 @@ def _data(body: Any, what: str, path: str, store_hash: str) -> Any:
 
 
 def create_refund_quote(client: BigCommerceClient, order_id: int, lines: list[RefundLine]) -> RefundQuote:
-    """What BigCommerce would refund for these lines now, and through which payment methods. Writes nothing:
-    safe to ask again."""
+    """What BigCommerce would refund for these lines now, and through which payment methods. A POST that writes
+    nothing, so it is retried as a GET is (the client retries no POST by itself)."""
     path = f"/v3/orders/{order_id}/payment_actions/refund_quotes"
-    body = client.request("POST", path, json={"items": [line.body() for line in lines]})
+    retrying = Retrying(
+        stop=stop_after_attempt(client.max_attempts),
+        wait=wait_for_bigcommerce(),
+        retry=retry_if_exception(lambda error: should_retry("GET", error, client.governor.max_wait_seconds)),
+        sleep=client.clock.sleep,
+        reraise=True,
+    )
+    body = retrying(client.request, "POST", path, json={"items": [line.body() for line in lines]})
     return RefundQuote.model_validate(_data(body, "refund quote", path, client.store_hash))
 
 
