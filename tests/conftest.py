@@ -52,6 +52,9 @@ ALLOWED_UNUSED: dict[iam.Grant, str] = {
     ("TrackingWritebackFunction", "IdempotencyTable", "dynamodb:GetItem"): (
         "Powertools idempotency's same fallback read, as for the webhook receiver"
     ),
+    ("ReturnsFunction", "IdempotencyTable", "dynamodb:GetItem"): (
+        "Powertools idempotency's same fallback read, as for the webhook receiver"
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from .specs import check_specs_dir, find_specs_dir
 SPEC_HOST = "https://api.bigcommerce.com"
 SPEC_FILES = (
     ("v2", "reference/orders.v2.oas2.yml"),
+    ("v3", "reference/orders.v3.yml"),  # payment actions: refund quotes, refunds
     ("v3", "reference/catalog/products_catalog.v3.yml"),
     ("v3", "reference/catalog/brands_catalog.v3.yml"),
     ("v3", "reference/catalog/category-trees_catalog.v3.yml"),

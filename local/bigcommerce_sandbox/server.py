@@ -378,9 +378,9 @@ def _granted(required: str, granted: frozenset[str]) -> bool:
 
 
 def _problem_json(api_path: str) -> bool:
-    """v3 errors are sent as application/problem+json - except the webhooks API's, which its spec
-    (and BigCommerce) declares as plain application/json."""
-    return api_path.startswith("/v3/") and not api_path.startswith("/v3/hooks")
+    """v3 errors are sent as application/problem+json - except the webhooks API's and the payment actions',
+    which their specs (and BigCommerce) declare as plain application/json."""
+    return api_path.startswith("/v3/") and not api_path.startswith("/v3/hooks") and "/payment_actions/" not in api_path
 
 
 def _error_body(api_path: str, status: int, message: str, errors: dict[str, str] | None = None) -> Any:
@@ -853,3 +853,4 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
         ("DELETE", f"/v3/hooks/{_ID}", None, delete_hook),
     ]
 ]
+ROUTES[:0] = __import__(f"{__package__}.payments", fromlist=["ROUTES"]).ROUTES  # payment actions, staff notes

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
 from bcsync.orders.mapping import WarehouseOrder
+from bcsync.returns.events import RefundIssuedData, ReturnRecordedData
+from bcsync.returns.inbound import RETURNS_INBOUND
 from bcsync.warehouse import examples
 from bcsync.warehouse.inbound import SHIPMENTS_QUEUE, STOCK_INBOUND
 
@@ -25,6 +27,9 @@ EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "order.data": [examples.ORDER],
     "shipments-inbound": examples.SHIPMENTS_INBOUND,
     "stock-inbound": examples.STOCK_INBOUND,
+    "returns-inbound": examples.RETURNS_INBOUND,
+    "return-recorded.data": [examples.RETURN_RECORDED],
+    "refund-issued.data": [examples.REFUND_ISSUED],
 }
 
 
@@ -49,17 +54,24 @@ class EventDetail(BaseModel):
     bcsync_version: str = Field(default="", description="the bcsync release that published it, e.g. 0.2.0")
 
 
+# Each schema's model: what bcsync writes (a model) or reads (a model or an adapter of a union).
+MODELS: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
+    "event-detail": EventDetail,
+    "product-upserted.data": WarehouseSku,
+    "product-archived.data": ArchivedSku,
+    "order.data": WarehouseOrder,
+    "shipments-inbound": SHIPMENTS_QUEUE,
+    "stock-inbound": STOCK_INBOUND,
+    # returns (bcsync.returns)
+    "returns-inbound": RETURNS_INBOUND,
+    "return-recorded.data": ReturnRecordedData,
+    "refund-issued.data": RefundIssuedData,
+}
+
+
 def schemas() -> dict[str, dict[str, Any]]:
-    adapters: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
-        "event-detail": EventDetail,
-        "product-upserted.data": WarehouseSku,
-        "product-archived.data": ArchivedSku,
-        "order.data": WarehouseOrder,
-        "shipments-inbound": SHIPMENTS_QUEUE,
-        "stock-inbound": STOCK_INBOUND,
-    }
     out = {}
-    for name, model in adapters.items():
+    for name, model in MODELS.items():
         schema = model.model_json_schema() if isinstance(model, type) else model.json_schema()
         out[name] = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "examples": EXAMPLES[name]}
     return out

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bigcommerce_client.models import AbsoluteAdjustment, ShipmentCreate, ShipmentItem
+from bigcommerce_client.refunds import RefundLine, create_refund, create_refund_quote, list_refunds, set_staff_notes
 from bigcommerce_sandbox import Exchange, Sandbox, seed_catalog, seed_orders
 from bigcommerce_sandbox.contract import ERRATA, ERRATA_KEYS, ContractValidator
 from bigcommerce_sandbox.server import ROUTES
@@ -85,6 +86,12 @@ def test_every_route_of_the_sandbox_is_exercised_and_keeps_the_contract(
     client.list_hooks()
     client.update_hook(hook.id, is_active=False)
     client.delete_hook(hook.id)
+    # --- returns: staff notes and the payment actions (bigcommerce_client.refunds) ---
+    set_staff_notes(client, order_id, "[bcsync return R-1] returned to the warehouse: 1 x SKU (resellable)")
+    refund_line = RefundLine(item_id=line["id"], quantity=1, reason="[bcsync return R-1]")
+    quote = create_refund_quote(client, order_id, [refund_line])
+    create_refund(client, order_id, [refund_line], quote.refund_methods[0])
+    assert [refund.total_amount for refund in list_refunds(client, order_id)] == [quote.total_refund_amount]
 
     exercised = {(e.method, pattern.pattern) for e in sandbox.recorder.exchanges for m, pattern, _, _ in ROUTES  # type: ignore[attr-defined]
                  if m == e.method and pattern.match(e.api_path)}  # fmt: skip

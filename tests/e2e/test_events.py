@@ -89,6 +89,12 @@ def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeploymen
             order_id = json.loads(event["Records"][0]["body"])["order_id"]
             reason = f"order {order_id} is not one bcsync sent to the warehouse for store demo123"
             expected = {"ShipmentsInboundDLQ": [reason]}
+        if sample.parent.name == "returns":  # the same: a return of an order bcsync never sent
+            body = json.loads(event["Records"][0]["body"])
+            reason = f"order {body['order_id']} is not one bcsync sent to the warehouse for store demo123"
+            expected = {
+                "ReturnsInboundDLQ": [f"return {body['warehouse_return_id']} of order {body['order_id']}: {reason}"]
+            }
         assert {queue: reasons for queue, reasons in dead.items() if reasons} == expected
     elif sample.parent.name == "app_callbacks":
         assert answer["statusCode"] == 200 and "User removed" in answer["body"]

@@ -150,7 +150,10 @@ def parse_validation_body(body: Any) -> tuple[str, dict[str, str], tuple[int, ..
         texts = [str(entry.get("message", "")) for entry in body if isinstance(entry, dict)]
         message = "; ".join(text for text in texts if text) or message
     elif isinstance(body, dict):
-        message = str(body.get("title") or body.get("detail") or message)
+        # The payment actions' refusals come as `{data: [{status, title}]}` (orders.v3.yml, "Create a Refund").
+        first = body["data"][0] if isinstance(body.get("data"), list) and body["data"] else {}
+        message = str(body.get("title") or body.get("detail") or (first.get("title") if isinstance(first, dict) else "")
+                      or message)  # fmt: skip
         raw = body.get("errors")
         if isinstance(raw, dict):
             errors = {str(key): str(value) for key, value in raw.items()}

@@ -12,6 +12,9 @@ AFTER_OUTBOX_PENDING = "after-outbox-pending"
 AFTER_PUBLISH = "after-publish"
 BEFORE_SHIPMENT_POST = "before-shipment-post"  # the shipment record says posting; nothing sent yet
 AFTER_SHIPMENT_POST = "after-shipment-post"  # BigCommerce has the shipment; our record still says posting
+# returns (bcsync.returns)
+BEFORE_REFUND_POST = "before-refund-post"  # the refund intent is recorded; nothing sent yet
+AFTER_REFUND_POST = "after-refund-post"  # BigCommerce made the refund; our record still says refunding
 
 _hook: Callable[[str], None] | None = None
 

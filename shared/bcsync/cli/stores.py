@@ -14,6 +14,7 @@ from pydantic import SecretStr, ValidationError
 from bcsync.cli.common import credential_store, plain, read_token, state_table, store_client, webhook_base_url
 from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError
 from bcsync.orders.state import OrderState
+from bcsync.returns.state import ReturnLog
 from bcsync.store.connect import ScopesMissingError, connect_store
 from bcsync.store.credentials import CredentialStore
 from bcsync.store.jobs import JobState
@@ -142,12 +143,21 @@ def store_status(table: Any, settings: StoreSettings) -> dict[str, Any]:
             flow |= {"totals_since": since, "totals": totals}
         flows[job] = flow
     cursor = OrderState(table, settings.store_hash).cursor()
+    recorded, refunded, amount = ReturnLog(table, settings.store_hash).totals()
     return {
         "store_hash": settings.store_hash,
         "name": settings.name,
         "enabled": settings.enabled,
         "flows": flows,
         "orders_imported_up_to": cursor.isoformat() if cursor else None,
+        "returns": {
+            "recorded": recorded,
+            "refunded": refunded,
+            "amount": f"{amount:.2f}",
+            "refunds_enabled": settings.refunds_enabled,
+            "refund_lines": settings.refund_lines,
+            "refund_limit_per_order": str(settings.refund_limit_per_order),
+        },
         "problems": [
             {key: str(logged[key]) for key in ("kind", "subject", "text", "at")}
             for logged in ProblemLog(table, settings.store_hash).list()
@@ -190,6 +200,18 @@ def cmd_status(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
                 print(f"    ! {problem}", file=out)
         cursor = report["orders_imported_up_to"]
         print(f"  orders modified up to {cursor or '(not yet scanned)'} are imported", file=out)
+        # --- returns and refunds (bcsync.returns) ---
+        returns = report["returns"]
+        refunding = (
+            f"refunds on ({returns['refund_lines']} lines, up to {returns['refund_limit_per_order']} an order)"
+            if returns["refunds_enabled"]
+            else "refunds off"
+        )
+        print(
+            f"  returns: {returns['recorded']} recorded, {returns['refunded']} refunded ({returns['amount']});"
+            f" {refunding}",
+            file=out,
+        )
         for logged in report["problems"]:
             print(f"  ! {logged['kind']} {logged['subject']}: {logged['text']} ({logged['at']})", file=out)
     return 0

@@ -346,6 +346,17 @@ def _form_fields(raw: Any) -> list[FormField]:
     return fields
 
 
+# The staff note the returns flow writes on an order (`bcsync.returns.decide.note`) starts with this: it is
+# bcsync's own word to the merchant, not a change the warehouse must hear of after it shipped the order.
+RETURN_NOTE_PREFIX = "[bcsync return "
+
+
+def without_return_notes(staff_notes: str) -> str:
+    if RETURN_NOTE_PREFIX not in staff_notes:  # notes as they were: an unchanged order stays unchanged
+        return staff_notes
+    return "\n".join(line for line in staff_notes.split("\n") if not line.startswith(RETURN_NOTE_PREFIX)).strip()
+
+
 def shipped_elsewhere(line: OrderProduct, shipped_by_bcsync: Mapping[int, int] | None) -> int:
     """Units of a line BigCommerce has shipped that bcsync did not write back: shipped by hand from the store
     (or by another app). The warehouse must not ship them again."""
@@ -458,7 +469,7 @@ def build_warehouse_order(
         billing_address=_address(billing),
         shipments=shipments,
         customer_message=order.customer_message,
-        staff_notes=order.staff_notes,
+        staff_notes=without_return_notes(order.staff_notes),
         custom_fields=[field for field in extra.get("form_fields") or [] if isinstance(field, dict)],
         total_inc_tax=order.total_inc_tax,
         currency_code=order.currency_code,

@@ -110,6 +110,23 @@ def shipment(store_hash: str, warehouse_shipment_id: str) -> Key:
     return {"pk": _store(store_hash, f"SHIPMENT#{warehouse_shipment_id}"), "sk": "SHIPMENT"}
 
 
+# --- returns (bcsync.returns): one partition per warehouse return; an order's returns beside its record -----
+
+
+def warehouse_return(store_hash: str, warehouse_return_id: str) -> Key:
+    return {"pk": _store(store_hash, f"RETURN#{warehouse_return_id}"), "sk": "RETURN"}
+
+
+def order_returns(store_hash: str, order_id: int) -> Key:
+    """What came back of an order and what bcsync refunded on it, and who handles its returns now (a lease)."""
+    return {"pk": _store(store_hash, f"ORDER#{order_id}"), "sk": "RETURNS"}
+
+
+def returns_totals(store_hash: str) -> Key:
+    """How many returns were recorded and refunded for the store, and how much (`bcsync status`)."""
+    return {"pk": _store(store_hash, "RETURNS"), "sk": "TOTALS"}
+
+
 # --- the catalog: a row per variant, sorted by product then variant; the SKU index ------------------------
 
 CATALOG_CURSOR = "CURSOR"

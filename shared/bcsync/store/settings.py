@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -279,6 +280,26 @@ class StoreSettings(BaseModel):
         default=(1, 7, 8, 9, 11, 12, 13),
         description="Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the"
         " order yet (not released, or held): their quantities are subtracted from the warehouse's.",
+    )
+    # --- returns and refunds (bcsync.returns) ---
+    refunds_enabled: bool = Field(
+        default=False,
+        description="Refund a warehouse return automatically (a refund quote, then the refund, once per return)."
+        " Off: the return is only recorded on the order as a staff note; a refund moves money, so it is off"
+        " until the merchant turns it on.",
+    )
+    refund_lines: Literal["all", "resellable"] = Field(
+        default="resellable",
+        description="Which returned lines are refunded: every one (`all`), or only those the warehouse found"
+        " resellable (`resellable`).",
+    )
+    refund_limit_per_order: Decimal = Field(
+        default=Decimal("100"),
+        gt=0,
+        max_digits=12,
+        decimal_places=2,
+        description="The most bcsync refunds on one order, in the order's currency (what it refunded on the order"
+        " before counts); a return that would pass it is refunded not at all and shown as a problem.",
     )
 
     @property

@@ -33,12 +33,14 @@ logger = logging.getLogger("bcsync.warehouse.events")
 
 SOURCE = "bcsync"
 DetailType = Literal[
-    "Order Ready", "Order Updated", "Order On Hold", "Order Cancelled", "Product Upserted", "Product Archived"
-]
+    "Order Ready", "Order Updated", "Order On Hold", "Order Cancelled", "Product Upserted", "Product Archived",
+    "Return Recorded", "Refund Issued",
+]  # fmt: skip
 # `detail.schema_version`, per detail-type: what a consumer can expect of `data` (docs/warehouse-contract.md).
 # Order events: 2 brought `hold` and `Order On Hold`; 3 adds, all optional, prices and declared value, customs
 # data and options on the lines, shipping cost, state codes, form fields, pickup details, payment status and
-# channel. Product Archived: 2 adds `reason` (hidden, deleted or sku_changed). Product Upserted is at 1.
+# channel. Product Archived: 2 adds `reason` (hidden, deleted or sku_changed). Product Upserted, Return
+# Recorded and Refund Issued are at 1.
 SCHEMA_VERSIONS: dict[DetailType, int] = {
     "Order Ready": 3,
     "Order Updated": 3,
@@ -46,6 +48,8 @@ SCHEMA_VERSIONS: dict[DetailType, int] = {
     "Order Cancelled": 3,
     "Product Upserted": 1,
     "Product Archived": 2,
+    "Return Recorded": 1,  # bcsync.returns
+    "Refund Issued": 1,
 }
 CLAIM_CHECK_BYTES = 200_000  # EventBridge takes 256 KB per entry, envelope included
 PUT_EVENTS_BATCH = 10  # entries per PutEvents request, at most

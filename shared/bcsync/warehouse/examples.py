@@ -200,3 +200,37 @@ STOCK_INBOUND: list[dict[str, Any]] = [
         "components": [{"sku": "TEE-L-BLUE", "quantity": 1}, {"sku": "MUG-1", "quantity": 2}],
     },
 ]
+
+# --- returns (bcsync.returns) ---
+RETURNS_INBOUND: list[dict[str, Any]] = [
+    {
+        "type": "Return Received",
+        "schema_version": 1,
+        "store_hash": "abc123",
+        "order_id": 5,
+        "warehouse_return_id": "RMA-1001",
+        "lines": [
+            {"order_product_id": 11, "quantity": 1, "condition": "resellable"},
+            {"sku": "MUG-BLUE", "quantity": 1, "condition": "damaged", "notes": "handle broken"},
+        ],
+        "notes": "customer return, box opened",
+    }
+]
+RETURN_RECORDED: dict[str, Any] = {
+    "store_hash": "abc123",
+    "order_id": 5,
+    "warehouse_return_id": "RMA-1001",
+    "lines": [
+        {"order_product_id": 11, "sku": "TEE-RED-M", "quantity": 1, "condition": "resellable"},
+        {"order_product_id": 12, "sku": "MUG-BLUE", "quantity": 1, "condition": "damaged"},
+    ],
+    "refunded": True,
+    "no_refund_reason": "",
+}
+REFUND_ISSUED: dict[str, Any] = {
+    "store_hash": "abc123",
+    "order_id": 5,
+    "warehouse_return_id": "RMA-1001",
+    "refund_id": 3,
+    "amount": "19.99",
+}

@@ -1,0 +1,44 @@
+"""The returns function: the `ReturnsInbound` queue, one return's failure its own."""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from bcsync.backbone.consumer import StoreClients, client_factory_for
+from bcsync.backbone.function import ColdStart, Reports
+from bcsync.errors import ConfigurationError
+from bcsync.returns.consumer import ReturnsConsumer
+from bcsync.store.credentials import CredentialStore
+from bcsync.store.registry import StoreRegistry
+from bcsync.warehouse.events import EventPublisher
+from bigcommerce_client import CallCounter
+
+DLQ_VARIABLE = "BCSYNC_RETURNS_DLQ_URL"
+
+
+def build_function(reports: Reports | None = None, start: ColdStart | None = None) -> ReturnsConsumer:
+    """What `functions/returns/app.py` runs: made once, from the environment."""
+    start = start or ColdStart.from_env()
+    config, aws, clock, table = start.config, start.aws, start.clock, start.table
+    dlq_url = os.environ.get(DLQ_VARIABLE, "")
+    if not dlq_url:
+        raise ConfigurationError(f"bcsync is not configured: {DLQ_VARIABLE} is needed")
+    calls = CallCounter()
+    return ReturnsConsumer(
+        stores=StoreClients(
+            registry=StoreRegistry(table),
+            credentials=CredentialStore(client=aws.client("secretsmanager"), prefix=config.secret_prefix),
+            client_factory=client_factory_for(config, clock=clock, counter=calls),
+        ),
+        table=table,
+        sqs=aws.client("sqs"),
+        dlq_url=dlq_url,
+        persistence=DynamoDBPersistenceLayer(table_name=config.idempotency_table, boto3_client=aws.client("dynamodb")),
+        publisher=EventPublisher.for_stack(config, aws),
+        clock=clock,
+        retention_days=config.order_retention_days,
+        on_figures=(lambda figures: reports.batch("returns batch", figures)) if reports else None,
+        calls=calls,
+    )
