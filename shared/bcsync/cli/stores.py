@@ -12,15 +12,15 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
-from bcsync.cli.common import credential_store, plain, read_token, state_table, store_client, webhook_base_url
+from bcsync.cli.common import credential_store, plain, read_token, state_table, webhook_base_url
 from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError, StoreNotConnectedError
-from bcsync.orders.state import OrderState
 from bcsync.store.connect import check_scopes, check_store
 from bcsync.store.credentials import CredentialStore, StoreCredentials
+from bcsync.store.enablement import set_store_enabled
 from bcsync.store.jobs import JobState
-from bcsync.store.problems import ProblemLog
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JOBS, StoreSettings, describe_validation_error
+from bcsync.store.status import read_status
 from bcsync.webhooks.registration import ensure_hooks, remove_hooks, webhook_destination
 from bigcommerce_client import BigCommerceClient
 
@@ -145,16 +145,16 @@ def cmd_show(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
 def cmd_status(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     """Per store: each job's last run, the order cursor, and the problems an operator must see."""
     table = state_table(args)
-    registry, jobs_state = StoreRegistry(table), JobState(table)
+    registry = StoreRegistry(table)
     stores = [registry.get(args.store_hash)] if args.store_hash else registry.list()
     if not stores:
         print("No stores connected. Run `bcsync stores connect STORE_HASH`.", file=out)
     for settings in stores:
+        status = read_status(table, settings)
         print(
             f"{settings.store_hash} ({settings.name or 'unnamed'}){'' if settings.enabled else ' - disabled'}", file=out
         )
-        for job in JOBS:
-            run = jobs_state.last_run(settings.store_hash, job)
+        for job, run in status.runs.items():
             if run is None:
                 print(f"  {job:<19} never ran", file=out)
                 continue
@@ -165,9 +165,9 @@ def cmd_status(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
             )
             for problem in run.problems[:5]:
                 print(f"    ! {problem}", file=out)
-        cursor = OrderState(table, settings.store_hash).cursor()
+        cursor = status.cursor
         print(f"  orders modified up to {cursor.isoformat() if cursor else '(not yet scanned)'} are imported", file=out)
-        for logged in ProblemLog(table, settings.store_hash).list():
+        for logged in status.problems:
             print(f"  ! {logged['kind']} {logged['subject']}: {logged['text']} ({logged['at']})", file=out)
     return 0
 
@@ -216,21 +216,16 @@ def cmd_configure(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
 
 
 def cmd_disable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
-    settings = StoreRegistry(state_table(args)).set_enabled(args.store_hash, False)
+    report = set_store_enabled(state_table(args), credential_store(args), args.store_hash, False)
     print(f"Store {args.store_hash} disabled: no job runs for it until `bcsync stores enable`.", file=out)
-    if settings.webhook_destination:
-        client, _ = store_client(args, settings)
-        with client:
-            removed = remove_hooks(client, destination=settings.webhook_destination)
-        print(f"Webhooks: {removed} removed.", file=out)
+    if report:
+        print(report, file=out)
     return 0
 
 
 def cmd_enable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
-    settings = StoreRegistry(state_table(args)).set_enabled(args.store_hash, True)
+    report = set_store_enabled(state_table(args), credential_store(args), args.store_hash, True)
     print(f"Store {args.store_hash} enabled.", file=out)
-    if settings.webhook_destination:
-        client, credentials = store_client(args, settings)
-        with client:
-            _ensure_hooks(client, settings.webhook_destination, credentials.webhook_secret, out)
+    if report:
+        print(report, file=out)
     return 0
