@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bigcommerce_client.clock import SYSTEM_CLOCK, Clock
 
+from .app import serve_login
 from .faults import Fault, FaultPlan
 from .store import ORDER_STATUSES, SandboxStore, parse_when
 
@@ -247,6 +248,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             if sandbox.latency_seconds:
                 sandbox.clock.sleep(sandbox.latency_seconds)
+            # --- the app's OAuth token endpoint (BigCommerce's login service), outside any store ---
+            if matched is None and serve_login(self, sandbox, method, split.path, raw_body):
+                exchange.notified = True  # no spec describes the login service: no contract to hold it to
+                return
             if matched is None or store is None:
                 self._answer(exchange, 404, _error_body(api_path, 404, "Store not found"), {})
                 return

@@ -11,9 +11,13 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from standardwebhooks import Webhook
+
+from bigcommerce_client.clock import Clock
 
 
 def scope_matches(hook_scope: str, scope: str) -> bool:
@@ -48,11 +52,37 @@ class DeliveryResult:
     outcome: str = ""  # the receiver's `outcome`, when it answered with one
 
 
+@dataclass(frozen=True)
+class DeliverySigner:
+    """How BigCommerce signs the deliveries of an app's hooks: Standard Webhooks (`webhook-id`,
+    `webhook-timestamp`, `webhook-signature`), the HMAC key the app's client secret itself. The id is
+    the event's (a retry or a duplicate repeats it); the timestamp is the moment of sending."""
+
+    client_secret: str
+    clock: Clock
+
+    def headers(self, delivery: PendingDelivery, body: str) -> dict[str, str]:
+        event = delivery.payload
+        message_id = (
+            "msg_"
+            + hashlib.sha256(f"{delivery.hook_id}.{event['hash']}.{event['created_at']}".encode()).hexdigest()[:24]
+        )
+        sent_at = datetime.fromtimestamp(int(self.clock.now()), tz=UTC)
+        signature = Webhook(self.client_secret.encode()).sign(message_id, sent_at, body)
+        return {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": signature,
+        }
+
+
 @dataclass
 class WebhookOutbox:
     """Deliveries waiting to be fired, in the order the changes happened."""
 
     pending: list[PendingDelivery] = field(default_factory=list)
+    # Set when the store installed an app (bigcommerce_sandbox.app): its deliveries are signed.
+    signer: DeliverySigner | None = None
 
     def fire(
         self,
@@ -72,6 +102,8 @@ class WebhookOutbox:
         for delivery in deliveries:
             body = json.dumps(delivery.payload)
             headers = {**delivery.headers, "Content-Type": "application/json", "User-Agent": "bigcommerce-sandbox"}
+            if self.signer is not None:
+                headers |= self.signer.headers(delivery, body)
             try:
                 response = http.post(delivery.destination, data=body, headers=headers, verify=verify, timeout=timeout)
                 status = response.status_code

@@ -158,3 +158,11 @@ def bundles(store_hash: str) -> str:
 def bucket_sk(bucket: int) -> str:
     """One of a store's 64 compressed buckets of stock levels or pushed quantities."""
     return f"B#{bucket:02d}"
+
+
+# --- the app: each signed payload's jti, kept until the payload has expired -------------------------------
+
+
+def app_jti(jti: str) -> Key:
+    """One partition per jti: a claim is one conditional put, and no two claims contend for a partition."""
+    return {"pk": f"APP#JTI#{jti}", "sk": "JTI"}

@@ -1,0 +1,2 @@
+"""The BigCommerce single-click app: its credentials, its signed payloads, its callbacks (auth, load,
+uninstall, remove user)."""
