@@ -21,6 +21,7 @@ Grant = tuple[str, str, str]  # (function, resource, action)
 
 XRAY = "arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
 STORE_SECRETS = "secret:bcsync/${AWS::StackName}/stores/*"
+APP_SECRET = "secret:bcsync/${AWS::StackName}/app-??????"  # noqa: S105 - a grant pattern (six characters end an ARN)
 
 # What each function's requests are signed with locally: `local.<stack>.<function>` (a stack name has no
 # dot, a logical id neither). Anything else - the operator's or a test's own credentials - is no function's.
@@ -141,6 +142,8 @@ def logical_names(physical: Mapping[str, Mapping[str, str]], secret_prefix: str)
             names[f"{value}/*"] = f"{logical}/*"
     # A store's secret id (`<prefix><store hash>`) is one of the stores' secrets the grant's pattern names.
     names[secret_prefix] = STORE_SECRETS
+    # The app's secret (`bcsync/<stack>/app`, beside the stores' prefix): the one secret the console reads.
+    names[secret_prefix.removesuffix("stores/") + "app"] = APP_SECRET
     return names
 
 
