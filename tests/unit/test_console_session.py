@@ -85,14 +85,9 @@ def test_the_settings_form_becomes_what_the_settings_model_validates() -> None:
         "location_map": ["Main hall 3"],
     }
 
-    changes, errors = settings_changes(form)
-    settings = StoreSettings(store_hash="abc123").with_changes(
-        {
-            k: v
-            for k, v in changes.items()
-            if k not in ("location_map", "default_ship_option", "safety_stock", "default_location_id")
-        }  # fmt: skip
-    )
+    changes, errors = settings_changes(form | {"default_ship_option": ["STANDARD"], "safety_stock": ["0"],
+                                               "default_location_id": ["1"]})  # fmt: skip
+    settings = StoreSettings(store_hash="abc123").with_changes(changes)
 
     assert errors == {"location_map": "line 1: write one `name = value` a line, not 'Main hall 3'"}
     assert settings.release_statuses == (11, 9) and settings.hold_minutes == 30 and settings.complete_orders
