@@ -10,6 +10,7 @@ import pytest
 
 from bcsync.console.session import COOKIE_NAME
 from bcsync.orders.state import HeldOrders
+from bcsync.store.problems import ProblemLog
 from bigcommerce_sandbox import Sandbox
 from local_runtime import LocalDeployment
 from tests.console import ConsoleWorld, configure, connect, console_world, csrf_of, held_order
@@ -99,6 +100,8 @@ def test_store_data_with_markup_is_shown_as_text(world: ConsoleWorld) -> None:
     connect(world, "conc333", name=f"Shop {script}")
     configure("conc333", "hold_minutes=30")
     held_order(world, world.sandbox.stores["conc333"], method=f'<img src=x onerror="alert(1)">{script}')
+    # A stock item BigCommerce refused, named by the warehouse.
+    ProblemLog(_table(world), "conc333").add("stock_item", f"SKU-{script}", f"SKU-{script}: not in the store")
     browser, _ = world.open_console("conc333")
 
     for page in ("", "/problems", "/orders", "/settings"):
@@ -107,6 +110,7 @@ def test_store_data_with_markup_is_shown_as_text(world: ConsoleWorld) -> None:
     problems = browser.get(f"{world.url}/console/stores/conc333/problems").text
     assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in problems  # the method, as text
     assert "Shop &lt;script&gt;" in problems
+    assert "SKU-&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;: not in the store" in problems
 
 
 def test_settings_are_checked_by_the_settings_model_and_each_error_is_shown_beside_its_field(
