@@ -114,10 +114,12 @@ class SandboxApp:
             return 400, {"error": "unsupported_grant_type"}
         if form.get("redirect_uri") != self.redirect_uri:
             return 400, {"error": "invalid_grant", "error_description": "The redirect_uri does not match"}
+        code = form.get("code", "")
         with self.lock:
-            store_hash = self.codes.pop(form.get("code", ""), None)
-        if store_hash is None or form.get("context") != f"stores/{store_hash}":
-            return 400, {"error": "invalid_grant", "error_description": "Invalid verification code"}
+            store_hash = self.codes.get(code)
+            if store_hash is None or form.get("context") != f"stores/{store_hash}":
+                return 400, {"error": "invalid_grant", "error_description": "Invalid verification code"}
+            del self.codes[code]
         store = self.sandbox.stores[store_hash]
         token = secrets.token_hex(16)
         store.add_token(token, frozenset(self.scopes))  # the sandbox checks BigCommerce's own scope names

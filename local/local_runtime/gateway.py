@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from bigcommerce_sandbox.tls import loopback_tls_context
 
@@ -118,9 +119,19 @@ def http_api_event(route: Route, *, path: str, query: str, headers: dict[str, st
             "timeEpoch": int(now * 1000),
         },
         "pathParameters": match.groupdict(),
+        **_query_parameters(query),
         "body": text,
         "isBase64Encoded": False,
     }
+
+
+def _query_parameters(query: str) -> dict[str, dict[str, str]]:
+    """`queryStringParameters` as API Gateway gives them: decoded, a name given twice with its values
+    joined by commas, absent when the request has no query."""
+    values: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        values.setdefault(name, []).append(value)
+    return {"queryStringParameters": {name: ",".join(given) for name, given in values.items()}} if values else {}
 
 
 class LocalHttpApi:

@@ -21,7 +21,8 @@ Grant = tuple[str, str, str]  # (function, resource, action)
 
 XRAY = "arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
 STORE_SECRETS = "secret:bcsync/${AWS::StackName}/stores/*"
-APP_SECRET = "secret:bcsync/${AWS::StackName}/app-??????"  # noqa: S105 - a grant pattern (six characters end an ARN)
+# The app's client id and secret (`bcsync/<stack>/app`; Secrets Manager adds "-" and six characters).
+APP_SECRET = "secret:bcsync/${AWS::StackName}/app-*"  # noqa: S105 - a name, not a secret
 
 # What each function's requests are signed with locally: `local.<stack>.<function>` (a stack name has no
 # dot, a logical id neither). Anything else - the operator's or a test's own credentials - is no function's.
@@ -118,7 +119,9 @@ def named_resources(request: Request) -> list[str]:
             return [body["QueueUrl"]]
         return [body["QueueName"]] if "QueueName" in body else []
     if request.service == "secretsmanager":
-        return [body["SecretId"]] if "SecretId" in body else []
+        if "SecretId" in body:
+            return [body["SecretId"]]
+        return [body["Name"]] if "Name" in body else []  # CreateSecret names the secret it makes
     if request.service == "events":
         if "Entries" in body:
             return sorted({entry.get("EventBusName", "default") for entry in body["Entries"]})
@@ -142,7 +145,6 @@ def logical_names(physical: Mapping[str, Mapping[str, str]], secret_prefix: str)
             names[f"{value}/*"] = f"{logical}/*"
     # A store's secret id (`<prefix><store hash>`) is one of the stores' secrets the grant's pattern names.
     names[secret_prefix] = STORE_SECRETS
-    # The app's secret (`bcsync/<stack>/app`, beside the stores' prefix): the one secret the console reads.
     names[secret_prefix.removesuffix("stores/") + "app"] = APP_SECRET
     return names
 

@@ -156,8 +156,8 @@ def secret_overreach(template: dict[str, Any], stack: str) -> list[str]:
             continue
         prefix = _as_deployed(variables["BCSYNC_SECRET_PREFIX"], stack)
         own = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{prefix}*"
-        # The stack's app secret (`bcsync/<stack>/app`), beside its stores' prefix, by its exact ARN form.
-        app = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{prefix.removesuffix('stores/')}app-??????"
+        # The stack's app secret (`bcsync/<stack>/app`, beside its store secrets) is its own too.
+        own_app = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{prefix.removesuffix('stores/')}app-*"
         role = resources[spec["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
         for policy in role.get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
@@ -168,7 +168,7 @@ def secret_overreach(template: dict[str, Any], stack: str) -> list[str]:
                 problems += [
                     f"{function}: {granted} is not {own}"
                     for granted in (_as_deployed(target, stack) for target in targets)
-                    if granted not in (own, app)
+                    if granted not in (own, own_app)
                 ]
     return problems
 

@@ -187,3 +187,8 @@ def test_an_app_secret_missing_or_malformed_says_what_to_fix(
 ) -> None:
     with pytest.raises(ConfigurationError, match=said.replace("(", r"\(").replace(")", r"\)")):
         AppCredentials.from_env(FakeSecrets(answer), environ)
+
+
+def test_a_payload_without_an_operation_or_url_is_read_all_the_same() -> None:
+    payload = verify(token(operation=..., url=...))
+    assert (payload.operation, payload.url, payload.store_hash) == ("", "", "abc123")

@@ -79,6 +79,13 @@ def test_a_request_is_named_by_the_resources_of_the_stack_it_acts_on() -> None:
         ("F", "bcsync/other/stores/abc", "secretsmanager:GetSecretValue")
     ]
     assert used(sent("sqs", "AmazonSQS.ListQueues")) == [("F", "*", "sqs:ListQueues")]
+    # A secret made (named, not an id yet) and the stack's app secret are named as the matrix names them.
+    assert used(sent("secretsmanager", "secretsmanager.CreateSecret", Name="bcsync/stack/stores/abc")) == [
+        ("F", iam.STORE_SECRETS, "secretsmanager:CreateSecret")
+    ]
+    assert used(sent("secretsmanager", "secretsmanager.GetSecretValue", SecretId="bcsync/stack/app")) == [
+        ("F", iam.APP_SECRET, "secretsmanager:GetSecretValue")
+    ]
 
 
 def test_a_function_key_names_its_stack_and_function_and_the_operators_names_none() -> None:

@@ -2,8 +2,9 @@
 
 BigCommerce calls the app's load, uninstall and remove-user callbacks with a JWT signed (HS256) with the
 app's client secret. Its claims: `aud` the app's client id, `iss` "bc", `iat`, `nbf`, `exp`, `jti`,
-`operation`, `sub` "stores/{store_hash}", `user` {id, email, locale}, `owner` {id, email}, `url` and
-`channel_id` (null outside a channel). PyJWT checks the signature, the algorithm, the audience, the issuer
+`sub` "stores/{store_hash}", `user` {id, email, locale}, `owner` {id, email}, `url` and `channel_id`
+(null outside a channel); an `operation`, when there is one, is passed on, but which callback was called
+is the route's to say, not the token's. PyJWT checks the signature, the algorithm, the audience, the issuer
 and that every claim is there; the times are checked here against `now`, because the local runtime and
 the tests run on a virtual clock and PyJWT reads the wall clock. The `jti` is claimed last, so a token
 refused for any other reason never uses up its id.
@@ -35,7 +36,7 @@ ISSUER = "bc"
 ALGORITHMS = ["HS256"]  # never "none", never an algorithm the token itself names
 # Seconds of clock difference between BigCommerce and us that exp, nbf and iat tolerate.
 LEEWAY_SECONDS = 30
-REQUIRED_CLAIMS = ["aud", "iss", "iat", "nbf", "exp", "jti", "sub", "operation", "user", "owner"]
+REQUIRED_CLAIMS = ["aud", "iss", "iat", "nbf", "exp", "jti", "sub", "user", "owner"]
 # The app's secret, by name or ARN (the template's `bcsync/<stack>/app`).
 APP_SECRET_ENV = "BCSYNC_APP_SECRET"  # noqa: S105 - the name of a variable, not a secret
 
@@ -60,7 +61,7 @@ class SignedPayload(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     store_hash: str
-    operation: str
+    operation: str  # "" when the token names none
     user_id: int
     user_email: str
     owner_id: int
@@ -157,7 +158,7 @@ class _User(BaseModel):
 class _Claims(BaseModel):
     model_config = ConfigDict(extra="ignore")
     sub: str
-    operation: str
+    operation: str = ""
     jti: str = Field(min_length=1)
     iat: int
     nbf: int

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import secrets
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -13,81 +12,57 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
 from bcsync.cli.common import credential_store, plain, read_token, state_table, webhook_base_url
-from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError, StoreNotConnectedError
-from bcsync.store.connect import check_scopes, check_store
-from bcsync.store.credentials import CredentialStore, StoreCredentials
+from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError
+from bcsync.store.connect import ScopesMissingError, connect_store
+from bcsync.store.credentials import CredentialStore
 from bcsync.store.enablement import set_store_enabled
 from bcsync.store.jobs import JobState
 from bcsync.store.registry import StoreRegistry
-from bcsync.store.settings import JOBS, StoreSettings, describe_validation_error
+from bcsync.store.settings import JOBS, describe_validation_error
 from bcsync.store.status import read_status
-from bcsync.webhooks.registration import ensure_hooks, remove_hooks, webhook_destination
+from bcsync.webhooks.registration import ensure_hooks
 from bigcommerce_client import BigCommerceClient
 
 
 def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     token = read_token(args, stdin)
-    try:
-        settings = StoreSettings(store_hash=args.store_hash, name=args.name or "")
-    except ValidationError as error:
-        raise CliError(describe_validation_error(args.store_hash, error)) from None
-    with BigCommerceClient(store_hash=settings.store_hash, access_token=token) as client:
-        try:
-            info = check_store(client)
-            missing = check_scopes(client)
-        except ConnectError as error:
-            raise CliError(str(error)) from None
-    if missing:
-        raise CliError(
-            f"store {settings.store_hash}: the API account lacks {', '.join(missing)}; grant them in the "
-            "BigCommerce control panel (Settings > API accounts) and connect again. Nothing was saved."
-        )
-    if not settings.name:
-        settings.name = str(info.get("name", ""))
     secrets_of_stack = credential_store(args)
-    store_credentials = StoreCredentials(
-        store_hash=settings.store_hash,
-        client_id=args.client_id,
-        access_token=token,
-        # A reconnect keeps the webhook secret, so deliveries already on their way still verify.
-        webhook_secret=_existing_webhook_secret(secrets_of_stack, settings.store_hash)
-        or SecretStr(secrets.token_urlsafe(32)),
-    )
-    registry = StoreRegistry(state_table(args))
-    with contextlib.suppress(StoreNotConnectedError, InvalidSettingsError):
-        settings = registry.get(settings.store_hash).model_copy(update={"enabled": True, "name": settings.name})
-    previous_destination = settings.webhook_destination
-    if args.no_webhooks:
-        settings.webhook_destination = None
-    elif base_url := webhook_base_url(args):
-        settings.webhook_destination = webhook_destination(base_url, settings.store_hash)
-    # The secret first, then the registry entry that makes the store active: a failure in between
-    # leaves an inactive secret that the next `connect` overwrites, never an active store without one.
-    secrets_of_stack.put(store_credentials)
-    registry.put(settings)
+    try:
+        connection = connect_store(
+            store_hash=args.store_hash,
+            token=token,
+            client_id=args.client_id,
+            name=args.name or "",
+            registry=StoreRegistry(state_table(args)),
+            credentials=secrets_of_stack,
+            client_factory=lambda settings, credentials: BigCommerceClient(
+                store_hash=settings.store_hash, access_token=credentials.access_token
+            ),
+            webhook_base_url=None if args.no_webhooks else webhook_base_url(args),
+            register_webhooks=not args.no_webhooks,
+        )
+    except ScopesMissingError as error:
+        raise CliError(
+            f"store {args.store_hash}: the API account lacks {', '.join(error.missing)}; grant them in the "
+            "BigCommerce control panel (Settings > API accounts) and connect again. Nothing was saved."
+        ) from None
+    except ConnectError as error:
+        raise CliError(str(error)) from None
+    settings = connection.settings
     print(f"Connected store {settings.store_hash} ({settings.name}): every scope the jobs need is granted.", file=out)
     _report_legacy_secret(secrets_of_stack, settings.store_hash, out)
-    with BigCommerceClient(store_hash=settings.store_hash, access_token=token) as client:
-        if previous_destination and previous_destination != settings.webhook_destination:
-            removed = remove_hooks(client, destination=previous_destination)
-            print(f"Webhooks → {previous_destination}: {removed} removed.", file=out)
-        if settings.webhook_destination is None:
-            print("Webhooks: not registered; the schedules alone pick up changes.", file=out)
-        else:
-            _ensure_hooks(client, settings.webhook_destination, store_credentials.webhook_secret, out)
+    if connection.previous_destination and connection.previous_destination != settings.webhook_destination:
+        print(f"Webhooks → {connection.previous_destination}: {connection.previous_hooks_removed} removed.", file=out)
+    if connection.hooks is None:
+        print("Webhooks: not registered; the schedules alone pick up changes.", file=out)
+    else:
+        print(f"Webhooks → {settings.webhook_destination}: {connection.hooks.summary()}.", file=out)
     return 0
 
 
 def _ensure_hooks(client: BigCommerceClient, destination: str, secret: SecretStr, out: TextIO) -> None:
     report = ensure_hooks(client, destination=destination, secret=secret)
     print(f"Webhooks → {destination}: {report.summary()}.", file=out)
-
-
-def _existing_webhook_secret(credential_store: CredentialStore, store_hash: str) -> SecretStr | None:
-    try:
-        return credential_store.get(store_hash, force_fetch=True).webhook_secret
-    except CredentialsError:
-        return None
 
 
 def _report_legacy_secret(secrets_of_stack: CredentialStore, store_hash: str, out: TextIO) -> None:

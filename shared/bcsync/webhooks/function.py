@@ -7,12 +7,15 @@ deactivated after failed deliveries.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from bcsync.app.signed_payload import APP_SECRET_ENV, AppCredentials
 from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import client_factory_for
 from bcsync.backbone.function import ColdStart, Reports
@@ -24,6 +27,7 @@ from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName
 from bcsync.webhooks.receiver import HOOK_SCOPES, Verdict, WebhookReceiver
 from bcsync.webhooks.registration import HookCheck, check_all_stores
+from bcsync.webhooks.signature import AppSigning
 from bigcommerce_client import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -76,6 +80,7 @@ class WebhookFunction:
                 table_name=self.config.idempotency_table, boto3_client=aws.client("dynamodb")
             ),
             debounce_seconds=self.config.webhook_debounce_seconds,
+            app_signing=app_signing(aws, clock=self.clock),
         )
         self._client_factory = client_factory_for(self.config, clock=self.clock)
         self.api = APIGatewayHttpResolver()
@@ -108,6 +113,14 @@ class WebhookFunction:
                 "problems": [f"store {check.store_hash}: {check.problem}" for check in checks if check.problem],
             }
         return self.api.resolve(event, context)
+
+
+def app_signing(aws: AwsClients, *, clock: Clock, environ: Mapping[str, str] | None = None) -> AppSigning:
+    """The app's signed deliveries, when the stack names an app secret (`BCSYNC_APP_SECRET`)."""
+    secret = (os.environ if environ is None else environ).get(APP_SECRET_ENV, "")
+    if not secret:
+        return AppSigning(None, clock=clock.now)
+    return AppSigning(lambda: AppCredentials.from_secret(aws.client("secretsmanager"), secret), clock=clock.now)
 
 
 def build_function(reports: WebhookReports | None = None, start: ColdStart | None = None) -> WebhookFunction:

@@ -7,7 +7,8 @@ carries the id a delta query cannot see, so it queues an archive of that product
 
 Every genuine delivery gets a 2xx, duplicates included (a non-2xx makes BigCommerce retry and,
 in the end, deactivate the hook). 401, 400 and 413 go only to requests that are not genuine:
-no or wrong secret, a body that is not a BigCommerce delivery, one larger than any of them.
+no or wrong secret (or, for a store that installed the app, no signature, a wrong one, or one too
+old: `bcsync.webhooks.signature`), a body that is not a BigCommerce delivery, one larger than any.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bcsync.backbone.messages import JobMessage, JobQueue, queue_when_due
 from bcsync.errors import CredentialsError
 from bcsync.store.jobs import JobState
 from bcsync.store.settings import JobName
+from bcsync.webhooks.signature import SignatureRefusal, SignedDeliveries
 from bigcommerce_client import Clock, validate_store_hash
 
 if TYPE_CHECKING:
@@ -58,7 +60,9 @@ HOOK_SCOPES: dict[str, JobName] = {
 }
 
 Outcome = Literal["accepted", "duplicate", "ignored", "rejected"]
-RejectReason = Literal["too_large", "unknown_store", "missing_secret", "wrong_secret", "malformed", "wrong_store"]
+RejectReason = Literal[
+    "too_large", "unknown_store", "missing_secret", "wrong_secret", "malformed", "wrong_store", SignatureRefusal
+]
 
 
 class DeliveryData(BaseModel):
@@ -110,6 +114,7 @@ class WebhookReceiver:
         clock: Clock,
         persistence: BasePersistenceLayer,
         debounce_seconds: float = DEFAULT_DEBOUNCE_SECONDS,
+        app_signing: Callable[[], SignedDeliveries | None] = lambda: None,
     ) -> None:
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
@@ -121,6 +126,7 @@ class WebhookReceiver:
         self._queues = queues
         self._clock = clock
         self._debounce = debounce_seconds
+        self._app_signing = app_signing
         # A retried delivery repeats scope, hash and created_at; two real changes of one order may
         # share a hash (it covers `data` only) but not created_at as well.
         self._idempotency = IdempotencyConfig(
@@ -139,14 +145,24 @@ class WebhookReceiver:
             return _reject(413, "too_large")
         try:
             validate_store_hash(store_hash)
-            expected = self._credentials.get(store_hash).webhook_secret.get_secret_value()
+            credentials = self._credentials.get(store_hash)
         except (ValueError, CredentialsError):
             return _reject(401, "unknown_store")
-        given = next((value for name, value in headers.items() if name.lower() == SECRET_HEADER.lower()), None)
-        if not given:
-            return _reject(401, "missing_secret")
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            return _reject(401, "wrong_secret")
+        signing = self._app_signing()
+        if signing is not None and credentials.client_id == signing.client_id:
+            # A store that installed the app: BigCommerce signs its deliveries (Standard Webhooks), and a
+            # delivery must be signed lately with the app's client secret.
+            refused = signing.check(headers, body, now=self._clock.now())
+            if refused is not None:
+                return _reject(401, refused)
+        else:
+            # A store connected with a store-level API account: the secret its hooks were registered with.
+            expected = credentials.webhook_secret.get_secret_value()
+            given = next((value for name, value in headers.items() if name.lower() == SECRET_HEADER.lower()), None)
+            if not given:
+                return _reject(401, "missing_secret")
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return _reject(401, "wrong_secret")
         try:
             delivery = Delivery.model_validate(json.loads(body))
         except (ValueError, ValidationError):
