@@ -1,9 +1,9 @@
 """The consoles in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`) driven by
 Selenium, against the local stack. One browser for the module.
 
-The merchant's walk: the store is connected, BigCommerce opens the app (the load callback), the merchant
-maps a shipping method the console names as unmapped, releases the held order now, and the warehouse
-receives it with its ship option. The operator's: a dead letter's reason, and its redrive.
+The merchant's walk: the store installs the app (its auth callback), BigCommerce opens it (the load
+callback), the merchant sets a hold window, maps the shipping method of a held order the console names as
+unmapped, releases the order now, and the warehouse receives it with its ship option. The operator's: a dead letter's reason, and its redrive.
 
 `BCSYNC_SCREENSHOTS=1` writes a screenshot of each page to docs/screenshots/. Without a browser the tests
 say how to install one: they fail under CI (CI=true) and are skipped elsewhere.
@@ -17,14 +17,16 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pytest
 
 from bcsync.cli.console import console_data
 from bcsync.console.local import OperatorConsole
-from bigcommerce_sandbox import Sandbox
+from bigcommerce_sandbox import Sandbox, seed_catalog
 from local_runtime import LocalDeployment
-from tests.console import ConsoleWorld, configure, connect, console_world, held_order
+from tests.conftest import KNOWN_TOKENS
+from tests.console import ConsoleWorld, connect, console_world, held_order
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -80,42 +82,72 @@ def _by_css(driver: WebDriver, selector: str) -> Any:
     return driver.find_element(By.CSS_SELECTOR, selector)
 
 
-def test_the_merchant_maps_a_shipping_method_and_releases_a_held_order_which_the_warehouse_receives(
-    local_world: tuple[LocalDeployment, Sandbox], driver: WebDriver
+def _wait_for(driver: WebDriver, selector: str, text: str) -> str:
+    """The element's text once it shows `text`: a page that submits a form or is still loading is waited for
+    (20 s at most), never slept on."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(driver, 20).until(
+        expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text)
+    )
+    return str(_by_css(driver, selector).text)
+
+
+def _type(driver: WebDriver, selector: str, text: str) -> None:
+    """Types `text` into the field (what was there cleared) and submits its form."""
+    field = _by_css(driver, selector)
+    field.clear()
+    field.send_keys(text)
+    field.submit()
+
+
+def test_the_merchant_installs_maps_a_shipping_method_and_releases_a_held_order_which_the_warehouse_receives(
+    local_world: tuple[LocalDeployment, Sandbox], driver: WebDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world: ConsoleWorld = console_world(*local_world)
-    store = connect(world, "brw111", name="Harbour Coffee")
-    configure("brw111", "hold_minutes=120", "default_ship_option=STANDARD")
-    held = held_order(world, store, method="Next Day Air")
+    monkeypatch.setenv("BIGCOMMERCE_LOGIN_URL", world.sandbox.url)  # the app trades its code there
+    store = world.sandbox.add_store("brw111", token="tok-brw111-unused")
+    seed_catalog(store, products=3, variants_per_product=1)
 
+    # Install: BigCommerce sends the merchant's browser to the app's auth callback with a code.
+    query = "&".join(f"{name}={quote(value)}" for name, value in world.app.authorize("brw111").items())
+    driver.get(f"{world.url}/app/auth?{query}")
+    _wait_for(driver, "body", "bcsync is installed")
+    KNOWN_TOKENS.add(world.app.installs["brw111"])
+    _shot(driver, "merchant-install")
+    # Load: the merchant opens the app.
     driver.get(f"{world.url}/app/load?signed_payload_jwt={world.app.signed_payload('brw111', 'load')}")
-
+    _wait_for(driver, "h1", "Sandbox store brw111")
     assert driver.current_url.endswith("/console/stores/brw111")  # the payload is gone from the address
-    assert "Harbour Coffee" in driver.page_source and "Order import" in driver.page_source
+    assert "Order import" in driver.page_source
     _shot(driver, "merchant-status")
+    # Settings: a hold window, refused first with its error beside the field.
+    driver.get(f"{world.url}/console/stores/brw111/settings")
+    _type(driver, "#hold_minutes", "-5")
+    _wait_for(driver, "#error-hold_minutes", "greater than or equal to 0")
+    _shot(driver, "merchant-settings-error")
+    _type(driver, "#hold_minutes", "120")
+    _wait_for(driver, ".note", "Settings saved.")
+    held = held_order(world, store, method="Next Day Air")
+    # Problems: the held order's shipping method has no ship option; map it.
     driver.get(f"{world.url}/console/stores/brw111/problems")
     _shot(driver, "merchant-problems")
-    _by_css(driver, 'input[aria-label="ship option for Next Day Air"]').send_keys("EXPRESS")
-    _by_css(driver, 'input[aria-label="ship option for Next Day Air"]').submit()
-    assert "Shipping method mapped." in _by_css(driver, ".note").text
+    _type(driver, 'input[aria-label="ship option for Next Day Air"]', "EXPRESS")
+    _wait_for(driver, ".note", "Shipping method mapped.")
+    # Orders: release it now.
     driver.get(f"{world.url}/console/stores/brw111/orders")
     _shot(driver, "merchant-orders")
     _by_css(driver, f"#order-{held} button").click()
-    assert "Released" in _by_css(driver, ".note").text
+    _wait_for(driver, ".note", "Released")
 
-    (event,) = world.run_queued_import()
+    events = [e for e in world.run_queued_import() if e["detail-type"].startswith("Order")]
 
-    assert (event["detail-type"], event["detail"]["data"]["order_id"]) == ("Order Ready", held)
-    assert [s["ship_option"] for s in event["detail"]["data"]["shipments"]] == ["EXPRESS"]
+    assert [(e["detail-type"], e["detail"]["data"]["order_id"]) for e in events] == [("Order Ready", held)]
+    assert [s["ship_option"] for s in events[0]["detail"]["data"]["shipments"]] == ["EXPRESS"]
     driver.get(f"{world.url}/console/stores/brw111/orders")
     assert "Resend" in _by_css(driver, f"#order-{held}").text
-    driver.get(f"{world.url}/console/stores/brw111/settings")
-    hold = _by_css(driver, "#hold_minutes")
-    hold.clear()
-    hold.send_keys("-5")
-    hold.submit()
-    assert "greater than or equal to 0" in _by_css(driver, "#error-hold_minutes").text
-    _shot(driver, "merchant-settings-error")
 
 
 def test_the_operator_sees_a_dead_letters_reason_and_redrives_it(
@@ -130,13 +162,13 @@ def test_the_operator_sees_a_dead_letters_reason_and_redrives_it(
 
     with OperatorConsole(console_data(argparse.Namespace(stack=None, state_table=None))) as console:
         driver.get(console.login_url)
-        assert "Quayside Books" in driver.page_source
+        _wait_for(driver, "#store-brw333", "Quayside Books")
         _shot(driver, "operator-stores")
         driver.get(f"{console.url}/console/dlq")
         card = _by_css(driver, "#dlq-StockInboundDLQ")
         assert "not a stock message: the body is not JSON" in card.text
         _shot(driver, "operator-dead-letters")
         _by_css(driver, "#dlq-StockInboundDLQ button").click()
-        assert "Messages sent back to their queue." in _by_css(driver, ".note").text
+        _wait_for(driver, ".note", "Messages sent back to their queue.")
 
     assert [m["Body"] for m in stack.take_messages("StockInbound")] == ["{not json"]
