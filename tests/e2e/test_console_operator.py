@@ -35,10 +35,10 @@ def _logged_in(console: OperatorConsole) -> requests.Session:
     return browser
 
 
-def test_the_operators_console_answers_on_loopback_to_its_own_link_alone(
+def test_the_operators_console_answers_on_loopback_to_its_own_link_alone_and_disables_and_enables_a_store(
     operator: tuple[ConsoleWorld, OperatorConsole],
 ) -> None:
-    _, console = operator
+    world, console = operator
     stranger = requests.Session()
     stranger.trust_env = False
 
@@ -47,9 +47,20 @@ def test_the_operators_console_answers_on_loopback_to_its_own_link_alone(
     assert stranger.get(f"{console.url}/console/login?token=guess", allow_redirects=False).status_code == 401
     # A page elsewhere reaching it through a name that resolves to 127.0.0.1 (DNS rebinding).
     assert stranger.get(console.login_url, headers={"Host": "evil.example:80"}).status_code == 421
-    stores = _logged_in(console).get(f"{console.url}/console/")
+    browser = _logged_in(console)
+    stores = browser.get(f"{console.url}/console/")
     assert stores.status_code == 200
     assert "North shop" in stores.text and "South shop" in stores.text and "never ran" in stores.text
+    assert browser.get(f"{console.url}/console/stores/opb222/orders").status_code == 200  # every store's pages
+
+    # Disable, then enable, one store.
+    csrf = csrf_of(stores.text)
+    disabled = browser.post(f"{console.url}/console/stores/opa111/enabled", data={"csrf": csrf, "store_hash": "opa111"})
+    assert disabled.status_code == 200 and "Store disabled" in disabled.text
+    assert not world.registry().get("opa111").enabled and world.registry().get("opb222").enabled
+    form = {"csrf": csrf, "store_hash": "opa111", "enabled": "on"}
+    assert browser.post(f"{console.url}/console/stores/opa111/enabled", data=form).status_code == 200
+    assert world.registry().get("opa111").enabled
 
 
 def test_the_operator_sees_each_dead_letter_with_its_reason_and_redrives_it(
@@ -69,18 +80,3 @@ def test_the_operator_sees_each_dead_letter_with_its_reason_and_redrives_it(
     assert moved.status_code == 200 and "Messages sent back to their queue." in moved.text
     assert [m["Body"] for m in stack.take_messages("StockInbound")] == ["{not json"]
     assert stack.take_messages("StockInboundDLQ") == []
-
-
-def test_the_operator_disables_and_enables_a_store(operator: tuple[ConsoleWorld, OperatorConsole]) -> None:
-    world, console = operator
-    browser = _logged_in(console)
-    csrf = csrf_of(browser.get(f"{console.url}/console/").text)
-
-    disabled = browser.post(f"{console.url}/console/stores/opa111/enabled", data={"csrf": csrf, "store_hash": "opa111"})
-
-    assert disabled.status_code == 200 and "Store disabled" in disabled.text
-    assert not world.registry().get("opa111").enabled and world.registry().get("opb222").enabled
-    form = {"csrf": csrf, "store_hash": "opa111", "enabled": "on"}
-    assert browser.post(f"{console.url}/console/stores/opa111/enabled", data=form).status_code == 200
-    assert world.registry().get("opa111").enabled
-    assert browser.get(f"{console.url}/console/stores/opb222/orders").status_code == 200  # every store's pages

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 
@@ -16,13 +17,14 @@ from local_runtime import LocalDeployment
 from tests.console import ConsoleWorld, configure, connect, console_world, csrf_of, held_order
 
 A, B = "cona111", "conb222"
+SCRIPT = "<script>alert('pwned')</script>"
 
 
 @pytest.fixture
 def world(local_world: tuple[LocalDeployment, Sandbox]) -> ConsoleWorld:
     world = console_world(*local_world)
     connect(world, A, name="Store A")
-    connect(world, B, name="Store B")
+    connect(world, B, name=f"Store B {SCRIPT}")
     return world
 
 
@@ -52,11 +54,13 @@ def test_the_load_callback_opens_a_session_for_the_signed_store_and_refuses_a_fo
         assert "open the app again" in refused.text
 
 
-def test_store_a_never_sees_nor_changes_store_b_whatever_the_path_the_cookie_or_the_form_say(
+def test_store_a_never_sees_nor_changes_store_b_whatever_the_path_the_cookie_or_the_form_say_and_markup_is_text(
     world: ConsoleWorld,
 ) -> None:
+    """B's name and its held order's shipping method (BigCommerce's) and a refused stock item's SKU (the
+    warehouse's) carry markup: A sees none of B's data, and B's own console shows them as text."""
     configure(B, "hold_minutes=30")
-    held = held_order(world, world.sandbox.stores[B])
+    held = held_order(world, world.sandbox.stores[B], method=f'<img src=x onerror="alert(1)">{SCRIPT}')
     browser, _ = world.open_console(A)
     csrf = csrf_of(browser.get(f"{world.url}/console/stores/{A}/settings").text)
     b_before = world.registry().get(B)
@@ -94,26 +98,18 @@ def test_store_a_never_sees_nor_changes_store_b_whatever_the_path_the_cookie_or_
     assert [h.order_id for h in HeldOrders(_table(world), B).all()] == [held]  # still held
     assert world.stack.take_messages("OrderImportJobs") == []  # nothing queued for B (nor A)
 
-
-def test_store_data_with_markup_is_shown_as_text(world: ConsoleWorld) -> None:
-    script = "<script>alert('pwned')</script>"
-    connect(world, "conc333", name=f"Shop {script}")
-    configure("conc333", "hold_minutes=30")
-    held_order(world, world.sandbox.stores["conc333"], method=f'<img src=x onerror="alert(1)">{script}')
-    # A stock item BigCommerce refused, named by the warehouse.
-    ProblemLog(_table(world), "conc333").add("stock_item", f"SKU-{script}", f"SKU-{script}: not in the store")
-    browser, _ = world.open_console("conc333")
-
+    ProblemLog(_table(world), B).add("stock_item", f"SKU-{SCRIPT}", f"SKU-{SCRIPT}: not in the store")
+    own, _ = world.open_console(B)
     for page in ("", "/problems", "/orders", "/settings"):
-        text = browser.get(f"{world.url}/console/stores/conc333{page}").text
+        text = own.get(f"{world.url}/console/stores/{B}{page}").text
         assert "<script>" not in text and "<img src=x" not in text, page
-    problems = browser.get(f"{world.url}/console/stores/conc333/problems").text
-    assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in problems  # the method, as text
-    assert "Shop &lt;script&gt;" in problems
+    problems = own.get(f"{world.url}/console/stores/{B}/problems").text
+    assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in problems  # the shipping method, as text
+    assert "Store B &lt;script&gt;" in problems
     assert "SKU-&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;: not in the store" in problems
 
 
-def test_settings_are_checked_by_the_settings_model_and_each_error_is_shown_beside_its_field(
+def test_settings_errors_show_in_place_then_a_held_order_mapped_and_released_reaches_the_warehouse_with_its_option(
     world: ConsoleWorld,
 ) -> None:
     browser, _ = world.open_console(A)
@@ -136,13 +132,8 @@ def test_settings_are_checked_by_the_settings_model_and_each_error_is_shown_besi
     after = world.registry().get(A)
     assert (after.hold_minutes, after.release_statuses, after.ship_option_map) == (30, (11, 9), {"Flat Rate": "GROUND"})
 
-
-def test_a_held_order_mapped_and_released_from_the_console_reaches_the_warehouse_with_its_ship_option(
-    world: ConsoleWorld,
-) -> None:
-    configure(A, "hold_minutes=60")
+    # Then, with the hold window just saved: a held order whose shipping method has no ship option.
     held = held_order(world, world.sandbox.stores[A], method="Next Day Air")
-    browser, _ = world.open_console(A)
     problems = browser.get(f"{world.url}/console/stores/{A}/problems").text
     assert "Next Day Air" in problems and str(held) in problems
     csrf = csrf_of(problems)
@@ -162,5 +153,5 @@ def test_a_held_order_mapped_and_released_from_the_console_reaches_the_warehouse
     assert "Release now" not in orders and "Resend" in orders
 
 
-def _table(world: ConsoleWorld):  # type: ignore[no-untyped-def]
+def _table(world: ConsoleWorld) -> Any:
     return world.stack.resource("dynamodb").Table(str(world.stack.outputs()["StateTableName"]))
