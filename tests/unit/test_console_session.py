@@ -94,3 +94,31 @@ def test_the_settings_form_becomes_what_the_settings_model_validates() -> None:
     assert settings.ship_option_map == {"UPS Ground": "GROUND", "Next Day Air": "EXPRESS"}
     assert settings.business_hours is not None and settings.business_hours.weekdays == (0, 2)
     assert form_values(settings)["ship_option_map"] == "UPS Ground = GROUND\nNext Day Air = EXPRESS"
+
+
+def test_the_problems_page_turns_the_last_runs_figures_into_what_to_do() -> None:
+    from unittest.mock import MagicMock
+
+    from bcsync.console.data import ConsoleData
+    from bcsync.store.jobs import JobRun
+    from bcsync.store.status import StoreStatus
+
+    settings = StoreSettings(store_hash="abc123")
+    runs = {
+        "tracking_writeback": JobRun(store_hash="abc123", job="tracking_writeback", started_at="t",
+                                     figures={"carriers_unmapped": 3, "shipments_written": 9}),
+        "product_sync": JobRun(store_hash="abc123", job="product_sync", started_at="t",
+                               problems=["SKU p7-v0: product 7 variant 70 has no SKU in BigCommerce"]),
+    }  # fmt: skip
+    data = ConsoleData(table=MagicMock(), sqs=MagicMock(), credentials=MagicMock(), order_import_queue_url="")
+    data.status = lambda store_hash: StoreStatus(settings, runs, None, [])  # type: ignore[method-assign, arg-type]
+    data.held = lambda store_hash: []  # type: ignore[method-assign]
+
+    problems = data.problems("abc123")
+
+    assert [(p["job"], p["text"]) for p in problems.runs] == [
+        ("product_sync", "SKU p7-v0: product 7 variant 70 has no SKU in BigCommerce"),
+        ("tracking_writeback", "3 shipments whose warehouse carrier has no BigCommerce tracking carrier"),
+    ]
+    assert problems.runs[0]["hint"].startswith("Give the variant a SKU in BigCommerce")
+    assert "carrier map in Settings" in problems.runs[1]["hint"]

@@ -51,6 +51,16 @@ RUN_HINTS = (
 )  # fmt: skip
 
 
+# Figures of the last runs that mean something to fix, and what to do (the names are not logged per item).
+FIGURE_HINTS = {
+    "carriers_unmapped": "shipments whose warehouse carrier has no BigCommerce tracking carrier: add it to the "
+    "carrier map in Settings, so the customer's e-mail links the tracking page",
+    "ship_options_unmapped": "shipments sent with the default ship option: map their shipping methods in Settings",
+    "lines_without_sku": "order lines without a SKU in BigCommerce: give the variants SKUs",
+    "sku_problems": "SKUs product sync could not send as they are: see the problems above",
+}
+
+
 def hint_for(kind: str, text: str) -> str:
     if kind in WHAT_TO_DO:
         return WHAT_TO_DO[kind]
@@ -120,6 +130,13 @@ class ConsoleData:
             for job, run in status.runs.items()
             if run is not None
             for text in run.problems
+        ]
+        runs += [
+            {"job": job, "text": f"{run.figures[figure]} {hint.split(':', 1)[0]}", "hint": hint.split(": ", 1)[1]}
+            for job, run in status.runs.items()
+            if run is not None
+            for figure, hint in FIGURE_HINTS.items()
+            if run.figures.get(figure)
         ]
         return Problems(
             logged=[logged | {"hint": hint_for(logged["kind"], logged["text"])} for logged in status.problems],
