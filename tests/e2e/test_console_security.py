@@ -151,6 +151,11 @@ def test_settings_errors_show_in_place_then_a_held_order_mapped_and_released_rea
     assert [s["ship_option"] for s in event["detail"]["data"]["shipments"]] == ["EXPRESS"]
     orders = browser.get(f"{world.url}/console/stores/{A}/orders").text
     assert "Release now" not in orders and "Resend" in orders
+    # The warehouse lost it: *resend* sends the same version again, under the same key.
+    resent = browser.post(f"{world.url}/console/stores/{A}/orders/{held}/resend", data={"csrf": csrf, "store_hash": A})
+    assert resent.status_code == 200 and "Resend queued" in resent.text
+    (again,) = world.run_queued_import()
+    assert again["detail"]["idempotency_key"] == event["detail"]["idempotency_key"]
 
 
 def _table(world: ConsoleWorld) -> Any:
