@@ -251,6 +251,12 @@ def main() -> int:
               f"call: {math.ceil(max(pushed, 1) / 2000)} needed); {held_away} SKUs the warehouse reported could "
               "not be pushed")  # fmt: skip
 
+        # 8. The consoles: the merchant's, opened by the app's load callback through the local HTTP API, and
+        # the operator's (`bcsync console`) on 127.0.0.1. BCSYNC_DEMO_CONSOLE_SECONDS=600 keeps them open.
+        merchant, operator = _consoles(stack, sandbox, demo)
+        print(f"8. Consoles: the merchant's shows {merchant} held orders to release now; the operator's lists "
+              f"{operator} store(s) and the dead-letter queues")  # fmt: skip
+
         dead = _dead_letters(stack)
         demo.check(not dead, f"messages dead-lettered: {dead}")
         demo.check(demo.warehouse.duplicates == 0, f"{demo.warehouse.duplicates} events delivered twice")
@@ -264,6 +270,46 @@ def main() -> int:
     verdict = "every stage did its work" if not problems else f"{len(problems)} stage(s) did not do their work"
     print(f"Done in {time.monotonic() - started:.1f} s: {verdict}; every server it started is stopped.")
     return 1 if problems else 0
+
+
+DEMO_APP_SECRET = "demo-app-secret-sandbox-only-0123456789"  # noqa: S105 - the local sandbox's app alone
+
+
+def _consoles(stack: LocalDeployment, sandbox: Sandbox, demo: Demo) -> tuple[int, int]:
+    """Opens both consoles as a person would, and says where (they stay open BCSYNC_DEMO_CONSOLE_SECONDS)."""
+    import argparse
+
+    import requests
+
+    from bcsync.cli.console import console_data
+    from bcsync.console.local import OperatorConsole
+    from bigcommerce_sandbox.app import register_app
+
+    stack.client("secretsmanager").create_secret(
+        Name=f"bcsync/{stack.stack_name}/app",
+        SecretString=json.dumps({"client_id": "demo-app", "client_secret": DEMO_APP_SECRET}),
+    )
+    app = register_app(sandbox, client_id="demo-app", client_secret=DEMO_APP_SECRET,
+                       redirect_uri=f"{stack.http_api.url}/app/auth")  # fmt: skip
+    browser = requests.Session()
+    browser.verify, browser.trust_env = str(stack.http_api.ca_path), False
+    load = f"{stack.http_api.url}/app/load"
+    opened = browser.get(load, params={"signed_payload_jwt": app.signed_payload(STORE, "load")}, timeout=30)
+    demo.check(opened.status_code == 200, f"the merchant's console did not open: {opened.status_code}")
+    held = browser.get(f"{stack.http_api.url}/console/stores/{STORE}/orders", timeout=30).text.count("Release now")
+    demo.check(held == 3, f"the merchant's console shows {held} held orders, not 3")
+    with OperatorConsole(console_data(argparse.Namespace(stack=None, state_table=None))) as console:
+        operator = requests.Session()
+        operator.trust_env = False
+        stores = operator.get(console.login_url, timeout=30)
+        demo.check(stores.status_code == 200 and STORE in stores.text, "the operator's console did not list the store")
+        linger = float(os.environ.get("BCSYNC_DEMO_CONSOLE_SECONDS", "0") or 0)
+        if linger > 0:
+            print(f"   merchant: {load}?signed_payload_jwt={app.signed_payload(STORE, 'load')}")
+            print(f"   (the local HTTP API's certificate is signed by {stack.http_api.ca_path})")
+            print(f"   operator: {console.login_url}\n   open for {linger:.0f} s ...", flush=True)
+            time.sleep(linger)
+        return held, stores.text.count('id="store-')
 
 
 def _dead_letters(stack: LocalDeployment) -> dict[str, str]:

@@ -52,7 +52,9 @@ class Route:
 
     @classmethod
     def of(cls, method: str, path: str, function: str, api: str, *, timeout_ms: int | None = None) -> Route:
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+        # A greedy parameter (`{proxy+}`) takes the rest of the path, slashes and all, as API Gateway's does.
+        regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(path))
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
         timeout = (timeout_ms or limits.HTTP_API_MAX_INTEGRATION_TIMEOUT_MS) / 1000
         return cls(
             method=method.upper(),

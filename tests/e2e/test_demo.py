@@ -37,6 +37,7 @@ def test_the_demo_runs_the_whole_loop_and_every_stage_does_real_work() -> None:
     # Every flow is seen by status, the writeback too (it has batches, not runs).
     assert "tracking_writeback  never ran" not in out
     assert re.search(rf"since \S+: .*shipments_written {shipped.group(1)}\b", out)
+    assert "8. Consoles: the merchant's shows 3 held orders to release now; the operator's lists 1 store(s)" in out
     assert "every stage did its work; every server it started is stopped" in out
     assert "PROBLEM" not in result.stderr and '"_aws"' not in out  # no stray metric line in the summary
     assert "demo-token-sandbox-only" not in out + result.stderr

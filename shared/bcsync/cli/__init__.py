@@ -176,7 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("store_hash", nargs="?", help="one store (default: every store)")
     status.set_defaults(handler=cmd_status)
+    console = groups.add_parser(
+        "console", help="the operator's web console on 127.0.0.1: every store, the DLQs", parents=[GLOBAL_OPTIONS]
+    )
+    console.add_argument("--port", type=int, default=8765, help="the local port (default 8765; 0: any free one)")
+    console.set_defaults(handler=_cmd_console)
     return parser
+
+
+def _cmd_console(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from bcsync.cli.console import cmd_console  # the web console's modules (Jinja2) load only for it
+
+    return cmd_console(args, stdin, out)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

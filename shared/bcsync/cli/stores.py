@@ -11,17 +11,16 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
-from bcsync.cli.common import credential_store, plain, read_token, state_table, store_client, webhook_base_url
+from bcsync.cli.common import credential_store, plain, read_token, state_table, webhook_base_url
 from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError
-from bcsync.orders.state import OrderState
-from bcsync.returns.state import ReturnLog
 from bcsync.store.connect import ScopesMissingError, connect_store
 from bcsync.store.credentials import CredentialStore
+from bcsync.store.enablement import set_store_enabled
 from bcsync.store.jobs import JobState
-from bcsync.store.problems import ProblemLog
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JOBS, StoreSettings, describe_validation_error
-from bcsync.webhooks.registration import ensure_hooks, remove_hooks
+from bcsync.store.status import QUEUE_FLOWS, read_status
+from bcsync.webhooks.registration import ensure_hooks
 from bigcommerce_client import BigCommerceClient
 
 
@@ -128,41 +127,11 @@ def cmd_show(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
 
 
 # Flows fed by a queue rather than run as a job: their "run" is their last batch, and they keep totals.
-QUEUE_FLOWS = {"tracking_writeback"}
 
 
 def store_status(table: Any, settings: StoreSettings) -> dict[str, Any]:
     """What `bcsync status` shows of one store, as data (`--json` prints it as is)."""
-    jobs_state = JobState(table)
-    flows: dict[str, Any] = {}
-    for job in JOBS:
-        run = jobs_state.last_run(settings.store_hash, job)
-        flow: dict[str, Any] = {"last_run": run.model_dump(exclude={"store_hash", "job"}) if run else None}
-        if job in QUEUE_FLOWS:
-            since, totals = jobs_state.totals(settings.store_hash, job)
-            flow |= {"totals_since": since, "totals": totals}
-        flows[job] = flow
-    cursor = OrderState(table, settings.store_hash).cursor()
-    recorded, refunded, amount = ReturnLog(table, settings.store_hash).totals()
-    return {
-        "store_hash": settings.store_hash,
-        "name": settings.name,
-        "enabled": settings.enabled,
-        "flows": flows,
-        "orders_imported_up_to": cursor.isoformat() if cursor else None,
-        "returns": {
-            "recorded": recorded,
-            "refunded": refunded,
-            "amount": f"{amount:.2f}",
-            "refunds_enabled": settings.refunds_enabled,
-            "refund_lines": settings.refund_lines,
-            "refund_limit_per_order": str(settings.refund_limit_per_order),
-        },
-        "problems": [
-            {key: str(logged[key]) for key in ("kind", "subject", "text", "at")}
-            for logged in ProblemLog(table, settings.store_hash).list()
-        ],
-    }
+    return read_status(table, settings).as_report()
 
 
 def _figures(figures: dict[str, int]) -> str:
@@ -261,21 +230,16 @@ def cmd_configure(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
 
 
 def cmd_disable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
-    settings = StoreRegistry(state_table(args)).set_enabled(args.store_hash, False)
+    report = set_store_enabled(state_table(args), credential_store(args), args.store_hash, False)
     print(f"Store {args.store_hash} disabled: no job runs for it until `bcsync stores enable`.", file=out)
-    if settings.webhook_destination:
-        client, _ = store_client(args, settings)
-        with client:
-            removed = remove_hooks(client, destination=settings.webhook_destination)
-        print(f"Webhooks: {removed} removed.", file=out)
+    if report:
+        print(report, file=out)
     return 0
 
 
 def cmd_enable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
-    settings = StoreRegistry(state_table(args)).set_enabled(args.store_hash, True)
+    report = set_store_enabled(state_table(args), credential_store(args), args.store_hash, True)
     print(f"Store {args.store_hash} enabled.", file=out)
-    if settings.webhook_destination:
-        client, credentials = store_client(args, settings)
-        with client:
-            _ensure_hooks(client, settings.webhook_destination, credentials.webhook_secret, out)
+    if report:
+        print(report, file=out)
     return 0

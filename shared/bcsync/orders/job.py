@@ -232,7 +232,7 @@ class OrderImport:
         for held in self.held.all():
             if held.release_at > now:
                 continue
-            built = WarehouseOrder.model_validate_json(held.snapshot)
+            built = WarehouseOrder.model_validate_json(held.snapshot).with_ship_options(self.settings)
             if self.state.put(record_of(built, 1, "Order Ready"), replaces_version=0):
                 events.append(self.event(built, 1, "Order Ready"))
                 self._count_release(built, "Order Ready", context)

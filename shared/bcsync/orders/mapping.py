@@ -281,6 +281,15 @@ class WarehouseOrder(BaseModel):
         ]
         return self.model_copy(update={"shipments": shipments})
 
+    def with_ship_options(self, settings: StoreSettings) -> WarehouseOrder:
+        """Each shipment's ship option as the store's map says now: a held order goes out with the map in
+        force at its release (a method the merchant mapped while it was held goes out mapped)."""
+        shipments = []
+        for shipment in self.shipments:
+            option, is_mapped = ship_option(settings, shipment.shipping_method)
+            shipments.append(shipment.model_copy(update={"ship_option": option, "ship_option_mapped": is_mapped}))
+        return self.model_copy(update={"shipments": shipments})
+
 
 # What the catalog says of a line's SKU (product sync's SKU index), and the fields the content hash leaves out:
 # the catalog's news, and everything schema_version 3 added.

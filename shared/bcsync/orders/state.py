@@ -244,6 +244,17 @@ class HeldOrders:
     def withdraw(self, order_id: int) -> None:
         self._table.delete_item(Key=keys.held_order(self._store_hash, order_id))
 
+    def release_now(self, order_id: int, now: datetime) -> bool:
+        """Brings a held order's release forward to `now` (the merchant's *release now*): order import's
+        next run sends it. False when it is not held (released or withdrawn meanwhile)."""
+        return conditional(
+            self._table.update_item,
+            Key=keys.held_order(self._store_hash, order_id),
+            UpdateExpression="SET release_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":now": now.isoformat()},
+        )
+
     def all(self) -> list[HeldOrder]:
         return [
             HeldOrder(
