@@ -848,3 +848,8 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
         ("DELETE", f"/v3/hooks/{_ID}", None, delete_hook),
     ]
 ]
+
+# --- orders created through the API, customers, variants by SKU (orders_create.py) ---
+from .orders_create import ROUTES as _ORDERS_CREATE_ROUTES  # noqa: E402 - it builds on this module's helpers
+
+ROUTES[:0] = _ORDERS_CREATE_ROUTES
