@@ -110,6 +110,13 @@ def shipment(store_hash: str, warehouse_shipment_id: str) -> Key:
     return {"pk": _store(store_hash, f"SHIPMENT#{warehouse_shipment_id}"), "sk": "SHIPMENT"}
 
 
+# --- fulfillment requests into a source store: one partition per request id ------------------------------
+
+
+def fulfilment_request(store_hash: str, request_id: str) -> Key:
+    return {"pk": _store(store_hash, f"FULFIL#{request_id}"), "sk": "REQUEST"}
+
+
 # --- the catalog: a row per variant, sorted by product then variant; the SKU index ------------------------
 
 CATALOG_CURSOR = "CURSOR"

@@ -143,6 +143,10 @@ class StoreSettings(BaseModel):
     # Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the order
     # yet (not released, or held): their quantities are subtracted from the warehouse's.
     stock_committed_statuses: tuple[int, ...] = (1, 7, 8, 9, 11, 12, 13)
+    # fulfillment requests (a store whose role is source): the status an order created from a request takes
+    # (Awaiting Fulfillment unless set; 0 Incomplete and the closed or shipped statuses are refused). The hold
+    # and business hours are order import's own (`hold_minutes`, `business_hours`).
+    fulfilment_status_id: Literal[1, 7, 8, 9, 11, 12] = 11
 
     @property
     def is_sales_channel(self) -> bool:

@@ -31,9 +31,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bcsync.warehouse.events")
 
 SOURCE = "bcsync"
+# fmt: off
 DetailType = Literal[
-    "Order Ready", "Order Updated", "Order On Hold", "Order Cancelled", "Product Upserted", "Product Archived"
+    "Order Ready", "Order Updated", "Order On Hold", "Order Cancelled", "Product Upserted", "Product Archived",
+    # fulfillment requests: the answer about an order created in a source store
+    "Fulfillment Request Accepted", "Fulfillment Request Refused",
 ]
+# fmt: on
 # `detail.schema_version`, per detail-type: what a consumer can expect of `data`. Order events are at 2 since
 # they carry `hold` (null unless the order must not ship now) and `Order On Hold` exists; products are at 1.
 SCHEMA_VERSIONS: dict[DetailType, int] = {
@@ -43,6 +47,9 @@ SCHEMA_VERSIONS: dict[DetailType, int] = {
     "Order Cancelled": 2,
     "Product Upserted": 1,
     "Product Archived": 1,
+    # fulfillment requests
+    "Fulfillment Request Accepted": 1,
+    "Fulfillment Request Refused": 1,
 }
 CLAIM_CHECK_BYTES = 200_000  # EventBridge takes 256 KB per entry, envelope included
 PUT_EVENTS_BATCH = 10  # entries per PutEvents request, at most
