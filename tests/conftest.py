@@ -52,6 +52,10 @@ ALLOWED_UNUSED: dict[iam.Grant, str] = {
     ("TrackingWritebackFunction", "IdempotencyTable", "dynamodb:GetItem"): (
         "Powertools idempotency's same fallback read, as for the webhook receiver"
     ),
+    # fulfillment requests
+    ("FulfilmentFunction", "IdempotencyTable", "dynamodb:GetItem"): (
+        "Powertools idempotency's same fallback read, as for the webhook receiver"
+    ),
 }
 
 
