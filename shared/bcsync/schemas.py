@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
+from bcsync.fulfilment.request import FULFILLMENT_REQUEST, RequestAccepted, RequestRefused
 from bcsync.orders.mapping import WarehouseOrder
 from bcsync.warehouse.inbound import SHIPMENTS_QUEUE, STOCK_INBOUND
 
@@ -38,6 +39,10 @@ def schemas() -> dict[str, dict[str, Any]]:
         "order.data": WarehouseOrder,
         "shipments-inbound": SHIPMENTS_QUEUE,
         "stock-inbound": STOCK_INBOUND,
+        # fulfillment requests
+        "fulfillment-requests-inbound": FULFILLMENT_REQUEST,
+        "fulfillment-request-accepted.data": RequestAccepted,
+        "fulfillment-request-refused.data": RequestRefused,
     }
     out = {}
     for name, model in adapters.items():

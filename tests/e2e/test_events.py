@@ -79,6 +79,10 @@ def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeploymen
             order_id = json.loads(event["Records"][0]["body"])["order_id"]
             reason = f"order {order_id} is not one bcsync sent to the warehouse for store demo123"
             expected = {"ShipmentsInboundDLQ": [reason]}
+        if sample.parent.name == "fulfilment":  # demo123 is a sales channel: it fulfils no requests
+            reason = "store demo123 is not a source (its role is sales_channel): set its role to source or both "
+            reason += "(`bcsync stores configure demo123 --set role=source`) and redrive"
+            expected = {"FulfillmentRequestsInboundDLQ": [reason]}
         assert {queue: reasons for queue, reasons in dead.items() if reasons} == expected
     elif "requestContext" in event:
         assert answer["statusCode"] == 200 and json.loads(answer["body"])["outcome"] == "accepted"

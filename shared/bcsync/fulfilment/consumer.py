@@ -27,7 +27,14 @@ from bcsync.catalog.state import CatalogState
 from bcsync.errors import BcsyncError, NeverValid
 from bcsync.fulfilment.decide import FulfilmentRecord, decide, resolve
 from bcsync.fulfilment.mapping import Variant, content_hash, new_customer, order_body
-from bcsync.fulfilment.request import FULFILLMENT_REQUEST, FulfillmentRequest, RequestHeader
+from bcsync.fulfilment.request import (
+    FULFILLMENT_REQUEST,
+    FulfillmentRequest,
+    RefusalCode,
+    RequestAccepted,
+    RequestHeader,
+    RequestRefused,
+)
 from bcsync.fulfilment.state import REQUEST_RECORD_DAYS, FulfilmentState
 from bcsync.orders.decide import OrderRules
 from bcsync.warehouse.events import EventPublisher, OutboundEvent
@@ -62,7 +69,7 @@ def fulfilment_key(store_hash: str, request_id: str, outcome: str) -> str:
 class Refused(NeverValid):
     """The request cannot be made into an order as it is: the warehouse is told why, and it goes to the DLQ."""
 
-    def __init__(self, reason: str, *, code: str, skus: tuple[str, ...] = (), left: str = "") -> None:
+    def __init__(self, reason: str, *, code: RefusalCode, skus: tuple[str, ...] = (), left: str = "") -> None:
         super().__init__(reason + (f" ({left})" if left else ""))
         self.reason = reason
         self.code = code
@@ -155,7 +162,7 @@ class FulfilmentConsumer:
             if not settings.is_source:
                 raise Refused(
                     f"store {settings.store_hash} is not a source (its role is {settings.role}): set its role to "
-                    "source or both (`bcsync stores configure --set role=source`) and redrive",
+                    f"source or both (`bcsync stores configure {settings.store_hash} --set role=source`) and redrive",
                     code="not_a_source",
                 )
             request, digest = parsed, content_hash(parsed)
@@ -211,12 +218,12 @@ class FulfilmentConsumer:
                     detail_type="Fulfillment Request Accepted",
                     store_hash=store_hash,
                     idempotency_key=fulfilment_key(store_hash, request_id, "accepted"),
-                    data={
-                        "request_id": request_id,
-                        "order_id": order_id,
-                        "status_id": int(result.get("status_id", 0)),
-                        "customer_id": int(result.get("customer_id", 0)),
-                    },
+                    data=RequestAccepted(
+                        request_id=request_id,
+                        order_id=order_id,
+                        status_id=int(result.get("status_id", 0)),
+                        customer_id=int(result.get("customer_id", 0)),
+                    ).model_dump(mode="json"),
                     occurred_at=datetime.fromtimestamp(self.clock.now(), tz=UTC),
                 )
             ]
@@ -231,13 +238,13 @@ class FulfilmentConsumer:
                     detail_type="Fulfillment Request Refused",
                     store_hash=header.store_hash,
                     idempotency_key=fulfilment_key(header.store_hash, header.request_id, f"refused-{digest}"),
-                    data={
-                        "request_id": header.request_id,
-                        "code": refused.code,
-                        "reason": refused.reason,
-                        "skus": list(refused.skus),
-                        "left_in_bigcommerce": refused.left or None,
-                    },
+                    data=RequestRefused(
+                        request_id=header.request_id,
+                        code=refused.code,
+                        reason=refused.reason,
+                        skus=list(refused.skus),
+                        left_in_bigcommerce=refused.left or None,
+                    ).model_dump(mode="json"),
                     occurred_at=datetime.fromtimestamp(self.clock.now(), tz=UTC),
                 )
             ]
@@ -322,7 +329,7 @@ class Fulfilment:
         resolution = resolve(skus, indexed, looked_up)
         reason = resolution.refusal()
         if reason:
-            code = "unknown_sku" if resolution.unknown else "ambiguous_sku"
+            code: RefusalCode = "unknown_sku" if resolution.unknown else "ambiguous_sku"
             raise Refused(reason, code=code, skus=resolution.unknown + resolution.ambiguous)
         return resolution.variants
 

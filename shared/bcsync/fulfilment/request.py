@@ -84,3 +84,34 @@ class RequestHeader(BaseModel):
 
 
 FULFILLMENT_REQUEST: TypeAdapter[FulfillmentRequest] = TypeAdapter(FulfillmentRequest)
+
+
+# --- the answers, on the bus: `data` of `Fulfillment Request Accepted` and `Fulfillment Request Refused` ---
+
+RefusalCode = Literal[
+    "invalid", "not_a_source", "unknown_sku", "ambiguous_sku", "customer_missing", "request_id_reused",
+    "bigcommerce_refused",
+]  # fmt: skip
+
+
+class RequestAccepted(BaseModel):
+    """The request is BigCommerce order `order_id` (sent again, with the same key, for a repeated request)."""
+
+    request_id: str
+    order_id: int = Field(description="BigCommerce's order id: the acknowledgement")
+    status_id: int = Field(
+        description="the order's BigCommerce status when bcsync made or found it (0: repeated from bcsync's record)"
+    )
+    customer_id: int = Field(description="0 for a guest")
+
+
+class RequestRefused(BaseModel):
+    """No order was made for this content; the same reason is on the message in the DLQ."""
+
+    request_id: str
+    code: RefusalCode
+    reason: str = Field(description="what is wrong and what to do, for a person")
+    skus: list[str] = Field(default_factory=list, description="the SKUs refused (unknown_sku, ambiguous_sku)")
+    left_in_bigcommerce: str | None = Field(
+        default=None, description="what the attempt left in BigCommerce (a customer it created), or null"
+    )
