@@ -178,6 +178,27 @@ def main() -> int:
         print(f"7. Inventory push: {pushed} items set in {push_calls} BigCommerce calls "
               f"(floor {math.ceil(max(pushed, 1) / 2000)}); {held_away} SKUs reported, not pushed")  # fmt: skip
 
+        # 8. The other direction: the store fulfils orders another channel sends it (a fulfillment request).
+        out = io.StringIO()
+        bcsync_cli(["stores", "configure", STORE, "--set", "role=source"], out=out)
+        print(f"$ bcsync stores configure {STORE} --set role=source\n  {out.getvalue().strip()}")
+        address = {"first_name": "Ada", "last_name": "Lovelace", "street_1": "12 Analytical Row", "city": "Austin",
+                   "state": "TX", "zip": "78751", "country_iso2": "US"}  # fmt: skip
+        request = {"type": "Fulfillment Request", "store_hash": STORE, "request_id": "MKT-10045",
+                   # made an hour ago: the store's 30-minute hold (step 4) has passed for it
+                   "requested_at": _iso(stack.clock.now() - 3_600), "ship_to": address, "bill_to": address,
+                   "lines": [{"sku": sellable[0][1]["sku"], "quantity": 2, "price": "12.50"}],
+                   "carrier": "UPS", "ship_method": "Ground"}  # fmt: skip
+        demo.send("FulfillmentRequestsInbound", [request, request])  # sent twice, as a retrying channel does
+        demo.run("FulfilmentFunction", None, "FulfillmentRequestsInbound")
+        made = [order for order in store.orders.values() if order.get("external_order_id") == "MKT-10045"]
+        answers = [e for e in stack.take_messages("WarehouseOutbound") if "Fulfillment Request" in e["Body"]]
+        fulfil_calls = demo.calls("FulfilmentFunction", lambda module: module.FUNCTION.calls)
+        demo.check(len(made) == 1 and len(answers) == 1, f"1 request, {len(made)} orders, {len(answers)} answers")
+        order_text = f"order {made[0]['id']} ({made[0]['status']})" if made else "no order"
+        print(f"8. Fulfillment request MKT-10045 (sent twice) → BigCommerce {order_text}, answered once; "
+              f"{fulfil_calls} BigCommerce calls (floor 2: the lookup by request id, the create)")  # fmt: skip
+
         dead = _dead_letters(stack)
         demo.check(not dead, f"messages dead-lettered: {dead}")
         demo.check(demo.warehouse.duplicates == 0, f"{demo.warehouse.duplicates} events delivered twice")
@@ -190,6 +211,12 @@ def main() -> int:
     verdict = "every stage did its work" if not problems else f"{len(problems)} stage(s) did not do their work"
     print(f"Done in {time.monotonic() - started:.1f} s: {verdict}; every server it started is stopped.")
     return 1 if problems else 0
+
+
+def _iso(moment: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(moment, tz=UTC).isoformat()
 
 
 def _dead_letters(stack: LocalDeployment) -> dict[str, str]:

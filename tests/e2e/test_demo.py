@@ -27,6 +27,8 @@ def test_the_demo_runs_the_whole_loop_and_every_stage_does_real_work() -> None:
     written = re.search(r"6\. Tracking writeback: (\d+) BigCommerce shipments", out)
     assert written is not None and written.group(1) == shipped.group(1)
     assert re.search(r"7\. Inventory push: [1-9]\d* items set in 1 BigCommerce calls \(floor 1\)", out)
+    assert re.search(r"8\. Fulfillment request MKT-10045 \(sent twice\) → BigCommerce order \d+ \(Awaiting "
+                     r"Fulfillment\), answered once; 2 BigCommerce calls \(floor 2", out)  # fmt: skip
     assert "every stage did its work; every server it started is stopped" in out
     assert "PROBLEM" not in result.stderr and '"_aws"' not in out  # no stray metric line in the summary
     assert "demo-token-sandbox-only" not in out + result.stderr
