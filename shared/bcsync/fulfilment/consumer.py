@@ -38,7 +38,14 @@ from bcsync.fulfilment.request import (
 from bcsync.fulfilment.state import REQUEST_RECORD_DAYS, FulfilmentState
 from bcsync.orders.decide import OrderRules
 from bcsync.warehouse.events import EventPublisher, OutboundEvent
-from bigcommerce_client import BigCommerceClient, CallCounter, Clock, RequestRejectedError, UnprocessableError
+from bigcommerce_client import (
+    BigCommerceClient,
+    CallCounter,
+    Clock,
+    MissingScopeError,
+    RequestRejectedError,
+    UnprocessableError,
+)
 from bigcommerce_client.customers import create_customer, find_customer
 from bigcommerce_client.orders_write import create_order, find_orders_by_external_id
 from bigcommerce_client.variants import variants_by_sku
@@ -180,6 +187,11 @@ class FulfilmentConsumer:
             if result.get("duplicate"):
                 self.count("duplicates_suppressed")
             self._answer(settings.store_hash, request.request_id, int(result["order_id"]), result)
+        except MissingScopeError as error:
+            # A source store's API account needs Customers (and Orders modify): no retry grants it.
+            self.count("requests_refused")
+            reason = f"{error}; then redrive the request"
+            self._refuse(header, Refused(reason, code="bigcommerce_refused"), record)
         except Refused as refused:
             self.count("requests_refused")
             self._refuse(header, refused, record)
