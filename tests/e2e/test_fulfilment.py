@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
-from bigcommerce_sandbox import Fault, Sandbox, SandboxStore
+from bcsync.cli import main as bcsync_cli
+from bigcommerce_sandbox import ALL_SCOPES, Fault, Sandbox, SandboxStore, seed_catalog
 from local_runtime import LocalDeployment
 from tests.aws import drain, reason_of
+from tests.conftest import KNOWN_TOKENS
 from tests.stores import calls_since, connected_store, mark
 
 World = tuple[LocalDeployment, Sandbox]
@@ -117,6 +120,12 @@ def test_bad_requests_are_refused_with_their_reason_on_the_bus_and_in_the_dlq_an
     variants = [v for p in store.products.values() for v in p["variants"] if v.get("sku")]
     variants[-1]["sku"] = variants[-2]["sku"] = "DUP-1"  # two variants share a SKU
     _world(local_world, index=False, store_hash="ful222", role="sales_channel")
+    KNOWN_TOKENS.add("tok-ful333-ff")  # a source whose API account was not granted Customers
+    no_customers = sandbox.add_store("ful333", token="tok-ful333-ff", scopes=ALL_SCOPES - {"store_v2_customers"})
+    seed_catalog(no_customers, products=3, variants_per_product=2)  # the same SKUs as the first store
+    assert bcsync_cli(["stores", "connect", "ful333", "--no-webhooks"], stdin=io.StringIO("tok-ful333-ff"),
+                      out=io.StringIO()) == 0  # fmt: skip
+    assert bcsync_cli(["stores", "configure", "ful333", "--set", "role=source"], out=io.StringIO()) == 0
     _send(local_world, _request("REQ-OK", [(sku, 1)]))
     _answers(local_world)
     orders_before = len(store.orders)
@@ -128,6 +137,7 @@ def test_bad_requests_are_refused_with_their_reason_on_the_bus_and_in_the_dlq_an
         "customer must exist": _request("R-CUST", [(sku, 1)], customer_policy="must_exist", email="who@example.com"),
         "request id reused": _request("REQ-OK", [(other, 3)]),
         "not a source": _request("R-ROLE", [(sku, 1)], store_hash="ful222"),
+        "no Customers scope": _request("R-SCOPE", [(sku, 1)], store_hash="ful333", customer_policy="must_exist"),
     }
     before = mark(sandbox)
 
@@ -143,6 +153,7 @@ def test_bad_requests_are_refused_with_their_reason_on_the_bus_and_in_the_dlq_an
     assert refused["R-CUST"]["code"] == "customer_missing" and "who@example.com" in refused["R-CUST"]["reason"]
     assert refused["REQ-OK"]["code"] == "request_id_reused"
     assert refused["R-ROLE"]["code"] == "not_a_source" and "role=source" in refused["R-ROLE"]["reason"]
+    assert refused["R-SCOPE"]["code"] == "bigcommerce_refused" and "Customers" in refused["R-SCOPE"]["reason"]
     reasons = [reason_of(message) for message in stack.take_messages("FulfillmentRequestsInboundDLQ")]
     assert len(reasons) == len(bad) and any("NOPE-9" in reason for reason in reasons)
     assert len(store.orders) == orders_before and not store.customers  # nothing half-created

@@ -173,7 +173,8 @@ class FulfilmentConsumer:
                     code="not_a_source",
                 )
             request, digest = parsed, content_hash(parsed)
-            fulfil = Fulfilment(settings, client, FulfilmentState(self.table, settings.store_hash), self.table)
+            state = FulfilmentState(self.table, settings.store_hash, retention_days=self.retention_days)
+            fulfil = Fulfilment(settings, client, state, self.table)
             existing = fulfil.state.get(request.request_id)
             if existing is not None and existing.content_hash != digest:
                 raise _reused(request.request_id, existing)
