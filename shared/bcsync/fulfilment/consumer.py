@@ -223,7 +223,7 @@ class FulfilmentConsumer:
         return True
 
     def _answer(self, store_hash: str, request_id: str, order_id: int, result: dict[str, Any]) -> None:
-        if result.get("created"):
+        if result.get("created") and not result.get("duplicate"):  # a stored result is not a second order
             self.count("orders_created")
         self.publisher.publish(
             [
