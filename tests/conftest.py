@@ -55,6 +55,9 @@ ALLOWED_UNUSED: dict[iam.Grant, str] = {
     ("ReturnsFunction", "IdempotencyTable", "dynamodb:GetItem"): (
         "Powertools idempotency's same fallback read, as for the webhook receiver"
     ),
+    ("FulfilmentFunction", "IdempotencyTable", "dynamodb:GetItem"): (
+        "Powertools idempotency's same fallback read, as for the webhook receiver"
+    ),
 }
 
 

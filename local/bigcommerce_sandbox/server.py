@@ -854,3 +854,8 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
     ]
 ]
 ROUTES[:0] = __import__(f"{__package__}.payments", fromlist=["ROUTES"]).ROUTES  # payment actions, staff notes
+
+# --- orders created through the API, customers, variants by SKU (orders_create.py) ---
+from .orders_create import ROUTES as _ORDERS_CREATE_ROUTES  # noqa: E402 - it builds on this module's helpers
+
+ROUTES[:0] = _ORDERS_CREATE_ROUTES

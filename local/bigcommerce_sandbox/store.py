@@ -48,6 +48,8 @@ ALL_SCOPES = frozenset(
         "store_v2_products",
         "store_inventory",
         "store_v2_information",
+        # a store that fulfils: orders created through the API may name or create customers
+        "store_v2_customers",
     }
 )
 
@@ -144,6 +146,8 @@ class SandboxStore:
     inventory: dict[tuple[int, str, int], int] = field(default_factory=dict)
     _variants_by_id: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False)
     hooks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # v3 customers (orders_create.py): id → customer
+    customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     webhooks: WebhookOutbox = field(default_factory=WebhookOutbox)
     lock: threading.RLock = field(default_factory=threading.RLock)
 

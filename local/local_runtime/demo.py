@@ -208,6 +208,13 @@ def main() -> int:
         for order_id, reason in skipped:
             print(f"   order {order_id} not sent: {reason}")
 
+        # 4a. The consoles, while 3 orders are held: the merchant's, opened by the app's load callback through
+        # the local HTTP API, and the operator's (`bcsync console`) on 127.0.0.1.
+        # BCSYNC_DEMO_CONSOLE_SECONDS=600 keeps them open.
+        merchant, operator = _consoles(stack, sandbox, demo)
+        print(f"4a. Consoles: the merchant's shows {merchant} held orders to release now; the operator's lists "
+              f"{operator} store(s) and the dead-letter queues")  # fmt: skip
+
         # 4b. The hold window ends: the held orders go out at the next run, from what was read (no call).
         sent_before = len(demo.warehouse.orders)
         clock.advance((HOLD_MINUTES + 1) * 60)
@@ -251,11 +258,27 @@ def main() -> int:
               f"call: {math.ceil(max(pushed, 1) / 2000)} needed); {held_away} SKUs the warehouse reported could "
               "not be pushed")  # fmt: skip
 
-        # 8. The consoles: the merchant's, opened by the app's load callback through the local HTTP API, and
-        # the operator's (`bcsync console`) on 127.0.0.1. BCSYNC_DEMO_CONSOLE_SECONDS=600 keeps them open.
-        merchant, operator = _consoles(stack, sandbox, demo)
-        print(f"8. Consoles: the merchant's shows {merchant} held orders to release now; the operator's lists "
-              f"{operator} store(s) and the dead-letter queues")  # fmt: skip
+        # 8. The other direction: the store fulfils orders another channel sends it (a fulfillment request).
+        out = io.StringIO()
+        bcsync_cli(["stores", "configure", STORE, "--set", "role=source"], out=out)
+        print(f"$ bcsync stores configure {STORE} --set role=source\n  {out.getvalue().strip()}")
+        address = {"first_name": "Ada", "last_name": "Lovelace", "street_1": "12 Analytical Row", "city": "Austin",
+                   "state": "TX", "zip": "78751", "country_iso2": "US"}  # fmt: skip
+        request = {"type": "Fulfillment Request", "store_hash": STORE, "request_id": "MKT-10045",
+                   # made an hour ago: the store's 30-minute hold (step 4) has passed for it
+                   "requested_at": _iso(stack.clock.now() - 3_600), "ship_to": address, "bill_to": address,
+                   "lines": [{"sku": sellable[0][1]["sku"], "quantity": 2, "price": "12.50"}],
+                   "carrier": "UPS", "ship_method": "Ground"}  # fmt: skip
+        demo.send("FulfillmentRequestsInbound", [request, request])  # sent twice, as a retrying channel does
+        demo.run("FulfilmentFunction", None, "FulfillmentRequestsInbound")
+        made = [order for order in store.orders.values() if order.get("external_order_id") == "MKT-10045"]
+        answers = [e for e in stack.take_messages("WarehouseOutbound") if "Fulfillment Request" in e["Body"]]
+        fulfil_calls = demo.calls("FulfilmentFunction", lambda module: module.FUNCTION.calls)
+        demo.check(len(made) == 1 and len(answers) == 1, f"1 request, {len(made)} orders, {len(answers)} answers")
+        order_text = f"order {made[0]['id']} ({made[0]['status']})" if made else "no order"
+        print(f"8. Fulfillment request MKT-10045 (sent twice) → BigCommerce {order_text}, answered once; "
+              f"{fulfil_calls} BigCommerce calls (the fewest possible: the lookup by request id, "
+              "the create)")  # fmt: skip
 
         dead = _dead_letters(stack)
         demo.check(not dead, f"messages dead-lettered: {dead}")
@@ -310,6 +333,12 @@ def _consoles(stack: LocalDeployment, sandbox: Sandbox, demo: Demo) -> tuple[int
             print(f"   operator: {console.login_url}\n   open for {linger:.0f} s ...", flush=True)
             time.sleep(linger)
         return held, stores.text.count('id="store-')
+
+
+def _iso(moment: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(moment, tz=UTC).isoformat()
 
 
 def _dead_letters(stack: LocalDeployment) -> dict[str, str]:

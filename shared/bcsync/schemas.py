@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
+from bcsync.fulfilment.request import FULFILLMENT_REQUEST, RequestAccepted, RequestRefused
 from bcsync.orders.mapping import WarehouseOrder
 from bcsync.returns.events import RefundIssuedData, ReturnRecordedData
 from bcsync.returns.inbound import RETURNS_INBOUND
@@ -30,6 +31,9 @@ EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "returns-inbound": examples.RETURNS_INBOUND,
     "return-recorded.data": [examples.RETURN_RECORDED],
     "refund-issued.data": [examples.REFUND_ISSUED],
+    "fulfillment-requests-inbound": examples.FULFILLMENT_REQUESTS_INBOUND,
+    "fulfillment-request-accepted.data": [examples.FULFILLMENT_REQUEST_ACCEPTED],
+    "fulfillment-request-refused.data": [examples.FULFILLMENT_REQUEST_REFUSED],
 }
 
 
@@ -66,6 +70,10 @@ MODELS: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
     "returns-inbound": RETURNS_INBOUND,
     "return-recorded.data": ReturnRecordedData,
     "refund-issued.data": RefundIssuedData,
+    # fulfillment requests (bcsync.fulfilment)
+    "fulfillment-requests-inbound": FULFILLMENT_REQUEST,
+    "fulfillment-request-accepted.data": RequestAccepted,
+    "fulfillment-request-refused.data": RequestRefused,
 }
 
 

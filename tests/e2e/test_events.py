@@ -95,6 +95,10 @@ def test_the_sample_is_accepted_by_its_handler(local_world: tuple[LocalDeploymen
             expected = {
                 "ReturnsInboundDLQ": [f"return {body['warehouse_return_id']} of order {body['order_id']}: {reason}"]
             }
+        elif sample.parent.name == "fulfilment":  # demo123 is a sales channel: it fulfils no requests
+            reason = "store demo123 is not a source (its role is sales_channel): set its role to source or both "
+            reason += "(`bcsync stores configure demo123 --set role=source`) and redrive"
+            expected = {"FulfillmentRequestsInboundDLQ": [reason]}
         assert {queue: reasons for queue, reasons in dead.items() if reasons} == expected
     elif sample.parent.name == "app_callbacks":
         assert answer["statusCode"] == 200 and "User removed" in answer["body"]

@@ -140,3 +140,15 @@ def test_status_shows_a_change_the_warehouse_got_too_late_once_with_what_to_do(
     assert line.startswith("  ! warehouse_too_late 1001 v2: the warehouse could not cancel it (version 2): ")
     assert "left the dock at 09:12. To do: BigCommerce has the order cancelled" in line
     assert "contact the customer" in line
+
+
+def test_a_stores_role_is_set_with_configure_and_shown_in_the_list(operator_env: Any, sandbox: Sandbox) -> None:
+    sandbox.add_store("abc123", token=TOKEN)
+    assert run(["stores", "connect", "abc123", "--no-webhooks"], stdin=TOKEN)[0] == 0
+    assert "[" not in run(["stores", "list"])[1]  # a sales channel, as every store is until told otherwise
+
+    code, out = run(["stores", "configure", "abc123", "--set", "role=source"])
+    assert code == 0 and 'role: "sales_channel" → "source"' in out
+    assert run(["stores", "list"])[1].rstrip().endswith("[source]")
+    assert json.loads(run(["stores", "show", "abc123"])[1])["settings"]["role"] == "source"
+    assert run(["stores", "configure", "abc123", "--set", "role=supplier"])[0] == 1

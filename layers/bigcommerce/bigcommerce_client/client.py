@@ -285,7 +285,10 @@ class BigCommerceClient:
             )
         if status >= 500:
             raise ServerError(f"BigCommerce had a server error ({status}) for store {self.store_hash}", **where)
-        raise RequestRejectedError(f"BigCommerce rejected the request ({status})", **where)
+        # BigCommerce's own words (a 400 names the field or id it could not take): what a person acts on.
+        raise RequestRejectedError(
+            f"BigCommerce rejected the request ({status}): {parse_validation_body(body)[0]}", **where
+        )
 
     # --- paging -------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ ORDERS = Scope("Orders", "store_v2_orders_read_only", "store_v2_orders")
 PRODUCTS = Scope("Products", "store_v2_products_read_only", "store_v2_products")
 INVENTORY = Scope("Store Inventory", "store_inventory_read_only", "store_inventory")
 INFORMATION = Scope("Information & Settings", "store_v2_information_read_only", "store_v2_information")
+CUSTOMERS = Scope("Customers", "store_v2_customers_read_only", "store_v2_customers")
 
 _BY_PREFIX: tuple[tuple[str, Scope], ...] = (
     ("/v2/orders", ORDERS),
@@ -32,6 +33,7 @@ _BY_PREFIX: tuple[tuple[str, Scope], ...] = (
     ("/v3/catalog", PRODUCTS),
     ("/v3/inventory", INVENTORY),
     ("/v2/store", INFORMATION),
+    ("/v3/customers", CUSTOMERS),
 )
 
 

@@ -99,7 +99,9 @@ def cmd_list(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
         if isinstance(row, InvalidSettingsError):
             print(f"!  {row}", file=out)
         else:
-            print(f"{'on ' if row.enabled else 'off'} {row.store_hash:<12} {row.name}", file=out)
+            # A store that fulfils says so (`--set role=source|both`); a sales channel, the default, does not.
+            role = "" if row.role == "sales_channel" else f" [{row.role}]"
+            print(f"{'on ' if row.enabled else 'off'} {row.store_hash:<12} {row.name}{role}", file=out)
     return 0
 
 

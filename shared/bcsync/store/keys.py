@@ -127,6 +127,13 @@ def returns_totals(store_hash: str) -> Key:
     return {"pk": _store(store_hash, "RETURNS"), "sk": "TOTALS"}
 
 
+# --- fulfillment requests into a source store: one partition per request id ------------------------------
+
+
+def fulfilment_request(store_hash: str, request_id: str) -> Key:
+    return {"pk": _store(store_hash, f"FULFIL#{request_id}"), "sk": "REQUEST"}
+
+
 # --- the catalog: a row per variant, sorted by product then variant; the SKU index ------------------------
 
 CATALOG_CURSOR = "CURSOR"

@@ -301,6 +301,13 @@ class StoreSettings(BaseModel):
         description="The most bcsync refunds on one order, in the order's currency (what it refunded on the order"
         " before counts); a return that would pass it is refunded not at all and shown as a problem.",
     )
+    # --- fulfillment requests (bcsync.fulfilment) ---
+    fulfilment_status_id: Literal[1, 7, 8, 9, 11, 12] = Field(
+        default=11,
+        description="For a store whose role is source: the status an order created from a fulfillment request"
+        " takes (Awaiting Fulfillment unless set; Incomplete and the closed or shipped statuses are refused). The"
+        " hold and business hours are order import's own (`hold_minutes`, `business_hours`).",
+    )
 
     @property
     def is_sales_channel(self) -> bool:

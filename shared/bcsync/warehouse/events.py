@@ -32,15 +32,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bcsync.warehouse.events")
 
 SOURCE = "bcsync"
+# fmt: off
 DetailType = Literal[
     "Order Ready", "Order Updated", "Order On Hold", "Order Cancelled", "Product Upserted", "Product Archived",
     "Return Recorded", "Refund Issued",
-]  # fmt: skip
+    # fulfillment requests: the answer about an order created in a source store
+    "Fulfillment Request Accepted", "Fulfillment Request Refused",
+]
+# fmt: on
 # `detail.schema_version`, per detail-type: what a consumer can expect of `data` (docs/warehouse-contract.md).
 # Order events: 2 brought `hold` and `Order On Hold`; 3 adds, all optional, prices and declared value, customs
 # data and options on the lines, shipping cost, state codes, form fields, pickup details, payment status and
-# channel. Product Archived: 2 adds `reason` (hidden, deleted or sku_changed). Product Upserted, Return
-# Recorded and Refund Issued are at 1.
+# channel. Product Archived: 2 adds `reason` (hidden, deleted or sku_changed). The others are at 1.
 SCHEMA_VERSIONS: dict[DetailType, int] = {
     "Order Ready": 3,
     "Order Updated": 3,
@@ -50,6 +53,8 @@ SCHEMA_VERSIONS: dict[DetailType, int] = {
     "Product Archived": 2,
     "Return Recorded": 1,  # bcsync.returns
     "Refund Issued": 1,
+    "Fulfillment Request Accepted": 1,  # bcsync.fulfilment
+    "Fulfillment Request Refused": 1,
 }
 CLAIM_CHECK_BYTES = 200_000  # EventBridge takes 256 KB per entry, envelope included
 PUT_EVENTS_BATCH = 10  # entries per PutEvents request, at most

@@ -234,3 +234,37 @@ REFUND_ISSUED: dict[str, Any] = {
     "refund_id": 3,
     "amount": "19.99",
 }
+
+# --- fulfillment requests (bcsync.fulfilment) ---
+_ADA = {"first_name": "Ada", "last_name": "Lovelace", "street_1": "12 Analytical Row", "city": "Austin",
+        "state": "TX", "zip": "78751", "country_iso2": "US"}  # fmt: skip
+FULFILLMENT_REQUESTS_INBOUND: list[dict[str, Any]] = [
+    {
+        "type": "Fulfillment Request",
+        "schema_version": 1,
+        "store_hash": "abc123",
+        "request_id": "PO-10045",
+        "requested_at": "2026-12-01T09:00:00+00:00",
+        "lines": [{"sku": "TEE-RED-M", "quantity": 2, "price": "12.50"}],
+        "ship_to": _ADA,
+        "bill_to": {**_ADA, "email": "ada@example.com"},
+        "customer_policy": "create_if_missing",
+        "email": "ada@example.com",
+        "carrier": "UPS",
+        "ship_method": "Ground",
+        "notes": "Leave at the door",
+    }
+]
+FULFILLMENT_REQUEST_ACCEPTED: dict[str, Any] = {
+    "request_id": "PO-10045",
+    "order_id": 1077,
+    "status_id": 11,
+    "customer_id": 42,
+}
+FULFILLMENT_REQUEST_REFUSED: dict[str, Any] = {
+    "request_id": "PO-10046",
+    "code": "unknown_sku",
+    "reason": "SKU TEE-RED-XXL is on no variant of store abc123: add it in BigCommerce or correct the request",
+    "skus": ["TEE-RED-XXL"],
+    "left_in_bigcommerce": None,
+}
