@@ -157,7 +157,7 @@ class StoreSettings(BaseModel):
         " apps: a request is sent only while at least this share is left, else the job pauses and resumes later.",
     )
     max_wait_seconds: float = Field(
-        default=1.0,
+        default=5.0,
         ge=0.0,
         le=60.0,
         description="The longest a function waits in place for the store's rate window to reset (Lambda bills the"
