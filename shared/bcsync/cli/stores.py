@@ -74,12 +74,16 @@ def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         if settings.webhook_destination is None:
             print("Webhooks: not registered; the schedules alone pick up changes.", file=out)
         else:
-            _ensure_hooks(client, settings.webhook_destination, store_credentials.webhook_secret, out)
+            _ensure_hooks(
+                client, settings.webhook_destination, store_credentials.webhook_secret, out, source=settings.is_source
+            )
     return 0
 
 
-def _ensure_hooks(client: BigCommerceClient, destination: str, secret: SecretStr, out: TextIO) -> None:
-    report = ensure_hooks(client, destination=destination, secret=secret)
+def _ensure_hooks(
+    client: BigCommerceClient, destination: str, secret: SecretStr, out: TextIO, *, source: bool = False
+) -> None:
+    report = ensure_hooks(client, destination=destination, secret=secret, source=source)
     print(f"Webhooks → {destination}: {report.summary()}.", file=out)
 
 
@@ -232,5 +236,7 @@ def cmd_enable(args: argparse.Namespace, _stdin: TextIO, out: TextIO) -> int:
     if settings.webhook_destination:
         client, credentials = store_client(args, settings)
         with client:
-            _ensure_hooks(client, settings.webhook_destination, credentials.webhook_secret, out)
+            _ensure_hooks(
+                client, settings.webhook_destination, credentials.webhook_secret, out, source=settings.is_source
+            )
     return 0

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from bigcommerce_client import validate_store_hash
 from bigcommerce_client.carriers import valid_carrier
 
-JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback"]
+JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback", "readback"]
 JOBS: tuple[JobName, ...] = get_args(JobName)
 # What a store is to the warehouse: a sales channel sends its orders to the warehouse (bcsync's first
 # direction); a source fulfils orders the warehouse's other channels send into it (the other direction).
@@ -143,6 +143,9 @@ class StoreSettings(BaseModel):
     # Statuses in which BigCommerce has taken an order's stock while the warehouse does not have the order
     # yet (not released, or held): their quantities are subtracted from the warehouse's.
     stock_committed_statuses: tuple[int, ...] = (1, 7, 8, 9, 11, 12, 13)
+    # read back (shipments made in BigCommerce, a source store's stock): orders created longer ago than this
+    # are history - their shipments are never read back.
+    readback_lookback_days: int = Field(default=90, ge=1, le=3_650)
 
     @property
     def is_sales_channel(self) -> bool:

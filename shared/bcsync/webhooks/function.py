@@ -17,6 +17,7 @@ from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import client_factory_for
 from bcsync.backbone.function import ColdStart, Reports
 from bcsync.backbone.messages import JobQueue
+from bcsync.readback.state import ReadbackState
 from bcsync.settings import RuntimeConfig
 from bcsync.store.credentials import CredentialStore
 from bcsync.store.jobs import JobState
@@ -76,6 +77,7 @@ class WebhookFunction:
                 table_name=self.config.idempotency_table, boto3_client=aws.client("dynamodb")
             ),
             debounce_seconds=self.config.webhook_debounce_seconds,
+            news=lambda store_hash, subject, at: ReadbackState(table, store_hash).note(subject, at),
         )
         self._client_factory = client_factory_for(self.config, clock=self.clock)
         self.api = APIGatewayHttpResolver()
