@@ -848,3 +848,5 @@ ROUTES: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
         ("DELETE", f"/v3/hooks/{_ID}", None, delete_hook),
     ]
 ]
+# Read back: shipments and stock levels fire their webhooks; one shipment's PUT and DELETE (sandbox/readback.py).
+ROUTES[:0] = __import__("bigcommerce_sandbox.readback", fromlist=["routes"]).routes(ROUTES)
