@@ -15,8 +15,12 @@ from bcsync.cli import main as bcsync_cli
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog
-from bigcommerce_sandbox.readback import merchant_delete_shipment, merchant_set_stock, merchant_ship
-from bigcommerce_sandbox.readback import merchant_update_shipment
+from bigcommerce_sandbox.readback import (
+    merchant_delete_shipment,
+    merchant_set_stock,
+    merchant_ship,
+    merchant_update_shipment,
+)
 from local_runtime import LocalDeployment
 from tests.aws import drain, reason_of
 from tests.conftest import KNOWN_TOKENS
@@ -70,7 +74,9 @@ def _write_back(world: World, store: SandboxStore, order_id: int, line: dict[str
         "warehouse_shipment_id": f"WH-{line['id']}", "tracking_number": f"1ZWH{line['id']}", "carrier": "UPS",
         "service": "Ground", "lines": [{"order_product_id": line["id"], "quantity": quantity}],
     }  # fmt: skip
-    stack.client("sqs").send_message(QueueUrl=stack.physical["ShipmentsInbound"]["Ref"], MessageBody=json.dumps(message))
+    stack.client("sqs").send_message(
+        QueueUrl=stack.physical["ShipmentsInbound"]["Ref"], MessageBody=json.dumps(message)
+    )
     return stack.deliver_sqs("ShipmentsInbound", stack.load_handler("TrackingWritebackFunction"))
 
 
