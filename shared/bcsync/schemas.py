@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
 from bcsync.orders.mapping import WarehouseOrder
+from bcsync.readback.mapping import ShipmentDeleted, ShipmentReadBack, StockLevelChanged
 from bcsync.warehouse.inbound import SHIPMENTS_QUEUE, STOCK_INBOUND
 
 
@@ -38,6 +39,10 @@ def schemas() -> dict[str, dict[str, Any]]:
         "order.data": WarehouseOrder,
         "shipments-inbound": SHIPMENTS_QUEUE,
         "stock-inbound": STOCK_INBOUND,
+        # read back: shipments others made in BigCommerce, a source store's stock
+        "shipment-read-back.data": ShipmentReadBack,
+        "shipment-deleted.data": ShipmentDeleted,
+        "stock-level-changed.data": StockLevelChanged,
     }
     out = {}
     for name, model in adapters.items():

@@ -22,7 +22,14 @@ from bcsync.backbone.messages import ReadbackOptions
 from bcsync.backbone.runner import Continue, JobContext
 from bcsync.inventory.state import StockState
 from bcsync.orders.state import OrderState
-from bcsync.readback.mapping import Line, decide_order, decide_stock, has_news, within_lookback
+from bcsync.readback.mapping import (
+    Line,
+    StockLevelChanged,
+    decide_order,
+    decide_stock,
+    has_news,
+    within_lookback,
+)
 from bcsync.readback.state import ReadbackState
 from bcsync.store import keys
 from bcsync.store.settings import StoreSettings
@@ -198,16 +205,16 @@ class Readback:
                         detail_type="Stock Level Changed",
                         store_hash=self.store_hash,
                         idempotency_key=stock_key(self.store_hash, change.key, change.generation),
-                        data={
-                            "sku": change.sku,
-                            "product_id": change.product_id,
-                            "variant_id": change.variant_id,
-                            "location_id": change.location_id,
-                            "on_hand": change.on_hand,
-                            "available_to_sell": change.available,
-                            "previous_on_hand": change.previous_on_hand,
-                            "read_at": now.isoformat(timespec="seconds"),
-                        },
+                        data=StockLevelChanged(
+                            sku=change.sku,
+                            product_id=change.product_id,
+                            variant_id=change.variant_id,
+                            location_id=change.location_id,
+                            on_hand=change.on_hand,
+                            available_to_sell=change.available,
+                            previous_on_hand=change.previous_on_hand,
+                            read_at=now.isoformat(timespec="seconds"),
+                        ).model_dump(mode="json"),
                         occurred_at=now,
                     )
                     for change in changes

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from bcsync.shipments.state import marker
 from bigcommerce_client.models import InventoryItem, Shipment
 
@@ -25,6 +27,74 @@ OURS_PREFIX = marker("")[:-1]  # "[bcsync shipment "
 
 def is_bcsyncs(shipment: Shipment) -> bool:
     return OURS_PREFIX in (shipment.comments or "")
+
+
+# --- what the warehouse is told (docs/warehouse-contract.md; the JSON Schemas are generated from these) -----
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShippedLine(_Contract):
+    order_product_id: int = Field(description="BigCommerce's order line id, as in the order event's lines")
+    sku: str = Field(description="empty when the line is not one bcsync knows")
+    product_id: int | None = None
+    variant_id: int | None = None
+    quantity: int
+
+
+class LineLeft(_Contract):
+    """One line of the order after every shipment BigCommerce has (anyone's): what the warehouse still ships."""
+
+    order_product_id: int
+    sku: str
+    quantity_ordered: int = Field(description="net of refunds, as bcsync sent it (the order's lines otherwise)")
+    quantity_shipped: int
+    quantity_remaining: int
+
+
+class ShipmentReadBack(_Contract):
+    """`data` of `Shipment Created` (revision 1) and `Shipment Updated` (2, 3 ...): a shipment made in BigCommerce
+    by someone other than bcsync, as BigCommerce has it now."""
+
+    bigcommerce_shipment_id: int
+    order_id: int
+    order_address_id: int
+    revision: int = Field(ge=1, description="1 when created; each update the warehouse should know of adds one")
+    imported: bool = Field(description="true: an order bcsync sent to the warehouse (order events)")
+    tracking_number: str
+    tracking_link: str
+    tracking_carrier: str
+    shipping_method: str
+    shipped_at: str | None
+    lines: list[ShippedLine]
+    remaining: list[LineLeft]
+    complete: bool = Field(description="nothing left to ship on the order")
+
+
+class ShipmentDeleted(_Contract):
+    """`data` of `Shipment Deleted`: a shipment read back before is gone; its lines are to ship again."""
+
+    bigcommerce_shipment_id: int
+    order_id: int
+    imported: bool
+    lines: list[ShippedLine]
+    remaining: list[LineLeft]
+    complete: bool
+
+
+class StockLevelChanged(_Contract):
+    """`data` of `Stock Level Changed`: a source store's level for one item at one location, on change only."""
+
+    sku: str
+    product_id: int | None
+    variant_id: int | None
+    location_id: int
+    on_hand: int
+    available_to_sell: int
+    previous_on_hand: int | None = Field(description="the level last published; null the first time")
+    read_at: str
 
 
 @dataclass(frozen=True)
@@ -100,44 +170,55 @@ def remaining(lines: Mapping[int, Line], shipped: Mapping[int, int]) -> list[dic
     """Per line of the order: ordered (net of refunds, as bcsync sent it), shipped in BigCommerce by anyone,
     and what is left for the warehouse to ship (never below 0)."""
     return [
-        {
-            "order_product_id": line.order_product_id,
-            "sku": line.sku,
-            "quantity_ordered": line.quantity,
-            "quantity_shipped": shipped.get(line.order_product_id, 0),
-            "quantity_remaining": max(line.quantity - shipped.get(line.order_product_id, 0), 0),
-        }
+        LineLeft(
+            order_product_id=line.order_product_id,
+            sku=line.sku,
+            quantity_ordered=line.quantity,
+            quantity_shipped=shipped.get(line.order_product_id, 0),
+            quantity_remaining=max(line.quantity - shipped.get(line.order_product_id, 0), 0),
+        ).model_dump(mode="json")
         for line in sorted(lines.values(), key=lambda line: line.order_product_id)
     ]
 
 
+def _shipped_lines(
+    items: Mapping[int, int], lines: Mapping[int, Line], products: Mapping[int, int | None]
+) -> list[ShippedLine]:
+    return [
+        ShippedLine(
+            order_product_id=order_product_id,
+            sku=lines[order_product_id].sku if order_product_id in lines else "",
+            product_id=products.get(order_product_id),
+            variant_id=lines[order_product_id].variant_id if order_product_id in lines else None,
+            quantity=quantity,
+        )
+        for order_product_id, quantity in sorted(items.items())
+    ]
+
+
+def _complete(left: list[dict[str, Any]]) -> bool:
+    return bool(left) and all(row["quantity_remaining"] == 0 for row in left)
+
+
 def _shipment_data(
-    shipment: Shipment, lines: Mapping[int, Line], left: list[dict[str, Any]], imported: bool
+    shipment: Shipment, revision: int, lines: Mapping[int, Line], left: list[dict[str, Any]], imported: bool
 ) -> dict[str, Any]:
     products = {item.order_product_id: item.product_id for item in shipment.items}
-    return {
-        "bigcommerce_shipment_id": shipment.id,
-        "order_id": shipment.order_id,
-        "order_address_id": shipment.order_address_id,
-        "imported": imported,
-        "tracking_number": shipment.tracking_number,
-        "tracking_link": shipment.tracking_link,
-        "tracking_carrier": shipment.tracking_carrier,
-        "shipping_method": shipment.shipping_method,
-        "shipped_at": shipment.date_created.isoformat() if shipment.date_created else None,
-        "lines": [
-            {
-                "order_product_id": order_product_id,
-                "sku": lines[order_product_id].sku if order_product_id in lines else "",
-                "product_id": products.get(order_product_id),
-                "variant_id": lines[order_product_id].variant_id if order_product_id in lines else None,
-                "quantity": quantity,
-            }
-            for order_product_id, quantity in sorted(_items(shipment).items())
-        ],
-        "remaining": left,
-        "complete": bool(left) and all(row["quantity_remaining"] == 0 for row in left),
-    }
+    return ShipmentReadBack(
+        bigcommerce_shipment_id=shipment.id,
+        order_id=shipment.order_id,
+        order_address_id=shipment.order_address_id,
+        revision=revision,
+        imported=imported,
+        tracking_number=shipment.tracking_number,
+        tracking_link=shipment.tracking_link,
+        tracking_carrier=shipment.tracking_carrier,
+        shipping_method=shipment.shipping_method,
+        shipped_at=shipment.date_created.isoformat() if shipment.date_created else None,
+        lines=_shipped_lines(_items(shipment), lines, products),
+        remaining=[LineLeft.model_validate(row) for row in left],
+        complete=_complete(left),
+    ).model_dump(mode="json")
 
 
 def decide_order(
@@ -165,37 +246,29 @@ def decide_order(
         if (before is not None and before.ours) or (before is None and is_bcsyncs(shipment)):
             now_seen[shipment.id] = SeenShipment(0, digest, True, _items(shipment))
             continue
-        data = _shipment_data(shipment, lines, left, imported)
         if before is None:
+            data = _shipment_data(shipment, 1, lines, left, imported)
             publications.append(Publication("Shipment Created", shipment.id, 1, data))
             now_seen[shipment.id] = SeenShipment(1, digest, False, _items(shipment))
         elif before.content != digest:
             revision = before.revision + 1
-            publications.append(Publication("Shipment Updated", shipment.id, revision, data | {"revision": revision}))
+            data = _shipment_data(shipment, revision, lines, left, imported)
+            publications.append(Publication("Shipment Updated", shipment.id, revision, data))
             now_seen[shipment.id] = SeenShipment(revision, digest, False, _items(shipment))
         else:
             now_seen[shipment.id] = before
     for shipment_id, before in sorted(seen.items()):
         if shipment_id in now_seen or before.ours:
             continue
-        publications.append(
-            Publication(
-                "Shipment Deleted",
-                shipment_id,
-                "deleted",
-                {
-                    "bigcommerce_shipment_id": shipment_id,
-                    "order_id": order_id,
-                    "imported": imported,
-                    "lines": [
-                        {"order_product_id": opid, "sku": lines[opid].sku if opid in lines else "", "quantity": q}
-                        for opid, q in sorted(before.items.items())
-                    ],
-                    "remaining": left,
-                    "complete": bool(left) and all(row["quantity_remaining"] == 0 for row in left),
-                },
-            )
-        )
+        data = ShipmentDeleted(
+            bigcommerce_shipment_id=shipment_id,
+            order_id=order_id,
+            imported=imported,
+            lines=_shipped_lines(before.items, lines, {}),
+            remaining=[LineLeft.model_validate(row) for row in left],
+            complete=_complete(left),
+        ).model_dump(mode="json")
+        publications.append(Publication("Shipment Deleted", shipment_id, "deleted", data))
     return OrderReadback(publications, now_seen)
 
 
