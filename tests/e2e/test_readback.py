@@ -26,8 +26,6 @@ from tests.aws import drain, reason_of
 from tests.conftest import KNOWN_TOKENS
 from tests.stores import calls_since, mark
 
-pytestmark = pytest.mark.e2e
-
 World = tuple[LocalDeployment, Sandbox]
 DEBOUNCE = 1.0
 

@@ -12,8 +12,6 @@ from bcsync.shipments.state import marker
 from bcsync.webhooks.receiver import DeliveryData, readback_subject
 from bigcommerce_client.models import InventoryItem, Shipment
 
-pytestmark = pytest.mark.unit
-
 LINES = {1: Line(1, "TEE-S", 2), 2: Line(2, "MUG", 3)}
 
 
