@@ -727,6 +727,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "black_friday_hour": bench_black_friday_hour,
     "cold_imports": bench_cold_imports,
     "peer": bench_peer,
+    "readback": __import__("readback").bench_readback,  # bench/readback.py: its row and check in main()
 }
 
 
@@ -773,6 +774,9 @@ def main() -> int:
         *((f"PyPI bigcommerce / bcsync: {what} time", peer[what]["seconds_ratio_peer_to_ours"], "-",
            "ratio, median of runs") for what in ("orders", "catalog")),
     ]  # fmt: skip
+    # read back (bench/readback.py): its row, and its check below
+    readback = __import__("readback")
+    rows.append(readback.row(results["readback"]))
     for row in rows:
         print(f"{row[0]:<50} {row[1]!s:>9} {row[2]!s:>9}  {row[3]}")
     print(f"(written to {RESULTS.relative_to(ROOT)})")
@@ -793,6 +797,7 @@ def main() -> int:
         or rush["distinct_keys"] != rush["orders"]
         or rush["aws_core_usd_per_1000_orders"] > rush["target_usd_per_1000_orders"]
         or any(figures["median_ms"] > imports["target_ms"] for figures in imports["handlers"].values())
+        or not results["readback"]["ok"]
     )
     return 1 if failed else 0
 
