@@ -24,6 +24,7 @@ from bcsync.store.dynamo import scan_all
 from bcsync.store.jobs import JobState
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
+from .demo_readback import shipment_by_hand_comes_back
 from .deployment import LocalDeployment
 from .warehouse import SimulatedWarehouse
 
@@ -177,6 +178,8 @@ def main() -> int:
         demo.check(pushed > 0, "the inventory push pushed nothing")
         print(f"7. Inventory push: {pushed} items set in {push_calls} BigCommerce calls "
               f"(floor {math.ceil(max(pushed, 1) / 2000)}); {held_away} SKUs reported, not pushed")  # fmt: skip
+
+        shipment_by_hand_comes_back(demo, env, debounce_seconds=DEBOUNCE_SECONDS)  # 8. read back
 
         dead = _dead_letters(stack)
         demo.check(not dead, f"messages dead-lettered: {dead}")
