@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,8 +11,19 @@ import pytest
 
 from bcsync.readback.mapping import Line, SeenShipment, StockSeen, decide_order, decide_stock, has_news, within_lookback
 from bcsync.shipments.state import marker
-from bcsync.webhooks.receiver import DeliveryData, readback_subject
+from bcsync.webhooks.receiver import (
+    HOOK_SCOPES,
+    SHIPMENT_SCOPES,
+    SOURCE_HOOK_SCOPES,
+    Delivery,
+    DeliveryData,
+    readback_subject,
+)
+from bigcommerce_client import VirtualClock
 from bigcommerce_client.models import InventoryItem, Shipment
+from bigcommerce_sandbox import SandboxStore, seed_catalog
+from bigcommerce_sandbox.contract import specs_dir
+from bigcommerce_sandbox.readback import emit_shipment, emit_stock
 
 LINES = {1: Line(1, "TEE-S", 2), 2: Line(2, "MUG", 3)}
 
@@ -160,3 +173,50 @@ def test_bcsyncs_own_push_is_remembered_never_published_by_variant_or_by_product
 )
 def test_a_read_back_delivery_names_its_news(scope: str, data: dict[str, Any], subject: str | None) -> None:
     assert readback_subject(scope, DeliveryData.model_validate(data)) == subject
+
+
+SAMPLES = specs_dir() / "docs" / "webhooks" / "callbacks" / "data"
+
+
+@pytest.mark.parametrize(
+    ("scope", "sample"),
+    [
+        ("created", "store_shipment_created.json"),
+        ("updated", "store_shipment_updated.json"),
+        ("deleted", "store_shipment_deleted.json"),
+    ],
+)
+def test_the_sandboxs_shipment_webhooks_have_bigcommerces_documented_shape(scope: str, sample: str) -> None:
+    store = SandboxStore("abc123", clock=VirtualClock())
+    store.hooks[1] = {
+        "id": 1,
+        "scope": "store/shipment/*",
+        "destination": "https://x",
+        "headers": {},
+        "is_active": True,
+    }
+    emit_shipment(store, scope, 251, 12)
+    sent, documented = store.webhooks.pending[0].payload, json.loads((SAMPLES / sample).read_text())
+    assert sent["scope"] == documented["scope"] and sorted(sent) == sorted(documented)
+    assert sent["data"] == documented["data"] | {"id": 12, "orderId": 251}
+    assert readback_subject(sent["scope"], Delivery.model_validate(sent).data) == "NEWS#ORDER#251"
+
+
+def test_the_sandboxs_inventory_webhooks_have_bigcommerces_documented_shape() -> None:
+    store = SandboxStore("abc123", clock=VirtualClock())
+    seed_catalog(store, products=2, variants_per_product=2)
+    store.hooks[1] = {"id": 1, "scope": "store/sku/inventory/updated", "destination": "https://x", "headers": {},
+                      "is_active": True}  # fmt: skip
+    variant = next(v for p in store.products.values() if p["inventory_tracking"] == "variant" for v in p["variants"])
+    emit_stock(store, "variant", variant["id"], 5)
+    sent = store.webhooks.pending[0].payload
+    documented = json.loads((SAMPLES / "store_sku_inventory_updated.json").read_text())
+    assert sorted(sent["data"]) == sorted(documented["data"])
+    assert sorted(sent["data"]["inventory"]) == sorted(documented["data"]["inventory"])
+    assert readback_subject(sent["scope"], Delivery.model_validate(sent).data) == f"NEWS#STOCK#v{variant['id']}"
+
+
+def test_every_read_back_scope_is_one_bigcommerce_documents_and_inventory_ones_are_for_sources_only() -> None:
+    documented = set(re.findall(r"store/[A-Za-z/]+", (specs_dir() / "reference" / "webhooks.v3.yml").read_text()))
+    assert set(SHIPMENT_SCOPES) <= set(HOOK_SCOPES) and set(SHIPMENT_SCOPES) <= documented
+    assert set(SOURCE_HOOK_SCOPES) <= documented and not set(SOURCE_HOOK_SCOPES) & set(HOOK_SCOPES)
