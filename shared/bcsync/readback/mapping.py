@@ -93,7 +93,9 @@ class StockLevelChanged(_Contract):
     location_id: int
     on_hand: int
     available_to_sell: int
-    previous_on_hand: int | None = Field(description="the level last published; null the first time")
+    previous_on_hand: int | None = Field(
+        description="the level last known (published, or bcsync's own push); null the first time"
+    )
     read_at: str
 
 
