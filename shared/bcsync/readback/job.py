@@ -74,18 +74,21 @@ class Readback:
             if sk.startswith(keys.NEWS_ORDER_PREFIX)
         }
         stock_news = {sk: at for sk, at in news.items() if sk.startswith(keys.NEWS_STOCK_PREFIX)}
-        run_start = self._now()
-        scanned: dict[int, Order] = {}
-        if context.message.trigger == "schedule":
-            scanned = self._scan(run_start, context)
-        wanted = sorted(set(order_news) | set(scanned))
-        for order_id in wanted:
+        # A scan cut short (out of time, or of the store's API budget) continues in a later message, which
+        # scans again up to the same end: its checkpoint says so.
+        checkpoint = context.checkpoint or {}
+        scanning = context.message.trigger == "schedule" or bool(checkpoint.get("scan_until"))
+        run_start = datetime.fromisoformat(checkpoint["scan_until"]) if checkpoint.get("scan_until") else self._now()
+        if scanning and not checkpoint.get("scan_until"):
+            context.save_checkpoint({"scan_until": run_start.isoformat()})
+        scanned = self._scan(run_start, context) if scanning else {}
+        for order_id in sorted(set(order_news) | set(scanned)):
             if context.time_is_short():
-                return Continue(checkpoint={})  # the rest is still news (noted, or past the cursor)
+                return Continue(checkpoint=context.checkpoint or {})  # the rest is still news, or scanned again
             self._read_order(order_id, context)
             if order_id in order_news:
                 self.state.read(f"{keys.NEWS_ORDER_PREFIX}{order_id}", order_news[order_id])
-        if context.message.trigger == "schedule":
+        if scanning:
             self.state.set_cursor(run_start)
         if self.settings.is_source and (stock_news or options.stock_reconcile):
             self._read_stock(stock_news, context, everything=options.stock_reconcile)
