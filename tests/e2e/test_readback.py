@@ -22,6 +22,7 @@ from bigcommerce_sandbox.readback import (
     merchant_update_shipment,
 )
 from local_runtime import LocalDeployment
+from local_runtime.shortcuts import catalog_as_synced
 from tests.aws import drain, reason_of
 from tests.conftest import KNOWN_TOKENS
 from tests.stores import calls_since, mark
@@ -197,9 +198,8 @@ def test_a_source_stores_stock_is_published_on_change_only(local_world: World) -
     assert baseline and len({e["detail"]["idempotency_key"] for e in baseline}) == len(baseline)
     assert _scan(local_world, stock_reconcile=True) == []
     # bcsync's own push sets a level: BigCommerce's webhook fires, and read back knows it for its own.
-    sync = stack.load_handler("ProductSyncFunction")
-    sync({"action": "tick", "mode": "full"}, stack.context("ProductSyncFunction"))
-    stack.deliver_sqs("ProductSyncJobs", sync)
+    table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+    catalog_as_synced(table, store, [product["id"] for product in store.products.values()])  # product sync's index
     stock = {"type": "Stock Level", "schema_version": 1, "store_hash": "rbk555", "as_of": "2026-11-23T10:00:00Z",
              "mode": "delta", "items": [{"sku": variant["sku"], "location": "MAIN", "fulfillable": 11, "exception": 0}]}  # fmt: skip
     stack.client("sqs").send_message(QueueUrl=stack.physical["StockInbound"]["Ref"], MessageBody=json.dumps(stock))
