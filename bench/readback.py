@@ -38,11 +38,15 @@ def bench_readback() -> dict[str, Any]:
         store.webhooks.pending.clear()
         sqs, url = stack.client("sqs"), stack.physical["ShipmentsInbound"]["Ref"]
         writeback = stack.load_handler("TrackingWritebackFunction")
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()):  # at a warehouse's pace, as the writeback's bench
             for order_id in order_ids[:fifth]:
                 body = run._shipment_message("bench07", order_id, store.order_products[order_id])
                 sqs.send_message(QueueUrl=url, MessageBody=body)
-            stack.deliver_sqs("ShipmentsInbound", writeback, max_invocations=10_000)
+                stack.deliver_sqs("ShipmentsInbound", writeback, max_invocations=100)
+                clock.advance(2.0)
+        written = sum(1 for order_id in order_ids[:fifth] if store.shipments.get(order_id))
+        if written != fifth:
+            raise SystemExit(f"bench: the writeback made {written} of {fifth} shipments")
         warehouse.counted()
         warehouse = run.Warehouse(stack)
         readback = stack.load_handler("ReadbackFunction")
