@@ -129,7 +129,12 @@ def test_under_faults_each_shipment_made_by_hand_is_one_event_and_bcsyncs_own_no
         for order_id, rows in stores[store_hash].shipments.items():
             theirs = [row for row in rows if row["id"] in shipment_ids]
             for row in theirs:
-                event = next(e for e in events if int(e["detail"]["data"]["bigcommerce_shipment_id"]) == row["id"])
+                event = next(
+                    e
+                    for e in events
+                    if e["detail"]["store_hash"] == store_hash  # shipment ids are per store
+                    and int(e["detail"]["data"]["bigcommerce_shipment_id"]) == row["id"]
+                )
                 left = {r["order_product_id"]: r["quantity_remaining"] for r in event["detail"]["data"]["remaining"]}
                 expected = {
                     line["id"]: line["quantity"] - line["quantity_shipped"]
