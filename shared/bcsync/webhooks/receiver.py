@@ -62,7 +62,9 @@ HOOK_SCOPES: dict[str, JobName] = {
 # A shipment delivery names its order (`data.orderId`), an inventory one its variant or product: the receiver
 # notes it as news for the store's read back (`news`), then marks the job due like any other.
 SHIPMENT_SCOPES = ("store/shipment/created", "store/shipment/updated", "store/shipment/deleted")
-HOOK_SCOPES.update(dict.fromkeys(SHIPMENT_SCOPES, "readback"))
+# One hook for the three (BigCommerce's documented wildcard): a store's connect costs one call more, not three.
+SHIPMENT_HOOK = "store/shipment/*"
+HOOK_SCOPES[SHIPMENT_HOOK] = "readback"
 # Registered only for a store that is a source (`ensure_hooks(source=True)`): on a sales channel they would
 # fire on every push bcsync makes. Read back tells its own pushes apart by what the push last sent.
 SOURCE_HOOK_SCOPES: dict[str, JobName] = dict.fromkeys(
@@ -211,7 +213,11 @@ class WebhookReceiver:
 
     def _route(self, delivery: dict[str, Any]) -> dict[str, Any]:
         store_hash, scope = str(delivery["store_hash"]), str(delivery["scope"])
-        job = HOOK_SCOPES.get(scope) or SOURCE_HOOK_SCOPES.get(scope)
+        job = (
+            HOOK_SCOPES.get(scope)
+            or SOURCE_HOOK_SCOPES.get(scope)
+            or ("readback" if scope in SHIPMENT_SCOPES else None)
+        )
         if job is None:
             return {"action": "ignored"}
         if job == "readback":
