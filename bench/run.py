@@ -730,6 +730,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "cold_imports": bench_cold_imports,
     "peer": bench_peer,
     "fulfilment": fulfilment.bench_fulfilment,  # bench/fulfilment.py
+    "readback": __import__("readback").bench_readback,  # bench/readback.py: its row and check in main()
 }
 
 
@@ -776,6 +777,9 @@ def main() -> int:
         *((f"PyPI bigcommerce / bcsync: {what} time", peer[what]["seconds_ratio_peer_to_ours"], "-",
            "ratio, median of runs") for what in ("orders", "catalog")),
     ]  # fmt: skip
+    # read back (bench/readback.py): its row, and its check below
+    readback = __import__("readback")
+    rows.append(readback.row(results["readback"]))
     for row in rows:
         print(f"{row[0]:<50} {row[1]!s:>9} {row[2]!s:>9}  {row[3]}")
     print(f"(written to {RESULTS.relative_to(ROOT)})")
@@ -796,6 +800,7 @@ def main() -> int:
         or rush["distinct_keys"] != rush["orders"]
         or rush["aws_core_usd_per_1000_orders"] > rush["target_usd_per_1000_orders"]
         or any(figures["median_ms"] > imports["target_ms"] for figures in imports["handlers"].values())
+        or not results["readback"]["ok"]
     )
     # --- fulfillment requests (bench/fulfilment.py): its line, and its floor kept ---
     print("{:<50} {!s:>9} {!s:>9}  {}".format(*fulfilment.row(results["fulfilment"])))

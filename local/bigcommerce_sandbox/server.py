@@ -859,3 +859,5 @@ ROUTES[:0] = __import__(f"{__package__}.payments", fromlist=["ROUTES"]).ROUTES  
 from .orders_create import ROUTES as _ORDERS_CREATE_ROUTES  # noqa: E402 - it builds on this module's helpers
 
 ROUTES[:0] = _ORDERS_CREATE_ROUTES
+# Read back: shipments and stock levels fire their webhooks; one shipment's PUT and DELETE (sandbox/readback.py).
+ROUTES[:0] = __import__("bigcommerce_sandbox.readback", fromlist=["routes"]).routes(ROUTES)

@@ -26,6 +26,7 @@ from bcsync.store.jobs import JobState
 from bigcommerce_client import SystemClock
 from bigcommerce_sandbox import Sandbox, SandboxStore, add_order, seed_catalog, seed_orders
 
+from .demo_readback import shipment_by_hand_comes_back
 from .deployment import LocalDeployment
 from .resources import NOT_EMULATED
 from .warehouse import SimulatedWarehouse
@@ -298,6 +299,8 @@ def main() -> int:
         print(f"8. Fulfillment request MKT-10045 (sent twice) → BigCommerce {order_text}, answered once; "
               f"{fulfil_calls} BigCommerce calls (the fewest possible: the lookup by request id, "
               "the create)")  # fmt: skip
+
+        shipment_by_hand_comes_back(demo, env, debounce_seconds=DEBOUNCE_SECONDS)  # 8. read back
 
         dead = _dead_letters(stack)
         demo.check(not dead, f"messages dead-lettered: {dead}")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from bcsync.catalog.mapping import ArchivedSku, WarehouseSku
 from bcsync.fulfilment.request import FULFILLMENT_REQUEST, RequestAccepted, RequestRefused
 from bcsync.orders.mapping import WarehouseOrder
+from bcsync.readback.mapping import ShipmentDeleted, ShipmentReadBack, StockLevelChanged
 from bcsync.returns.events import RefundIssuedData, ReturnRecordedData
 from bcsync.returns.inbound import RETURNS_INBOUND
 from bcsync.warehouse import examples
@@ -34,6 +35,9 @@ EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "fulfillment-requests-inbound": examples.FULFILLMENT_REQUESTS_INBOUND,
     "fulfillment-request-accepted.data": [examples.FULFILLMENT_REQUEST_ACCEPTED],
     "fulfillment-request-refused.data": [examples.FULFILLMENT_REQUEST_REFUSED],
+    "shipment-read-back.data": [examples.SHIPMENT_READ_BACK],
+    "shipment-deleted.data": [examples.SHIPMENT_DELETED],
+    "stock-level-changed.data": [examples.STOCK_LEVEL_CHANGED],
 }
 
 
@@ -74,6 +78,10 @@ MODELS: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
     "fulfillment-requests-inbound": FULFILLMENT_REQUEST,
     "fulfillment-request-accepted.data": RequestAccepted,
     "fulfillment-request-refused.data": RequestRefused,
+    # read back: shipments others made in BigCommerce, a source store's stock (bcsync.readback)
+    "shipment-read-back.data": ShipmentReadBack,
+    "shipment-deleted.data": ShipmentDeleted,
+    "stock-level-changed.data": StockLevelChanged,
 }
 
 

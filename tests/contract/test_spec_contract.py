@@ -71,7 +71,10 @@ def test_every_route_of_the_sandbox_is_exercised_and_keeps_the_contract(
             comments="bcsync:WH-9",
         ),
     )
-    client.list_shipments(order_id)
+    shipment = client.list_shipments(order_id)[0]
+    # read back: a shipment's PUT and DELETE (a merchant's or another app's edits, which fire their webhooks)
+    client.request("PUT", f"/v2/orders/{order_id}/shipments/{shipment.id}", json={"tracking_number": "1Z2"})
+    client.request("DELETE", f"/v2/orders/{order_id}/shipments/{shipment.id}")
     product = next(iter(store.products.values()))
     client.get("/v3/catalog/products/" + str(product["id"]), {"include": "variants"})
     list(client.iter_products())

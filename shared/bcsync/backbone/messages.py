@@ -56,11 +56,17 @@ class InventoryPushOptions(JobOptions):
     drift: bool = False  # read BigCommerce's own levels first and correct what others changed
 
 
+# Read back: a tick's scan and the webhooks' news are every run; the hourly tick also reconciles stock.
+class ReadbackOptions(JobOptions):
+    stock_reconcile: bool = False  # read every inventory item of a source store, not only those with news
+
+
 JOB_OPTIONS: dict[JobName, type[JobOptions]] = {
     "order_import": OrderImportOptions,
     "product_sync": ProductSyncOptions,
     "inventory_push": InventoryPushOptions,
     "tracking_writeback": JobOptions,
+    "readback": ReadbackOptions,
 }
 
 

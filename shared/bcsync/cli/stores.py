@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from bcsync.cli.common import credential_store, plain, read_token, state_table, webhook_base_url
 from bcsync.errors import CliError, ConnectError, CredentialsError, InvalidSettingsError
@@ -20,7 +20,6 @@ from bcsync.store.jobs import JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JOBS, StoreSettings, describe_validation_error
 from bcsync.store.status import QUEUE_FLOWS, read_status
-from bcsync.webhooks.registration import ensure_hooks
 from bigcommerce_client import BigCommerceClient
 
 
@@ -58,11 +57,6 @@ def cmd_connect(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     else:
         print(f"Webhooks → {settings.webhook_destination}: {connection.hooks.summary()}.", file=out)
     return 0
-
-
-def _ensure_hooks(client: BigCommerceClient, destination: str, secret: SecretStr, out: TextIO) -> None:
-    report = ensure_hooks(client, destination=destination, secret=secret)
-    print(f"Webhooks → {destination}: {report.summary()}.", file=out)
 
 
 def _report_legacy_secret(secrets_of_stack: CredentialStore, store_hash: str, out: TextIO) -> None:

@@ -166,7 +166,10 @@ def connect_store(
             connection.previous_hooks_removed = remove_hooks(client, destination=previous)
         if settings.webhook_destination is not None:
             connection.hooks = ensure_hooks(
-                client, destination=settings.webhook_destination, secret=store_credentials.webhook_secret
+                client,
+                destination=settings.webhook_destination,
+                secret=store_credentials.webhook_secret,
+                source=settings.is_source,  # a source store's inventory hooks are bcsync's too
             )
     if first_sync is not None:
         first_sync.send(JobMessage(job="product_sync", store_hash=settings.store_hash, trigger="manual"))

@@ -24,5 +24,7 @@ def set_store_enabled(table: Table, credentials: CredentialStore, store_hash: st
     with BigCommerceClient(store_hash=store_hash, access_token=secret.access_token) as client:
         if not enabled:
             return f"Webhooks: {remove_hooks(client, destination=settings.webhook_destination)} removed."
-        report = ensure_hooks(client, destination=settings.webhook_destination, secret=secret.webhook_secret)
+        report = ensure_hooks(
+            client, destination=settings.webhook_destination, secret=secret.webhook_secret, source=settings.is_source
+        )
         return f"Webhooks → {settings.webhook_destination}: {report.summary()}."

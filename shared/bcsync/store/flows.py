@@ -58,6 +58,7 @@ def flow_enabled(settings: StoreSettings, job: JobName) -> bool:
         "product_sync": settings.product_sync_enabled,
         "inventory_push": settings.inventory_push_enabled,
         "tracking_writeback": settings.tracking_writeback_enabled,
+        "readback": settings.readback_enabled,
     }
     return switches[job]
 

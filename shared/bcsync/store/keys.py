@@ -190,3 +190,25 @@ def bucket_sk(bucket: int) -> str:
 def app_jti(jti: str) -> Key:
     """One partition per jti: a claim is one conditional put, and no two claims contend for a partition."""
     return {"pk": f"APP#JTI#{jti}", "sk": "JTI"}
+
+
+# --- read back: what bcsync read of BigCommerce's own shipments and stock --------------------------------
+# An order's shipments as last read sit beside its record (`STORE#h#ORDER#id` / `READBACK`); the news the
+# webhooks bring, the scan's cursor and the stock last published are each store's `STORE#h#READBACK`.
+
+READBACK_SK = "READBACK"
+READBACK_CURSOR = "CURSOR"
+NEWS_ORDER_PREFIX = "NEWS#ORDER#"
+NEWS_STOCK_PREFIX = "NEWS#STOCK#"
+
+
+def readback_of_order(store_hash: str, order_id: int) -> Key:
+    return {"pk": _store(store_hash, f"ORDER#{order_id}"), "sk": READBACK_SK}
+
+
+def readback(store_hash: str) -> str:
+    return _store(store_hash, "READBACK")
+
+
+def stock_published(store_hash: str) -> str:
+    return _store(store_hash, "STOCKOUT")

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from bigcommerce_client import validate_store_hash
 from bigcommerce_client.carriers import valid_carrier
 
-JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback"]
+JobName = Literal["order_import", "product_sync", "inventory_push", "tracking_writeback", "readback"]
 JOBS: tuple[JobName, ...] = get_args(JobName)
 # What a store is to the warehouse: a sales channel sends its orders to the warehouse (bcsync's first
 # direction); a source fulfils orders the warehouse's other channels send into it (the other direction).
@@ -141,6 +141,11 @@ class StoreSettings(BaseModel):
         description="Write the warehouse's shipments (tracking numbers) to BigCommerce. Off: a `Shipment Confirmed`"
         " for the store is dead-lettered with the reason, to redrive once it is on; the warehouse's other answers"
         " (acknowledged, rejected, backordered, too late) are still recorded.",
+    )
+    readback_enabled: bool = Field(
+        default=True,
+        description="Read back shipments made in BigCommerce by others (and a source store's stock) and tell the"
+        " warehouse. Off: no read-back run; turned on again, the next scan reads what changed meanwhile.",
     )
     # --- end of per-flow switches ---
     schedule_minutes: dict[JobName, int] = Field(
@@ -307,6 +312,14 @@ class StoreSettings(BaseModel):
         description="For a store whose role is source: the status an order created from a fulfillment request"
         " takes (Awaiting Fulfillment unless set; Incomplete and the closed or shipped statuses are refused). The"
         " hold and business hours are order import's own (`hold_minutes`, `business_hours`).",
+    )
+    # --- read back (bcsync.readback) ---
+    readback_lookback_days: int = Field(
+        default=90,
+        ge=1,
+        le=3_650,
+        description="Read back shipments made in BigCommerce (and a source store's stock) for orders created within"
+        " this many days; older orders are history and their shipments are never read back.",
     )
 
     @property

@@ -62,6 +62,24 @@ PUT_EVENTS_BATCH = 10  # entries per PutEvents request, at most
 PUT_EVENTS_MAX_BYTES = 256 * 1024
 PUT_EVENTS_ATTEMPTS = 4
 
+# --- read back: shipments made in BigCommerce by others, a source store's stock ---------------------------
+# Detail types of their own (a Literal cannot be extended in place): `OutboundEvent.detail_type` takes them
+# too, and each is at schema version 1.
+ReadbackDetailType = Literal["Shipment Created", "Shipment Updated", "Shipment Deleted", "Stock Level Changed"]
+SCHEMA_VERSIONS.update(
+    {"Shipment Created": 1, "Shipment Updated": 1, "Shipment Deleted": 1, "Stock Level Changed": 1}  # type: ignore[dict-item]
+)
+
+
+def shipment_key(store_hash: str, shipment_id: int, revision: int | str) -> str:
+    """`shipment:<store>:<BigCommerce shipment id>:r<n>` (r1: created), or `:deleted`."""
+    return f"shipment:{store_hash}:{shipment_id}:{revision if isinstance(revision, str) else f'r{revision}'}"
+
+
+def stock_key(store_hash: str, item_key: str, generation: int) -> str:
+    """`stock:<store>:<v<variant>|p<product>@location>:g<n>`: the n-th level published for that item."""
+    return f"stock:{store_hash}:{item_key}:g{generation}"
+
 
 def order_key(store_hash: str, order_id: int, version: int) -> str:
     return f"order:{store_hash}:{order_id}:v{version}"
@@ -73,7 +91,7 @@ def product_key(store_hash: str, sku: str, content_hash: str) -> str:
 
 @dataclass(frozen=True)
 class OutboundEvent:
-    detail_type: DetailType
+    detail_type: DetailType | ReadbackDetailType
     store_hash: str
     idempotency_key: str
     data: dict[str, Any]
@@ -179,7 +197,7 @@ class EventPublisher:
 
     def _entry(self, event: OutboundEvent) -> tuple[dict[str, Any], bool]:
         detail: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSIONS[event.detail_type],
+            "schema_version": SCHEMA_VERSIONS[event.detail_type],  # type: ignore[index]
             "store_hash": event.store_hash,
             "idempotency_key": event.idempotency_key,
             "occurred_at": event.occurred_at.isoformat(timespec="seconds"),

@@ -268,3 +268,42 @@ FULFILLMENT_REQUEST_REFUSED: dict[str, Any] = {
     "skus": ["TEE-RED-XXL"],
     "left_in_bigcommerce": None,
 }
+
+# --- read back (bcsync.readback) ---
+_SHIPPED = [{"order_product_id": 11, "sku": "TEE-RED-M", "product_id": 77, "variant_id": 771, "quantity": 1}]
+_LEFT = [
+    {"order_product_id": 11, "sku": "TEE-RED-M", "quantity_ordered": 2, "quantity_shipped": 1, "quantity_remaining": 1}
+]
+SHIPMENT_READ_BACK: dict[str, Any] = {
+    "bigcommerce_shipment_id": 9,
+    "order_id": 5,
+    "order_address_id": 6,
+    "revision": 1,
+    "imported": True,
+    "tracking_number": "1Z999AA10123456784",
+    "tracking_link": "",
+    "tracking_carrier": "ups",
+    "shipping_method": "UPS Ground",
+    "shipped_at": "2026-12-01T14:05:00+00:00",
+    "lines": _SHIPPED,
+    "remaining": _LEFT,
+    "complete": False,
+}
+SHIPMENT_DELETED: dict[str, Any] = {
+    "bigcommerce_shipment_id": 9,
+    "order_id": 5,
+    "imported": True,
+    "lines": _SHIPPED,
+    "remaining": [{**_LEFT[0], "quantity_shipped": 0, "quantity_remaining": 2}],
+    "complete": False,
+}
+STOCK_LEVEL_CHANGED: dict[str, Any] = {
+    "sku": "TEE-RED-M",
+    "product_id": 77,
+    "variant_id": 771,
+    "location_id": 1,
+    "on_hand": 14,
+    "available_to_sell": 12,
+    "previous_on_hand": 11,
+    "read_at": "2026-12-01T14:10:00+00:00",
+}

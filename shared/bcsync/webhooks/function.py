@@ -20,6 +20,7 @@ from bcsync.aws import AwsClients
 from bcsync.backbone.consumer import client_factory_for
 from bcsync.backbone.function import ColdStart, Reports
 from bcsync.backbone.messages import JobQueue
+from bcsync.readback.state import ReadbackState
 from bcsync.settings import RuntimeConfig
 from bcsync.store.credentials import CredentialStore
 from bcsync.store.jobs import JobState
@@ -81,6 +82,7 @@ class WebhookFunction:
             ),
             debounce_seconds=self.config.webhook_debounce_seconds,
             app_signing=app_signing(aws, clock=self.clock),
+            news=lambda store_hash, subject, at: ReadbackState(table, store_hash).note(subject, at),
         )
         self._client_factory = client_factory_for(self.config, clock=self.clock)
         self.api = APIGatewayHttpResolver()

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bcsync.backbone.idempotency import flag_duplicate
 from bcsync.backbone.messages import JobMessage, JobQueue, queue_when_due
 from bcsync.errors import CredentialsError
+from bcsync.store import keys
 from bcsync.store.jobs import JobState
 from bcsync.store.settings import JobName
 from bcsync.webhooks.signature import SignatureRefusal, SignedDeliveries
@@ -58,6 +59,43 @@ HOOK_SCOPES: dict[str, JobName] = {
     "store/sku/updated": "product_sync",
     "store/sku/deleted": "product_sync",
 }
+
+# --- read back: shipments made in BigCommerce (every store), a source store's stock --------------------------
+# A shipment delivery names its order (`data.orderId`), an inventory one its variant or product: the receiver
+# notes it as news for the store's read back (`news`), then marks the job due like any other.
+SHIPMENT_SCOPES = ("store/shipment/created", "store/shipment/updated", "store/shipment/deleted")
+# One hook for the three (BigCommerce's documented wildcard): a store's connect costs one call more, not three.
+SHIPMENT_HOOK = "store/shipment/*"
+HOOK_SCOPES[SHIPMENT_HOOK] = "readback"
+# Registered only for a store that is a source (`ensure_hooks(source=True)`): on a sales channel they would
+# fire on every push bcsync makes. Read back tells its own pushes apart by what the push last sent.
+SOURCE_HOOK_SCOPES: dict[str, JobName] = dict.fromkeys(
+    (
+        "store/product/inventory/updated",
+        "store/product/inventory/order/updated",
+        "store/sku/inventory/updated",
+        "store/sku/inventory/order/updated",
+    ),
+    "readback",
+)
+NoteNews = Callable[[str, str, float], None]  # (store hash, subject, when)
+
+
+def readback_subject(scope: str, data: DeliveryData) -> str | None:
+    """The news a read-back delivery brings (`NEWS#ORDER#251`, `NEWS#STOCK#v509`), None when it names none."""
+    extra = data.model_extra or {}
+    if scope in SHIPMENT_SCOPES:
+        order_id = extra.get("orderId")
+        return f"{keys.NEWS_ORDER_PREFIX}{order_id}" if isinstance(order_id, int) and order_id > 0 else None
+    inventory = extra.get("inventory")
+    if scope in SOURCE_HOOK_SCOPES and isinstance(inventory, dict):
+        variant_id, product_id = inventory.get("variant_id"), inventory.get("product_id")
+        if isinstance(variant_id, int) and variant_id > 0:
+            return f"{keys.NEWS_STOCK_PREFIX}v{variant_id}"
+        if isinstance(product_id, int) and product_id > 0:
+            return f"{keys.NEWS_STOCK_PREFIX}p{product_id}"
+    return None
+
 
 Outcome = Literal["accepted", "duplicate", "ignored", "rejected"]
 RejectReason = Literal[
@@ -115,6 +153,7 @@ class WebhookReceiver:
         persistence: BasePersistenceLayer,
         debounce_seconds: float = DEFAULT_DEBOUNCE_SECONDS,
         app_signing: Callable[[], SignedDeliveries | None] = lambda: None,
+        news: NoteNews | None = None,
     ) -> None:
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
@@ -127,6 +166,7 @@ class WebhookReceiver:
         self._clock = clock
         self._debounce = debounce_seconds
         self._app_signing = app_signing
+        self._news = news
         # A retried delivery repeats scope, hash and created_at; two real changes of one order may
         # share a hash (it covers `data` only) but not created_at as well.
         self._idempotency = IdempotencyConfig(
@@ -179,6 +219,7 @@ class WebhookReceiver:
                 "hash": delivery.hash,
                 "created_at": delivery.created_at,
                 "resource_id": delivery.data.id,
+                "news": readback_subject(delivery.scope, delivery.data),
             }
         )
         if answer.get("duplicate"):
@@ -188,9 +229,18 @@ class WebhookReceiver:
 
     def _route(self, delivery: dict[str, Any]) -> dict[str, Any]:
         store_hash, scope = str(delivery["store_hash"]), str(delivery["scope"])
-        job = HOOK_SCOPES.get(scope)
+        job = (
+            HOOK_SCOPES.get(scope)
+            or SOURCE_HOOK_SCOPES.get(scope)
+            or ("readback" if scope in SHIPMENT_SCOPES else None)
+        )
         if job is None:
             return {"action": "ignored"}
+        if job == "readback":
+            if not delivery.get("news") or self._news is None:
+                return {"action": "ignored"}
+            # Noted before the window opens: the run the window queues reads it, whichever delivery opened it.
+            self._news(store_hash, str(delivery["news"]), self._clock.now())
         if scope == PRODUCT_DELETED:
             message = JobMessage(
                 job=job,

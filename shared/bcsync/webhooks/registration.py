@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from bcsync.errors import CredentialsError
-from bcsync.webhooks.receiver import HOOK_SCOPES, SECRET_HEADER
+from bcsync.webhooks.receiver import HOOK_SCOPES, SECRET_HEADER, SOURCE_HOOK_SCOPES
 from bigcommerce_client import BigCommerceClient, BigCommerceError
 from bigcommerce_client.models import Hook
 
@@ -49,14 +49,16 @@ class HookReport:
         return ", ".join(parts) or "all in place"
 
 
-def ensure_hooks(client: BigCommerceClient, *, destination: str, secret: SecretStr) -> HookReport:
+def ensure_hooks(client: BigCommerceClient, *, destination: str, secret: SecretStr, source: bool = False) -> HookReport:
+    """`source`: the store is a source (settings `role`), so its inventory scopes are ours too."""
     report = HookReport()
+    scopes = [*HOOK_SCOPES, *(SOURCE_HOOK_SCOPES if source else ())]
     headers = {SECRET_HEADER: secret.get_secret_value()}
     ours: dict[str, list[Hook]] = {}
     for hook in client.list_hooks():
         if hook.destination == destination:
             ours.setdefault(hook.scope, []).append(hook)
-    for scope in HOOK_SCOPES:
+    for scope in scopes:
         # Prefer a hook that needs no change; any others for the scope are duplicates.
         hooks = sorted(ours.pop(scope, []), key=lambda h: (not h.is_active, h.headers != headers, h.id))
         if not hooks:
@@ -111,7 +113,10 @@ def check_all_stores(
             store_credentials = credentials.get(settings.store_hash)
             with client_factory(settings, store_credentials) as client:
                 report = ensure_hooks(
-                    client, destination=settings.webhook_destination, secret=store_credentials.webhook_secret
+                    client,
+                    destination=settings.webhook_destination,
+                    secret=store_credentials.webhook_secret,
+                    source=settings.is_source,
                 )
         except Exception as error:
             problem = str(error) if isinstance(error, BigCommerceError | CredentialsError) else type(error).__name__
