@@ -302,6 +302,8 @@ def main() -> int:
 
         shipment_by_hand_comes_back(demo, env, debounce_seconds=DEBOUNCE_SECONDS)  # 8. read back
 
+        shipment_by_hand_comes_back(demo, env, debounce_seconds=DEBOUNCE_SECONDS)  # 9. read back
+
         dead = _dead_letters(stack)
         demo.check(not dead, f"messages dead-lettered: {dead}")
         demo.check(demo.warehouse.duplicates == 0, f"{demo.warehouse.duplicates} events delivered twice")

@@ -42,7 +42,7 @@ def shipment_by_hand_comes_back(demo: Demo, env: dict[str, str], *, debounce_sec
     left = sum(row["quantity_remaining"] for row in mine[0]["detail"]["data"]["remaining"]) if mine else -1
     calls = demo.calls("ReadbackFunction", lambda module: module.FUNCTION.calls)
     print(
-        f"8. Read back (hold_minutes=0 again): a shipment made by hand in BigCommerce (order {order_id}, "
+        f"9. Read back (hold_minutes=0 again): a shipment made by hand in BigCommerce (order {order_id}, "
         f"tracking 1ZBYHAND0001) → "
         f"{len(read_back)} Shipment Created, {left} units left for the warehouse to ship; bcsync's own {ours} "
         f"shipments not echoed ({len(delivered)} webhooks, {calls} BigCommerce calls: one list per order with news)"

@@ -109,5 +109,5 @@ def test_the_built_package_installs_on_its_own_and_runs_against_the_local_stack(
     status = subprocess.run([bcsync, "status", "--json"], env=env, capture_output=True, text=True, check=False)
     assert status.returncode == 0, status.stderr
     (report,) = [store for store in json.loads(status.stdout) if store["store_hash"] == STORE]
-    assert set(report["flows"]) == {"order_import", "product_sync", "inventory_push", "tracking_writeback"}
+    assert set(report["flows"]) == {"order_import", "product_sync", "inventory_push", "tracking_writeback", "readback"}
     assert TOKEN not in status.stdout + status.stderr
