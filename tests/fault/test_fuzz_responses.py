@@ -39,8 +39,11 @@ class BreakOnce:
     """Breaks the first order page served, then lets BigCommerce's answers through. A page fault is
     where to cut the body short (a fraction of its length) or another JSON value to send instead."""
 
-    def __init__(self, order_plan: list[OneThingWrong | None], page_fault: Any) -> None:
+    def __init__(self, order_plan: list[OneThingWrong | None], page_fault: Any, orders: list[int]) -> None:
         self.order_plan, self.page_fault = order_plan, page_fault
+        # This example's orders. A page may also hold an earlier example's (the scan's overlap reads them
+        # again): those were imported already, so breaking them would test nothing and "lose" nothing.
+        self.orders = orders
         self.broken: dict[int, Any] = {}  # order id as served → the row sent instead
         self.how: dict[int, str] = {}
         self.done = False
@@ -49,18 +52,19 @@ class BreakOnce:
         if self.done or (exchange.method, exchange.api_path) != ("GET", "/v2/orders"):
             return None
         rows = json.loads(payload)
-        if len(rows) < ORDERS_PER_PAGE:
+        position = {row["id"]: n for n, row in enumerate(rows)}
+        if not all(order in position for order in self.orders):
             return None
         self.done = True
         if isinstance(self.page_fault, float):
             return payload[: int(len(payload) * self.page_fault)]
         if self.page_fault is not None:
             return json.dumps(self.page_fault).encode()
-        for n, wrong in enumerate(self.order_plan):
+        for order, wrong in zip(self.orders, self.order_plan, strict=True):
             if wrong is not None:
-                served = rows[n]["id"]
-                self.how[served] = wrong.describe(rows[n])
-                rows[n] = self.broken[served] = wrong.apply(rows[n])
+                n = position[order]
+                self.how[order] = wrong.describe(rows[n])
+                rows[n] = self.broken[order] = wrong.apply(rows[n])
         return json.dumps(rows).encode()
 
 
@@ -101,7 +105,7 @@ def test_malformed_order_pages_never_lose_the_good_orders_nor_fail_silently(
         if page_fault is None
         else "page replaced"
     )
-    breaker = BreakOnce(order_plan, page_fault)
+    breaker = BreakOnce(order_plan, page_fault, orders)
     sandbox.rewrite = breaker
     try:
         events = _import_until_done(stack, clock)
