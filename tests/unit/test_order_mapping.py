@@ -141,3 +141,13 @@ def test_units_shipped_outside_the_warehouse_are_not_sent_and_units_bcsync_wrote
     assert quantities(None) == {1: 1}  # two of line 1 and the cap shipped by hand: one unit left for the warehouse
     assert quantities({1: 2, 2: 1}) == {1: 3, 2: 1}  # all of it written back by bcsync: the order as ordered
     assert quantities({1: 1}) == {1: 2}  # one of each shipped by hand
+
+
+def test_an_order_bcsync_created_from_a_fulfillment_request_is_never_sent_back_to_the_warehouse() -> None:
+    # A store that is both a sales channel and a source: the warehouse sent this order in; sending it back
+    # as an Order Ready would ship it twice. Another app's order is sent as any other.
+    ours = _order(external_source="bcsync", external_order_id="PO-10045")
+    skipped = build_warehouse_order(ours, store_hash="abc123", settings=SETTINGS)
+    assert skipped == Skip("created by bcsync from fulfillment request PO-10045: the warehouse's own order")
+    assert not skipped.problem
+    _build(_order(external_source="marketplace-app", external_order_id="M-1"))

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bcsync.fulfilment.request import Address, FulfillmentRequest
+from bcsync.orders.mapping import BCSYNC_EXTERNAL_SOURCE
 
-EXTERNAL_SOURCE = "bcsync"  # BigCommerce asks apps that create orders to name themselves here
+# BigCommerce asks apps that create orders to name themselves here; order import skips such orders.
+EXTERNAL_SOURCE = BCSYNC_EXTERNAL_SOURCE
 
 
 @dataclass(frozen=True)

@@ -423,6 +423,10 @@ def hold_of(order: Order, settings: StoreSettings, *, cancelled: bool) -> OrderH
     return OrderHold(reason=reason, bigcommerce_status_id=status_id, since=order.date_modified)
 
 
+# What bcsync writes in `external_source` of the orders it creates in a source store (bcsync.fulfilment).
+BCSYNC_EXTERNAL_SOURCE = "bcsync"
+
+
 def ship_option(settings: StoreSettings, shipping_method: str) -> tuple[str, bool]:
     mapped = settings.ship_option_map.get(shipping_method)
     return (mapped, True) if mapped else (settings.default_ship_option, False)
@@ -441,6 +445,11 @@ def build_warehouse_order(
     embedded lines of consignments BigCommerce truncated at 50. An order the warehouse already has
     (`released`) with nothing left to ship - every line refunded, or only digital lines left - is that
     order cancelled, never a skip: a skip would leave the warehouse shipping its last version."""
+    if (order.model_extra or {}).get("external_source") == BCSYNC_EXTERNAL_SOURCE:
+        # A store that is both a sales channel and a source: this order is one bcsync created from a warehouse
+        # fulfillment request, which the warehouse already has; sent back, it would ship twice.
+        request = (order.model_extra or {}).get("external_order_id") or "?"
+        return Skip(f"created by bcsync from fulfillment request {request}: the warehouse's own order")
     consignments = order.embedded_consignments
     if consignments is None:
         return Skip("the order came without its consignments", problem=True)
