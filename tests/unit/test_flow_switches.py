@@ -74,3 +74,11 @@ def test_each_switch_turns_off_its_own_flow_alone() -> None:
 def test_a_switch_is_set_like_any_setting_and_survives_the_registry() -> None:
     settings = StoreSettings(store_hash=STORE).with_changes({"inventory_push_enabled": False})
     assert not StoreSettings.read(settings.to_stored()).inventory_push_enabled
+
+
+@pytest.mark.parametrize("job", JOBS)
+@pytest.mark.parametrize("what", ["tick", "job_message"])
+def test_every_flow_switched_off_skips_its_ticks_and_job_messages_with_a_reason(what: Input, job: JobName) -> None:
+    # A flow without its label raised KeyError here: the schedule's fan-out crashed for every store.
+    decision = decide(_off(job), what, job)
+    assert decision.verdict is not Verdict.RUN and decision.reason

@@ -43,6 +43,7 @@ LABELS: dict[JobName, str] = {
     "product_sync": "product sync",
     "inventory_push": "inventory push",
     "tracking_writeback": "tracking writeback",
+    "readback": "read back",
 }
 GOVERNED: dict[Input, JobName | None] = {
     "stock_level": "inventory_push",
