@@ -144,9 +144,12 @@ CUSTOM = _option("19.99", provider="custom", offline=True)
     ("quote", "before", "expected"),
     [
         (_quote("19.99", [CUSTOM], [_option("19.99")]), "0", RefundPlan(Decimal("19.99"), [_option("19.99")])),
-        (_quote("19.99", [CUSTOM]), "0", RefundPlan(Decimal("19.99"), [CUSTOM])),  # offline when nothing else
+        # an offline refund or store credit marks the order refunded with nothing back on the payment: by hand
+        (_quote("19.99", [CUSTOM]), "0", NoRefund("only as store credit or an offline refund")),
         (_quote("19.99", [_option("9.99"), _option("10.00", provider="storecredit")]), "0",
-         RefundPlan(Decimal("19.99"), [_option("9.99"), _option("10.00", provider="storecredit")])),
+         NoRefund("only as store credit or an offline refund")),
+        (_quote("19.99", [_option("19.99", provider="storecredit")], [_option("19.99")]), "0",
+         RefundPlan(Decimal("19.99"), [_option("19.99")])),
         (_quote("19.99", [_option("19.99")]), "80.01", RefundPlan(Decimal("19.99"), [_option("19.99")])),  # at 100
         (_quote("19.99", [_option("19.99")]), "80.02", NoRefund("past the store's limit of 100")),
         (_quote("5.00", [_option("5.00")], adjustment="-14.99"), "0", NoRefund("would refund 5.00 of 19.99")),

@@ -141,10 +141,25 @@ def plan_refund(quote: RefundQuote, *, limit: Decimal, refunded_before: Decimal)
             f"({refunded_before} refunded by bcsync before): refund it by hand, or raise refund_limit_per_order"
         )
     methods = [method for method in quote.refund_methods if method and sum(o.amount for o in method) == amount]
-    methods.sort(key=lambda method: sum(option.offline for option in method))
     if not methods:
         return NoRefund(f"no refund method BigCommerce offers covers the quoted {amount}: refund it by hand")
-    return RefundPlan(amount=amount, payments=methods[0])
+    # Money goes back the way it came: a method that is offline ("custom": BigCommerce only records that a
+    # refund was made elsewhere) or store credit would mark the order refunded while the customer got nothing
+    # back on their payment. Those are the merchant's call.
+    to_payment = [method for method in methods if all(_to_the_payment(option) for option in method)]
+    if not to_payment:
+        return NoRefund(
+            f"BigCommerce offers the quoted {amount} only as store credit or an offline refund, not back to the "
+            "customer's payment: refund it by hand"
+        )
+    return RefundPlan(amount=amount, payments=to_payment[0])
+
+
+OFFLINE_OR_CREDIT = frozenset({"custom", "storecredit"})
+
+
+def _to_the_payment(option: PaymentOption) -> bool:
+    return not (option.offline or option.offline_provider or option.provider_id in OFFLINE_OR_CREDIT)
 
 
 # The queue's maxReceiveCount (template.yaml): on that receive a return still failing is dead-lettered by the
