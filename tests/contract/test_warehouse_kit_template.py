@@ -53,12 +53,19 @@ def test_the_wms_policy_consumes_the_outbound_queue_feeds_the_inbound_ones_and_r
     def on(queue: str) -> set[str]:
         return {action for target, action in grants if target == str({"Fn::GetAtt": [queue, "Arn"]})}
 
+    # Every queue a warehouse sends to (each `...Inbound` queue of the template: shipments, stock, returns,
+    # fulfillment requests), and its DLQ to count what was refused.
+    resources = load_template()["Resources"]
+    inbound = sorted(name for name, spec in resources.items()
+                     if spec["Type"] == "AWS::SQS::Queue" and name.endswith("Inbound"))  # fmt: skip
+    assert len(inbound) == 4
     assert on("WarehouseOutbound") == on("WarehouseOutboundDLQ") == consume
-    assert on("ShipmentsInbound") == on("StockInbound") == {"sqs:SendMessage", "sqs:GetQueueAttributes"}
-    assert on("ShipmentsInboundDLQ") == on("StockInboundDLQ") == {"sqs:GetQueueAttributes"}
+    for queue in inbound:
+        assert on(queue) == {"sqs:SendMessage", "sqs:GetQueueAttributes"}, queue
+        assert on(f"{queue}DLQ") == {"sqs:GetQueueAttributes"}, queue
     assert (str({"Fn::Sub": "${PayloadBucket.Arn}/events/*"}), "s3:GetObject") in grants
     assert not any("*" in action for _, action in grants)
-    assert len(grants) == 4 * 2 + 2 * 2 + 2 + 1  # nothing else: not the job queues, not the tables
+    assert len(grants) == 4 * 2 + len(inbound) * 3 + 1  # nothing else: not the job queues, not the tables
 
 
 def test_another_account_gets_nothing_unless_its_id_is_given() -> None:
