@@ -171,3 +171,16 @@ def test_refunds_are_off_by_default_and_bad_returns_are_dead_lettered_with_their
 
     assert len(refunds_of(store)[late]) == 1 and stack.take_messages("ReturnsInboundDLQ") == []
     assert sorted(kind for kind, _ in _events(stack)) == ["Refund Issued", "Return Recorded"]
+
+
+def test_a_return_for_a_disabled_store_is_kept_with_the_reason_to_redrive_not_dropped(local_world: World) -> None:
+    stack, _ = local_world
+    connected_store(local_world, "ret222", "tok-ret222-rt", products=2)
+    assert bcsync_cli(["stores", "disable", "ret222"], out=io.StringIO()) == 0
+    message = {**_return(1001, "RMA-OFF", [{"sku": "SKU-1", "quantity": 1, "condition": "resellable"}]),
+               "store_hash": "ret222"}  # fmt: skip
+
+    _send(local_world, message)
+
+    (dead,) = stack.take_messages("ReturnsInboundDLQ")
+    assert "store ret222 is disabled" in reason_of(dead) and "redrive" in reason_of(dead)

@@ -545,3 +545,15 @@ def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
         messages += batch
         for message in batch:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_removing_a_store_finds_the_outbox_rows_of_every_kind_of_event_it_published(table: Any) -> None:
+    from bcsync.cli.remove import owned_keys
+    from bcsync.store import keys
+
+    kinds = ["order", "product", "shipment", "stock", "return", "refund", "fulfilment"]
+    for store_hash in ("abc123", "other9"):
+        for kind in kinds:
+            table.put_item(Item=keys.outbox_row(f"{kind}:{store_hash}:x:1"))
+    found = {item["pk"] for item in owned_keys(table, "abc123")}
+    assert found == {keys.outbox_row(f"{kind}:abc123:x:1")["pk"] for kind in kinds}

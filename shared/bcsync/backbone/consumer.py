@@ -133,6 +133,14 @@ class StoreClients:
         return self._clients[settings.store_hash][1]
 
 
+def disabled_store(store_hash: str) -> NeverValid:
+    """A message that happens once (an order to create, a return to record) for a store that is disabled:
+    dead-lettered with this, never dropped."""
+    return NeverValid(
+        f"store {store_hash} is disabled: enable it (`bcsync stores enable {store_hash}`), then redrive this queue"
+    )
+
+
 def dead_letter_never_valid(sqs: Any, dlq_url: str, record: SQSRecord, verdict: NeverValid) -> None:
     logger.error("message dead-lettered", extra={"reason": str(verdict), "message_id": record.message_id})
     dead_letter(sqs, dlq_url=dlq_url, body=record.body, source_message_id=record.message_id, reason=str(verdict))
@@ -252,6 +260,7 @@ def dead_letter(sqs: SQSClient | Any, *, dlq_url: str, body: str, source_message
     )
 
 
+UNKNOWN_RESET_SECONDS = 30.0  # BigCommerce's rate-limit window
 FIRST_SENT_ATTRIBUTE = "bcsync-first-sent"  # epoch ms the message was first sent, kept across re-queues
 
 
@@ -271,7 +280,9 @@ def requeue_when_budget_returns(
     such return brings it a receive closer to the DLQ, while the store's other apps merely used its quota.
     The caller then lets the original go (deleted as processed); cut between the two, the copy is a
     duplicate that idempotency by the business id absorbs."""
-    wait = (later.retry_at - clock.now()) if later.retry_at is not None else 1.0
+    # A 429 without rate-limit headers (BigCommerce under load) says no reset: a window's length, not a second,
+    # or every such shipment would come back each second.
+    wait = (later.retry_at - clock.now()) if later.retry_at is not None else UNKNOWN_RESET_SECONDS
     delay = min(max(math.ceil(wait), 1), MAX_SQS_DELAY_SECONDS)
     sqs.send_message(
         QueueUrl=queue_url,

@@ -26,19 +26,25 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 
+# The first part of each event key (`order:{store}:...`, `stock:{store}:...`).
+OUTBOX_KINDS = ("order", "product", "shipment", "stock", "return", "refund", "fulfilment")
+
+
 def owned_keys(table: Table, store_hash: str) -> list[dict[str, Any]]:
     """The key of every state-table item the store owns (one scan: an operator's command, run once)."""
+    # The outbox rows of every kind of event the store's flows publish (warehouse/events.py and the flows'
+    # own keys): one left behind would make a reconnected store's first event of that key look published.
+    outbox = {f":outbox{n}": f"{keys.OUTBOX_PREFIX}{kind}:{store_hash}:" for n, kind in enumerate(OUTBOX_KINDS)}
     found = scan_all(
         table,
         ProjectionExpression="pk, sk",
-        FilterExpression="(pk = :registry AND sk = :row) OR begins_with(pk, :store) "
-        "OR begins_with(pk, :orders) OR begins_with(pk, :products)",
+        FilterExpression="(pk = :registry AND sk = :row) OR begins_with(pk, :store) OR "
+        + " OR ".join(f"begins_with(pk, {name})" for name in outbox),
         ExpressionAttributeValues={
             ":registry": keys.REGISTRY,
             ":row": keys.registry_row(store_hash)["sk"],
             ":store": f"STORE#{store_hash}#",
-            ":orders": f"{keys.OUTBOX_PREFIX}order:{store_hash}:",
-            ":products": f"{keys.OUTBOX_PREFIX}product:{store_hash}:",
+            **outbox,
         },
     )
     return [{"pk": item["pk"], "sk": item["sk"]} for item in found]

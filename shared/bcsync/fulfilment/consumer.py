@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from pydantic import ValidationError
 
 from bcsync.backbone import cutpoints
-from bcsync.backbone.consumer import StoreClients, batch_processor, dead_letter_never_valid
+from bcsync.backbone.consumer import StoreClients, batch_processor, dead_letter_never_valid, disabled_store
 from bcsync.backbone.idempotency import flag_duplicate
 from bcsync.catalog.state import CatalogState
 from bcsync.errors import BcsyncError, NeverValid
@@ -160,8 +160,10 @@ class FulfilmentConsumer:
             self.count("dead_lettered")
             dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
             return
-        if opened is None:
-            return  # a disabled store: dropped, already logged
+        if opened is None:  # a disabled store: kept with the reason, as a shipment is, to redrive once enabled
+            self.count("dead_lettered")
+            dead_letter_never_valid(self.sqs, self.dlq_url, record, disabled_store(header.store_hash))
+            return
         settings, client = opened
         try:
             if isinstance(parsed, Refused):

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from pydantic import ValidationError
 
-from bcsync.backbone.consumer import StoreClients, batch_processor, dead_letter, dead_letter_never_valid, invalid_fields
+from bcsync.backbone.consumer import (
+    StoreClients,
+    batch_processor,
+    dead_letter,
+    dead_letter_never_valid,
+    disabled_store,
+    invalid_fields,
+)
 from bcsync.backbone.idempotency import flag_duplicate
 from bcsync.errors import BcsyncError, NeverValid
 from bcsync.orders.state import OrderState
@@ -87,8 +94,8 @@ class ReturnsConsumer:
         try:
             message = parse_message(record.body)
             opened = self.stores.open(message.store_hash)
-            if opened is None:
-                return  # a disabled store: dropped, already logged
+            if opened is None:  # a disabled store: kept with the reason, to redrive once enabled
+                raise disabled_store(message.store_hash)
             settings, client = opened
             returns = Returns(
                 settings=settings,
