@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from bcsync.cli import main as bcsync_cli
+from bcsync.store.registry import StoreRegistry
 from bigcommerce_sandbox import ALL_SCOPES, Fault, Sandbox, SandboxStore, seed_catalog
 from local_runtime import LocalDeployment
 from tests.aws import drain, reason_of
@@ -179,3 +180,15 @@ def test_a_held_request_waits_then_names_the_customer_it_created_or_found(local_
     assert [order["customer_id"] for order in _ours(store)] == [customer["id"]] * 2
     calls = calls_since(sandbox, STORE, before)
     assert calls.count("POST /v3/customers") == 1 and calls.count("GET /v3/catalog/variants") == 2  # no index
+
+
+def test_a_request_for_a_disabled_store_is_kept_with_the_reason_to_redrive_not_dropped(local_world: World) -> None:
+    stack, _ = local_world
+    store = _world(local_world, index=False, store_hash="ful444")
+    StoreRegistry(stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])).set_enabled("ful444", False)
+
+    _send(local_world, {**_request("R-OFF", [(_skus(store)[0], 1)]), "store_hash": "ful444"})
+
+    (dead,) = stack.take_messages("FulfillmentRequestsInboundDLQ")
+    assert "store ful444 is disabled" in reason_of(dead) and "redrive" in reason_of(dead)
+    assert _ours(store) == []
