@@ -110,6 +110,17 @@ class StoreClients:
     credentials: CredentialStore
     client_factory: ClientFactory
 
+    @classmethod
+    def for_stack(
+        cls, config: RuntimeConfig, aws: AwsClients, table: Any, *, clock: Clock, calls: CallCounter
+    ) -> StoreClients:
+        """Every function's stores, from its stack's configuration (each consumer made at cold start)."""
+        return cls(
+            registry=StoreRegistry(table),
+            credentials=CredentialStore(client=aws.client("secretsmanager"), prefix=config.secret_prefix),
+            client_factory=client_factory_for(config, clock=clock, counter=calls),
+        )
+
     def __post_init__(self) -> None:
         self._clients: dict[str, tuple[SecretStr, BigCommerceClient]] = {}
 
@@ -227,11 +238,7 @@ def build_job_consumer(
     calls = CallCounter()
     return JobConsumer(
         job=job,
-        stores=StoreClients(
-            registry=StoreRegistry(table),
-            credentials=CredentialStore(client=aws.client("secretsmanager"), prefix=config.secret_prefix),
-            client_factory=client_factory_for(config, clock=clock, counter=calls),
-        ),
+        stores=StoreClients.for_stack(config, aws, table, clock=clock, calls=calls),
         runner=JobRunner(
             state=JobState(table), queue=queue, clock=clock, margin_seconds=config.deadline_margin_seconds
         ),

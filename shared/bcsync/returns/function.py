@@ -6,12 +6,10 @@ import os
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from bcsync.backbone.consumer import StoreClients, client_factory_for
+from bcsync.backbone.consumer import StoreClients
 from bcsync.backbone.function import ColdStart, Reports
 from bcsync.errors import ConfigurationError
 from bcsync.returns.consumer import ReturnsConsumer
-from bcsync.store.credentials import CredentialStore
-from bcsync.store.registry import StoreRegistry
 from bcsync.warehouse.events import EventPublisher
 from bigcommerce_client import CallCounter
 
@@ -27,11 +25,7 @@ def build_function(reports: Reports | None = None, start: ColdStart | None = Non
         raise ConfigurationError(f"bcsync is not configured: {DLQ_VARIABLE} is needed")
     calls = CallCounter()
     return ReturnsConsumer(
-        stores=StoreClients(
-            registry=StoreRegistry(table),
-            credentials=CredentialStore(client=aws.client("secretsmanager"), prefix=config.secret_prefix),
-            client_factory=client_factory_for(config, clock=clock, counter=calls),
-        ),
+        stores=StoreClients.for_stack(config, aws, table, clock=clock, calls=calls),
         table=table,
         sqs=aws.client("sqs"),
         dlq_url=dlq_url,

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from bcsync.backbone.consumer import StoreClients, client_factory_for
+from bcsync.backbone.consumer import StoreClients
 from bcsync.backbone.function import ColdStart, Reports
 from bcsync.errors import ConfigurationError
 from bcsync.shipments.consumer import ShipmentsConsumer
-from bcsync.store.credentials import CredentialStore
-from bcsync.store.registry import StoreRegistry
 from bigcommerce_client import CallCounter
 
 
@@ -23,11 +21,7 @@ def build_function(reports: Reports | None = None, start: ColdStart | None = Non
         )
     calls = CallCounter()
     return ShipmentsConsumer(
-        stores=StoreClients(
-            registry=StoreRegistry(table),
-            credentials=CredentialStore(client=aws.client("secretsmanager"), prefix=config.secret_prefix),
-            client_factory=client_factory_for(config, clock=clock, counter=calls),
-        ),
+        stores=StoreClients.for_stack(config, aws, table, clock=clock, calls=calls),
         table=table,
         sqs=aws.client("sqs"),
         dlq_url=config.shipments_dlq_url,
