@@ -44,6 +44,25 @@ def job_item(store_hash: str, job: str, item: str) -> Key:
     return {"pk": _store(store_hash, f"JOB#{job}"), "sk": item}
 
 
+# --- scheduled turns: one partition per ticked job, one small item per store (bcsync.store.turns) -----------
+# A tick reads only this partition: the store's sort key is its registry row's, so `stores remove` finds both.
+
+TURNS_PREFIX = "TURNS#"
+TURNS_RECONCILED = "#RECONCILED"  # sorts before every `STORE#...`: the first item a tick's query reads
+
+
+def turns(job: str) -> str:
+    return f"{TURNS_PREFIX}{job}"
+
+
+def turn(job: str, store_hash: str) -> Key:
+    return {"pk": turns(job), "sk": registry_row(store_hash)["sk"]}
+
+
+def turns_reconciled(job: str) -> Key:
+    return {"pk": turns(job), "sk": TURNS_RECONCILED}
+
+
 # --- the outbox: one partition per event key, so a batch of keys is one BatchGetItem ---------------------
 
 OUTBOX_PREFIX = "OUTBOX#"

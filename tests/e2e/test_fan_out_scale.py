@@ -1,0 +1,143 @@
+"""A schedule tick costs what the stores that are due cost, and no store loses its turns.
+
+Through the local runtime: order import's tick (every minute) over stores on their own intervals, what it
+wrote as DynamoDB bills it (`AwsUsage`), and every way a store comes into the schedule or leaves it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bcsync.store.registry import StoreRegistry
+from bcsync.store.settings import StoreSettings
+from bcsync.store.turns import ScheduledTurns
+from bigcommerce_client import VirtualClock
+from local_runtime import LocalDeployment
+from local_runtime.usage import AwsUsage
+
+
+def _table(stack: LocalDeployment) -> Any:
+    return stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+
+
+def _tick(stack: LocalDeployment) -> dict[str, Any]:
+    result: dict[str, Any] = stack.load_handler("OrderImportFunction")(
+        {"action": "tick"}, stack.context("OrderImportFunction")
+    )
+    return result
+
+
+def _queued(stack: LocalDeployment) -> list[str]:
+    """The stores whose order import job message is on the queue (taken off it)."""
+    return sorted(json.loads(m["Body"])["store_hash"] for m in stack.take_messages("OrderImportJobs"))
+
+
+def test_a_tick_writes_only_for_the_stores_that_are_due(local_stack: LocalDeployment, clock: VirtualClock) -> None:
+    stack = local_stack
+    registry = StoreRegistry(_table(stack))
+    every_minute = [f"min{n:03d}" for n in range(4)]
+    for store_hash in every_minute:
+        registry.put(StoreSettings(store_hash=store_hash, schedule_minutes={"order_import": 1}))
+    for n in range(16):  # the default: every 5 minutes
+        registry.put(StoreSettings(store_hash=f"five{n:03d}"))
+    for n in range(2):
+        registry.put(StoreSettings(store_hash=f"off{n:03d}", enabled=False))
+        registry.put(StoreSettings(store_hash=f"noimp{n:03d}", order_import_enabled=False))
+    assert len(_tick(stack)["queued"]) == 20  # every enabled store's first turn
+    _queued(stack)
+    clock.advance(60)
+
+    usage = AwsUsage()
+    stack.observe_aws(usage.observe)
+    try:
+        result = _tick(stack)
+    finally:
+        stack.unobserve_aws(usage.observe)
+
+    assert sorted(result["queued"]) == every_minute == _queued(stack)
+    # One conditional write per store due; the 16 not due, the disabled and those with order import off: none.
+    assert usage.dynamodb_write_units <= len(every_minute) + 1, usage.write_units_by_operation
+    assert usage.dynamodb_read_units <= 1, usage.operations
+
+
+def test_stores_connected_before_turns_existed_get_theirs_at_the_first_tick(
+    local_stack: LocalDeployment, clock: VirtualClock
+) -> None:
+    stack = local_stack
+    table = _table(stack)
+    for store_hash, settings in (
+        ("old111", StoreSettings(store_hash="old111")),
+        ("old222", StoreSettings(store_hash="old222", enabled=False)),
+    ):  # registry rows as an earlier release wrote them: no turns
+        table.put_item(
+            Item={
+                "pk": "REGISTRY",
+                "sk": f"STORE#{store_hash}",
+                "store_hash": store_hash,
+                "enabled": settings.enabled,
+                "settings": settings.to_stored(),
+            }
+        )
+    table.put_item(  # settings no longer valid: reported by name, the others still go
+        Item={"pk": "REGISTRY", "sk": "STORE#bad333", "store_hash": "bad333", "settings": '{"hold_minutes": "soon"}'}
+    )
+
+    first = _tick(stack)
+
+    # The broken store's message goes on: its consumer dead-letters it with what is wrong.
+    assert sorted(first["queued"]) == ["bad333", "old111"] == _queued(stack)
+    assert [problem.split(":")[0] for problem in first["problems"]] == ["store bad333"]
+    clock.advance(60)
+    assert _tick(stack) == {"queued": [], "problems": []}  # its next turn is in 5 minutes; checked once a day
+    clock.advance(4 * 60)
+    assert sorted(_tick(stack)["queued"]) == ["bad333", "old111"]
+
+
+def test_a_store_connected_enabled_rescheduled_or_switched_on_runs_at_the_next_tick(
+    local_stack: LocalDeployment, clock: VirtualClock
+) -> None:
+    stack = local_stack
+    registry = StoreRegistry(_table(stack))
+    registry.put(StoreSettings(store_hash="hourly1", schedule_minutes={"order_import": 60}))
+    registry.put(StoreSettings(store_hash="paused2", enabled=False))
+    registry.put(StoreSettings(store_hash="noimp33", order_import_enabled=False))
+    assert _tick(stack)["queued"] == ["hourly1"]
+    clock.advance(60)
+    assert _tick(stack)["queued"] == []
+
+    registry.put(StoreSettings(store_hash="new4444"))  # connected after the turns were reconciled
+    registry.set_enabled("paused2", True)
+    registry.put(StoreSettings(store_hash="noimp33"))  # order import switched back on
+    registry.put(StoreSettings(store_hash="hourly1", schedule_minutes={"order_import": 1}))
+    clock.advance(60)
+
+    assert sorted(_tick(stack)["queued"]) == ["hourly1", "new4444", "noimp33", "paused2"]
+    clock.advance(60)
+    assert _tick(stack)["queued"] == ["hourly1"]  # now every minute, the others in 5
+
+    registry.put(StoreSettings(store_hash="hourly1", schedule_minutes={"order_import": 1}, hold_minutes=30))
+    clock.advance(10)
+    assert _tick(stack)["queued"] == []  # a change that is not about the schedule runs nothing early
+    registry.set_enabled("new4444", False)
+    registry.put(StoreSettings(store_hash="noimp33", order_import_enabled=False))
+    clock.advance(5 * 60)
+    assert sorted(_tick(stack)["queued"]) == ["hourly1", "paused2"]
+
+
+def test_two_ticks_at_once_queue_each_due_store_once(local_stack: LocalDeployment, clock: VirtualClock) -> None:
+    stack = local_stack
+    table = _table(stack)
+    registry = StoreRegistry(table)
+    for store_hash in ("twin111", "twin222", "twin333"):
+        registry.put(StoreSettings(store_hash=store_hash))
+    turns = ScheduledTurns(table)
+    turns.reconcile("order_import", registry.entries(consistent=True), now=clock.now())
+
+    # Both read every turn as due before either claims one (EventBridge delivered the tick twice).
+    first, second = list(turns.due("order_import", now=clock.now())), list(turns.due("order_import", now=clock.now()))
+    won = [turn.store_hash for turn in first if turns.claim("order_import", turn, now=clock.now()) is not None]
+    also = [turn.store_hash for turn in second if turns.claim("order_import", turn, now=clock.now()) is not None]
+
+    assert (sorted(won), also) == (["twin111", "twin222", "twin333"], [])
+    assert _tick(stack)["queued"] == []  # a third, a moment later
