@@ -9,12 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bcsync.store.credentials import StoreCredentials
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
 from bcsync.store.turns import ScheduledTurns
 from bigcommerce_client import VirtualClock
+from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order, seed_catalog
 from local_runtime import LocalDeployment
 from local_runtime.usage import AwsUsage
+from tests.aws import drain, reason_of
+from tests.conftest import KNOWN_TOKENS
+
+World = tuple[LocalDeployment, Sandbox]
 
 
 def _table(stack: LocalDeployment) -> Any:
@@ -36,15 +42,14 @@ def _queued(stack: LocalDeployment) -> list[str]:
 def test_a_tick_writes_only_for_the_stores_that_are_due(local_stack: LocalDeployment, clock: VirtualClock) -> None:
     stack = local_stack
     registry = StoreRegistry(_table(stack))
-    every_minute = [f"min{n:03d}" for n in range(4)]
+    every_minute = [f"min{n:03d}" for n in range(3)]
     for store_hash in every_minute:
         registry.put(StoreSettings(store_hash=store_hash, schedule_minutes={"order_import": 1}))
-    for n in range(16):  # the default: every 5 minutes
+    for n in range(7):  # the default: every 5 minutes
         registry.put(StoreSettings(store_hash=f"five{n:03d}"))
-    for n in range(2):
-        registry.put(StoreSettings(store_hash=f"off{n:03d}", enabled=False))
-        registry.put(StoreSettings(store_hash=f"noimp{n:03d}", order_import_enabled=False))
-    assert len(_tick(stack)["queued"]) == 20  # every enabled store's first turn
+    registry.put(StoreSettings(store_hash="off0000", enabled=False))
+    registry.put(StoreSettings(store_hash="noimp00", order_import_enabled=False))
+    assert len(_tick(stack)["queued"]) == 10  # every enabled store's first turn
     _queued(stack)
     clock.advance(60)
 
@@ -56,7 +61,7 @@ def test_a_tick_writes_only_for_the_stores_that_are_due(local_stack: LocalDeploy
         stack.unobserve_aws(usage.observe)
 
     assert sorted(result["queued"]) == every_minute == _queued(stack)
-    # One conditional write per store due; the 16 not due, the disabled and those with order import off: none.
+    # One conditional write per store due; the 7 not due, the disabled one and the one with order import off: none.
     assert usage.dynamodb_write_units <= len(every_minute) + 1, usage.write_units_by_operation
     assert usage.dynamodb_read_units <= 1, usage.operations
 
@@ -140,4 +145,73 @@ def test_two_ticks_at_once_queue_each_due_store_once(local_stack: LocalDeploymen
     also = [turn.store_hash for turn in second if turns.claim("order_import", turn, now=clock.now()) is not None]
 
     assert (sorted(won), also) == (["twin111", "twin222", "twin333"], [])
-    assert _tick(stack)["queued"] == []  # a third, a moment later
+
+
+# --- one store's trouble delays no other ------------------------------------------------------------------
+
+
+def _store(world: World, store_hash: str) -> SandboxStore:
+    """A store in the sandbox and in the stack (its secret and settings), as `stores connect` leaves it."""
+    stack, sandbox = world
+    token = f"tok-{store_hash}-5ecret"
+    KNOWN_TOKENS.add(token)
+    store = sandbox.add_store(store_hash, token=token)
+    seed_catalog(store, products=1, variants_per_product=1)
+    stack.credentials().put(
+        StoreCredentials.model_validate(
+            {"store_hash": store_hash, "client_id": "cid", "access_token": token, "webhook_secret": "whs-123456"}
+        )
+    )
+    StoreRegistry(_table(stack)).put(StoreSettings(store_hash=store_hash))
+    return store
+
+
+def _paid_order(store: SandboxStore) -> int:
+    product = next(p for p in store.products.values() if p["is_visible"])
+    return add_order(store, lines=[(product, product["variants"][0], 1)])
+
+
+def test_one_batch_runs_the_good_stores_and_sets_each_troubled_one_aside(
+    local_world: World, clock: VirtualClock
+) -> None:
+    stack, sandbox = local_world
+    # The troubled stores sort first: their messages come before the good ones' in the batch.
+    good = {h: _store(local_world, h) for h in ("zgood11", "zgood22")}
+    spent, limited = _store(local_world, "aspent1"), _store(local_world, "alimit2")
+    for h in ("anojson", "anotok4"):
+        _store(local_world, h)
+    orders = {h: _paid_order(store) for h, store in good.items()}
+    _paid_order(spent), _paid_order(limited)
+    spent.rate.consume_elsewhere(spent.quota)  # the store's other apps spent this window
+    sandbox.faults["alimit2"].queue(Fault.RATE_LIMIT, times=1_000)  # every request answered 429
+    secrets = stack.client("secretsmanager")
+    secrets.put_secret_value(SecretId=stack.credentials().name("anojson"), SecretString="{not json")
+    secrets.put_secret_value(
+        SecretId=stack.credentials().name("anotok4"),
+        SecretString=json.dumps({"store_hash": "anotok4", "client_id": "cid", "webhook_secret": "whs-123456"}),
+    )
+    handler = stack.load_handler("OrderImportFunction")
+    assert len(handler({"action": "tick"}, stack.context("OrderImportFunction"))["queued"]) == 6  # one batch
+    stack.invocations.clear()
+
+    stack.deliver_sqs("OrderImportJobs", handler, max_invocations=1)
+
+    [invocation] = stack.invocations
+    # Waiting in place for a spent window or a 429's reset would take up to `max_wait_seconds` (5 s) a store.
+    assert invocation.clock_seconds < 1.0
+    published = sorted(
+        (e["detail"]["store_hash"], e["detail"]["data"]["order_id"]) for e in drain(stack, "WarehouseOutbound")
+    )
+    assert published == sorted(orders.items())  # the good stores' orders, from that same invocation
+    assert sorted(reason_of(m) for m in stack.take_messages("OrderImportJobsDLQ")) == [
+        "store anojson: secret bcsync/bcsync-local/stores/anojson is not JSON",
+        "store anotok4: secret bcsync/bcsync-local/stores/anotok4 lacks or has an invalid access_token",
+    ]
+    # The budget-bound ones are back on the queue, delayed until their window resets (30 s).
+    assert stack.take_messages("OrderImportJobs") == []
+    clock.advance(31)
+    again = [json.loads(m["Body"]) for m in stack.take_messages("OrderImportJobs")]
+    assert sorted((m["store_hash"], m["trigger"]) for m in again) == [
+        ("alimit2", "continuation"),
+        ("aspent1", "continuation"),
+    ]
