@@ -1,8 +1,8 @@
 """Every partition and sort key of the state table: the single-table design in one place.
 
 Each partition key names the store *and* the entity (`STORE#abc#JOB#order_import`), so load spreads
-over partitions and one store's items never mix with another's; the registry alone is one partition,
-a handful of rows that every schedule tick reads together. docs/architecture.md lists each pattern with
+over partitions and one store's items never mix with another's; the registry is one partition, and so
+are each ticked job's turns (`TURNS#job`, one small item per store), the only partition its tick reads. docs/architecture.md lists each pattern with
 its reader and writer ("The state table").
 """
 
