@@ -66,24 +66,24 @@ def test_a_tick_writes_only_for_the_stores_that_are_due(local_stack: LocalDeploy
     assert usage.dynamodb_read_units <= 1, usage.operations
 
 
+def _old_row(settings: StoreSettings) -> dict[str, Any]:
+    """A registry row as an earlier release wrote it: no turns."""
+    return {
+        "pk": "REGISTRY",
+        "sk": f"STORE#{settings.store_hash}",
+        "store_hash": settings.store_hash,
+        "enabled": settings.enabled,
+        "settings": settings.to_stored(),
+    }
+
+
 def test_stores_connected_before_turns_existed_get_theirs_at_the_first_tick(
     local_stack: LocalDeployment, clock: VirtualClock
 ) -> None:
     stack = local_stack
     table = _table(stack)
-    for store_hash, settings in (
-        ("old111", StoreSettings(store_hash="old111")),
-        ("old222", StoreSettings(store_hash="old222", enabled=False)),
-    ):  # registry rows as an earlier release wrote them: no turns
-        table.put_item(
-            Item={
-                "pk": "REGISTRY",
-                "sk": f"STORE#{store_hash}",
-                "store_hash": store_hash,
-                "enabled": settings.enabled,
-                "settings": settings.to_stored(),
-            }
-        )
+    for settings in (StoreSettings(store_hash="old111"), StoreSettings(store_hash="old222", enabled=False)):
+        table.put_item(Item=_old_row(settings))
     table.put_item(  # settings no longer valid: reported by name, the others still go
         Item={"pk": "REGISTRY", "sk": "STORE#bad333", "store_hash": "bad333", "settings": '{"hold_minutes": "soon"}'}
     )
@@ -97,6 +97,12 @@ def test_stores_connected_before_turns_existed_get_theirs_at_the_first_tick(
     assert _tick(stack) == {"queued": [], "problems": []}  # its next turn is in 5 minutes; checked once a day
     clock.advance(4 * 60)
     assert sorted(_tick(stack)["queued"]) == ["bad333", "old111"]
+
+    # An earlier release, still running somewhere, enables old222 without a word to its turn: a day later
+    # the tick's check of the turns against the registry gives it its turns.
+    table.put_item(Item=_old_row(StoreSettings(store_hash="old222")))
+    clock.advance(86_400)
+    assert sorted(_tick(stack)["queued"]) == ["bad333", "old111", "old222"]
 
 
 def test_a_store_connected_enabled_rescheduled_or_switched_on_runs_at_the_next_tick(
