@@ -2,8 +2,8 @@
 
 Each partition key names the store *and* the entity (`STORE#abc#JOB#order_import`), so load spreads
 over partitions and one store's items never mix with another's; the registry is one partition, and so
-are each ticked job's turns (`TURNS#job`, one small item per store), the only partition its tick reads. docs/architecture.md lists each pattern with
-its reader and writer ("The state table").
+are each ticked job's turns (`TURNS#job`, one small item per store), the only partition its tick reads.
+docs/architecture.md lists each pattern with its reader and writer ("The state table").
 """
 
 from __future__ import annotations
