@@ -18,9 +18,10 @@ from bcsync.backbone.consumer import JobConsumer, StepFactory, build_job_consume
 from bcsync.backbone.fan_out import FanOutResult, fan_out
 from bcsync.backbone.messages import JobMessage, JobQueue
 from bcsync.settings import RuntimeConfig
-from bcsync.store.jobs import JobRun, JobState
+from bcsync.store.jobs import JobRun
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName
+from bcsync.store.turns import ScheduledTurns
 from bigcommerce_client import PROCESS_CLOCK, SYSTEM_CLOCK, CallCounter, Clock
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class JobFunction:
         )
         table = aws.table(self.config.state_table)
         self._registry = StoreRegistry(table)
-        self._turns = JobState(table)
+        self._turns = ScheduledTurns(table)
         self._queue = JobQueue(aws.client("sqs"), self.config.job_queue_urls[self.job])
 
     @property
@@ -162,6 +163,7 @@ class JobFunction:
                     "queued": result.queued,
                     "not_due": result.not_due,
                     "flow_off": result.flow_off,
+                    "reconciled": result.reconciled,
                     "problems": result.problems,
                 },
             )

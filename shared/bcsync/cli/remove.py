@@ -1,6 +1,6 @@
 """`bcsync stores remove`: a store leaves this stack - its webhooks in BigCommerce, its secret, its data.
 
-What a store owns is named in `bcsync.store.keys`: its registry row, every partition under
+What a store owns is named in `bcsync.store.keys`: its registry row, its scheduled turns, every partition under
 `STORE#<hash>#` (orders, jobs, catalog, stock, problems, shipments) and its outbox rows (keys
 `order:<hash>:…` and `product:<hash>:…`). The webhooks go first, while the token still reads: once the
 secret is gone, nothing could remove them, and BigCommerce would keep posting to the stack.
@@ -38,10 +38,12 @@ def owned_keys(table: Table, store_hash: str) -> list[dict[str, Any]]:
     found = scan_all(
         table,
         ProjectionExpression="pk, sk",
-        FilterExpression="(pk = :registry AND sk = :row) OR begins_with(pk, :store) OR "
+        # Its registry row and its scheduled turn in each ticked job's partition share one sort key.
+        FilterExpression="((pk = :registry OR begins_with(pk, :turns)) AND sk = :row) OR begins_with(pk, :store) OR "
         + " OR ".join(f"begins_with(pk, {name})" for name in outbox),
         ExpressionAttributeValues={
             ":registry": keys.REGISTRY,
+            ":turns": keys.TURNS_PREFIX,
             ":row": keys.registry_row(store_hash)["sk"],
             ":store": f"STORE#{store_hash}#",
             **outbox,

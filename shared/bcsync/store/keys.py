@@ -1,9 +1,9 @@
 """Every partition and sort key of the state table: the single-table design in one place.
 
 Each partition key names the store *and* the entity (`STORE#abc#JOB#order_import`), so load spreads
-over partitions and one store's items never mix with another's; the registry alone is one partition,
-a handful of rows that every schedule tick reads together. docs/architecture.md lists each pattern with
-its reader and writer ("The state table").
+over partitions and one store's items never mix with another's; the registry is one partition, and so
+are each ticked job's turns (`TURNS#job`, one small item per store), the only partition its tick reads.
+docs/architecture.md lists each pattern with its reader and writer ("The state table").
 """
 
 from __future__ import annotations
@@ -42,6 +42,25 @@ JOB_SCHEDULE = "SCHEDULE"
 
 def job_item(store_hash: str, job: str, item: str) -> Key:
     return {"pk": _store(store_hash, f"JOB#{job}"), "sk": item}
+
+
+# --- scheduled turns: one partition per ticked job, one small item per store (bcsync.store.turns) -----------
+# A tick reads only this partition: the store's sort key is its registry row's, so `stores remove` finds both.
+
+TURNS_PREFIX = "TURNS#"
+TURNS_RECONCILED = "#RECONCILED"  # sorts before every `STORE#...`: the first item a tick's query reads
+
+
+def turns(job: str) -> str:
+    return f"{TURNS_PREFIX}{job}"
+
+
+def turn(job: str, store_hash: str) -> Key:
+    return {"pk": turns(job), "sk": registry_row(store_hash)["sk"]}
+
+
+def turns_reconciled(job: str) -> Key:
+    return {"pk": turns(job), "sk": TURNS_RECONCILED}
 
 
 # --- the outbox: one partition per event key, so a batch of keys is one BatchGetItem ---------------------

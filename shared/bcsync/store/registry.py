@@ -1,4 +1,7 @@
-"""The store registry: every connected store's settings, a handful of rows read together."""
+"""The store registry: every connected store's settings, one partition read page by page.
+
+Every write of a store's settings also writes its scheduled turns (`bcsync.store.turns`): the schedule
+ticks read those, never this partition."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from bcsync.errors import InvalidSettingsError, StoreNotConnectedError
 from bcsync.store import keys
 from bcsync.store.dynamo import now_iso, query_all
 from bcsync.store.settings import StoreSettings, describe_validation_error
+from bcsync.store.turns import ScheduledTurns
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -33,6 +37,8 @@ class StoreRegistry:
                 "updated_at": now_iso(),
             }
         )
+        # After the settings, so a reader of the turns that sees this write finds these settings too.
+        ScheduledTurns(self._table).follow(settings)
 
     def get(self, store_hash: str) -> StoreSettings:
         item = self._table.get_item(Key=keys.registry_row(store_hash), ConsistentRead=True).get("Item")
@@ -59,17 +65,27 @@ class StoreRegistry:
             if settings.enabled or not enabled_only:
                 yield settings
 
+    def entries(self, *, consistent: bool = False) -> Iterator[tuple[str, StoreSettings | InvalidSettingsError]]:
+        """Every connected store (enabled or not) with its settings or what is wrong with them, page by page."""
+        for item in self._query_all(consistent=consistent):
+            store_hash = str(item["store_hash"])
+            try:
+                yield store_hash, self._parse(store_hash, item)
+            except InvalidSettingsError as error:
+                yield store_hash, error
+
     def set_enabled(self, store_hash: str, enabled: bool) -> StoreSettings:
         settings = self.get(store_hash)
         settings.enabled = enabled
         self.put(settings)
         return settings
 
-    def _query_all(self) -> Iterator[dict[str, Any]]:
+    def _query_all(self, *, consistent: bool = False) -> Iterator[dict[str, Any]]:
         return query_all(
             self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={":pk": keys.REGISTRY, ":prefix": keys.REGISTRY_ROW_PREFIX},
+            ConsistentRead=consistent,
         )
 
     @staticmethod
