@@ -4,9 +4,11 @@ window resets - never a failed record creeping towards the DLQ - and then makes 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from bcsync.orders.state import OrderState
+from bcsync.store.jobs import JobState
 from bigcommerce_sandbox import Fault, Sandbox, SandboxStore, add_order
 from bigcommerce_sandbox.payments import refunds_of
 from local_runtime import LocalDeployment
@@ -119,3 +121,30 @@ def test_a_return_whose_refund_meets_a_spent_window_is_requeued_then_refunded_on
     kinds = sorted(e["detail-type"] for e in drain(stack, "WarehouseOutbound"))
     assert kinds == ["Refund Issued", "Return Recorded"]
     assert drain(stack, "ReturnsInboundDLQ") == []
+
+
+def test_an_order_scan_paused_for_the_budget_resumes_after_what_it_read(local_world: World) -> None:
+    stack, _ = local_world
+    store = connected_store(local_world, "bud333", "tok-bud333-bq", products=1, order_page_size=5)
+    product = next(p for p in store.products.values() if p["is_visible"])
+    start = stack.clock.now()
+    ids = [add_order(store, lines=[(product, product["variants"][0], 1)], at=start - 60 + n) for n in range(12)]
+    importer = stack.load_handler("OrderImportFunction")
+    stack.clock.advance(300)  # type: ignore[attr-defined]  # the store's 5-minute scan interval passes
+    _new_window(stack, store)
+    # The other apps leave bcsync one call above the reserve it keeps for them: one page, then a pause.
+    store.rate.consume_elsewhere(store.quota - math.ceil(store.quota * 0.5) - 1)
+    importer({"action": "tick"}, stack.context("OrderImportFunction"))
+    stack.deliver_sqs("OrderImportJobs", importer)
+    table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
+    paused = JobState(table).last_run("bud333", "order_import")
+    assert paused is not None and paused.outcome == "continued" and paused.figures["orders_seen"] == 5
+
+    _new_window(stack, store)
+    stack.deliver_sqs("OrderImportJobs", importer)
+
+    resumed = JobState(table).last_run("bud333", "order_import")
+    assert resumed is not None and resumed.outcome == "done"
+    assert resumed.figures["orders_seen"] == 7, "the 7 orders after the pause, not the 5th again"
+    ready = [e["detail"]["data"]["order_id"] for e in drain(stack, "WarehouseOutbound")]
+    assert sorted(ready) == ids
