@@ -6,6 +6,10 @@ never succeed (not a job message, a store that is not connected, settings or a s
 do not validate) is moved to the DLQ with its reason; a disabled store's message, or one for a flow
 the store has switched off, is dropped with a log line; transient trouble raises and comes back
 through `batchItemFailures`.
+
+Beside it, what the warehouse's queues share: `requeue_when_budget_returns` (a record whose store has no API
+budget left goes back onto its queue, delayed until the window resets) and `InboundConsumer`, the record loop
+of the fulfilment and returns consumers.
 """
 
 from __future__ import annotations
