@@ -89,7 +89,7 @@ class BigCommerceClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 20.0,
         reserve_ratio: float = 0.5,
-        max_wait_seconds: float = 5.0,
+        max_wait_seconds: float = 1.0,
         max_attempts: int = 5,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,

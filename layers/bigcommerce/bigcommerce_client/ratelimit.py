@@ -4,7 +4,7 @@ BigCommerce's quota is per store and shared by every app installed on it. Each r
 carries the store's own remaining count (`X-Rate-Limit-Requests-Left`), so concurrent
 invocations of ours, in any process, all see one truth; the governor keeps that count at or
 above a reserve (default 50 % of the quota) and either waits for the window to reset, when
-that is a few seconds away, or raises `BudgetExhaustedError` for the caller to checkpoint on.
+that is a second or so away, or raises `BudgetExhaustedError` for the caller to checkpoint on.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class RateGovernor:
         store_hash: str,
         clock: Clock,
         reserve_ratio: float = 0.5,
-        max_wait_seconds: float = 5.0,
+        max_wait_seconds: float = 1.0,
     ) -> None:
         if not 0.0 <= reserve_ratio < 1.0:
             raise ValueError("reserve_ratio must be in [0, 1)")

@@ -6,6 +6,10 @@ never succeed (not a job message, a store that is not connected, settings or a s
 do not validate) is moved to the DLQ with its reason; a disabled store's message, or one for a flow
 the store has switched off, is dropped with a log line; transient trouble raises and comes back
 through `batchItemFailures`.
+
+Beside it, what the warehouse's queues share: `requeue_when_budget_returns` (a record whose store has no API
+budget left goes back onto its queue, delayed until the window resets) and `InboundConsumer`, the record loop
+of the fulfilment and returns consumers.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import SecretStr, ValidationError
 
 from bcsync.aws import AwsClients
+from bcsync.backbone.idempotency import flag_duplicate
 from bcsync.backbone.messages import MAX_SQS_DELAY_SECONDS, JobMessage, JobQueue
 from bcsync.backbone.runner import JobRunner, JobStep
 from bcsync.errors import ConfigurationError, CredentialsError, InvalidSettingsError, NeverValid, StoreNotConnectedError
@@ -33,6 +38,8 @@ from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clo
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_sqs import SQSClient
 
@@ -301,3 +308,92 @@ def requeue_when_budget_returns(
     )
     logger.info("re-queued until the store's API budget returns", extra={"delay_seconds": delay})
     return delay
+
+
+# --- the record loop of the warehouse's once-only queues (fulfillment requests, returns) ---------------------
+
+
+@dataclass(kw_only=True)
+class InboundConsumer:
+    """A warehouse queue whose every message happens once (an order to create, a return to record), record by
+    record (Powertools BatchProcessor, one record's trouble its own): what the fulfilment and returns consumers
+    share. A subclass's `process` handles one record; around it, a message that can never succeed
+    (`NeverValid`) goes to the DLQ with its reason, and one whose store has no API budget left
+    (`RetryLaterError`) is sent again onto its own queue for when the budget returns - a spent budget is the
+    store's other apps at work, not a failure. Anything else raises and SQS retries it.
+
+    Re-queueing repeats nothing BigCommerce did: `RetryLaterError` comes before a request is sent (the rate
+    governor) or with a 429 (not acted on), and the copy goes through the same intent record and lookup as a
+    redelivery does before any create."""
+
+    stores: StoreClients
+    sqs: SQSClient | Any
+    queue_url: str  # the queue itself: what waits for a store's budget goes back onto it
+    dlq_url: str
+    persistence: BasePersistenceLayer
+    clock: Clock
+    on_figures: Callable[[dict[str, int]], None] | None = None
+    calls: CallCounter = field(default_factory=CallCounter)
+
+    batch_figures: ClassVar[tuple[str, ...]] = ()  # reported by every batch, 0 when nothing happened
+
+    def __post_init__(self) -> None:
+        self._processor = batch_processor()
+        self._idempotency: IdempotencyConfig | None = None
+        self.figures: dict[str, int] = {}
+
+    def once(
+        self, function: Callable[..., dict[str, Any]], *, data: str, key: str, days: int
+    ) -> Callable[..., dict[str, Any]]:
+        """`function` run once per `key` (a JMESPath into its `data` argument), its result kept `days`: a
+        duplicate gets the stored result, flagged `duplicate`, and two deliveries never run at once."""
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+        self._idempotency = IdempotencyConfig(
+            event_key_jmespath=key, expires_after_seconds=days * 86_400, response_hook=flag_duplicate
+        )
+        guarded: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument=data, persistence_store=self.persistence, config=self._idempotency
+        )(function)
+        return guarded
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.figures = dict.fromkeys(self.batch_figures, 0)
+        calls_before, limited_before = self.calls.total(), self.calls.rate_limited()
+        if self._idempotency is not None:
+            self._idempotency.register_lambda_context(context)
+        try:
+            return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
+                event=event, record_handler=self._record, processor=self._processor, context=context
+            )
+        finally:  # a batch whose every record failed is reported too
+            self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
+            self.figures["bigcommerce_429s"] = self.calls.rate_limited() - limited_before
+            if self.on_figures is not None:
+                self.on_figures(dict(self.figures))
+
+    def count(self, figure: str, amount: int = 1) -> None:
+        self.figures[figure] = self.figures.get(figure, 0) + amount
+
+    def open_store(self, store_hash: str) -> tuple[StoreSettings, BigCommerceClient]:
+        """The message's store. A disabled one's message is dead-lettered with the reason (NeverValid), never
+        dropped: it happens once, and is redriven once the store is enabled."""
+        opened = self.stores.open(store_hash)
+        if opened is None:
+            raise disabled_store(store_hash)
+        return opened
+
+    def process(self, record: SQSRecord) -> None:
+        raise NotImplementedError
+
+    def _record(self, record: SQSRecord) -> None:
+        try:
+            self.process(record)
+        except NeverValid as verdict:
+            self.count("dead_lettered")
+            dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
+        except RetryLaterError as later:
+            requeue_when_budget_returns(
+                self.sqs, queue_url=self.queue_url, record=record, later=later, clock=self.clock
+            )
+            self.count("requeued_for_budget")

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from pydantic import ValidationError
 
 from bcsync.backbone import cutpoints
-from bcsync.backbone.consumer import StoreClients, batch_processor, dead_letter_never_valid, disabled_store
-from bcsync.backbone.idempotency import flag_duplicate
+from bcsync.backbone.consumer import InboundConsumer, dead_letter_never_valid
 from bcsync.catalog.state import CatalogState
 from bcsync.errors import BcsyncError, NeverValid
 from bcsync.fulfilment.decide import FulfilmentRecord, decide, resolve
@@ -40,8 +37,6 @@ from bcsync.orders.decide import OrderRules
 from bcsync.warehouse.events import EventPublisher, OutboundEvent
 from bigcommerce_client import (
     BigCommerceClient,
-    CallCounter,
-    Clock,
     MissingScopeError,
     RequestRejectedError,
     UnprocessableError,
@@ -52,8 +47,6 @@ from bigcommerce_client.variants import variants_by_sku
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.service_resource import Table
 
     from bcsync.store.settings import StoreSettings
@@ -103,68 +96,28 @@ def parse_request(body: str) -> tuple[RequestHeader, FulfillmentRequest | Refuse
         return header, Refused(f"invalid request: {problems}", code="invalid")
 
 
-@dataclass
-class FulfilmentConsumer:
-    stores: StoreClients
+@dataclass(kw_only=True)
+class FulfilmentConsumer(InboundConsumer):
     table: Table
-    sqs: Any
-    dlq_url: str
-    queue_url: str
-    persistence: BasePersistenceLayer
     publisher: EventPublisher
-    clock: Clock
     retention_days: int = REQUEST_RECORD_DAYS
-    on_figures: Callable[[dict[str, int]], None] | None = None
-    calls: CallCounter = field(default_factory=CallCounter)
+
+    batch_figures: ClassVar[tuple[str, ...]] = ("orders_created",)
 
     def __post_init__(self) -> None:
-        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-
-        self._processor = batch_processor()
+        super().__post_init__()
         # One delivery of a request's content at a time: a duplicate arriving meanwhile is retried, not run
         # beside it (two lookups finding nothing would make two orders). The content hash is in the key, so
         # a reused id with other content is not taken for a duplicate: it is refused below.
-        self._idempotency = IdempotencyConfig(
-            event_key_jmespath="[store_hash, request_id, content_hash]",
-            expires_after_seconds=REQUEST_RECORD_DAYS * 86_400,
-            response_hook=flag_duplicate,
+        self._fulfil_once = self.once(
+            self._fulfil, data="request", key="[store_hash, request_id, content_hash]", days=REQUEST_RECORD_DAYS
         )
-        self._fulfil_once: Callable[..., dict[str, Any]] = idempotent_function(
-            data_keyword_argument="request", persistence_store=self.persistence, config=self._idempotency
-        )(self._fulfil)
-        self.figures: dict[str, int] = {}
-
-    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        self.figures = {"orders_created": 0}
-        calls_before = self.calls.total()
-        self._idempotency.register_lambda_context(context)
-        try:
-            return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
-                event=event, record_handler=self._record, processor=self._processor, context=context
-            )
-        finally:
-            self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
-            if self.on_figures is not None:
-                self.on_figures(dict(self.figures))
-
-    def count(self, figure: str, amount: int = 1) -> None:
-        self.figures[figure] = self.figures.get(figure, 0) + amount
 
     # --- one record ------------------------------------------------------------------------------------
 
-    def _record(self, record: SQSRecord) -> None:
-        try:
-            header, parsed = parse_request(record.body)
-            opened = self.stores.open(header.store_hash)
-        except NeverValid as verdict:
-            self.count("dead_lettered")
-            dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
-            return
-        if opened is None:  # a disabled store: kept with the reason, as a shipment is, to redrive once enabled
-            self.count("dead_lettered")
-            dead_letter_never_valid(self.sqs, self.dlq_url, record, disabled_store(header.store_hash))
-            return
-        settings, client = opened
+    def process(self, record: SQSRecord) -> None:
+        header, parsed = parse_request(record.body)
+        settings, client = self.open_store(header.store_hash)
         try:
             if isinstance(parsed, Refused):
                 raise parsed

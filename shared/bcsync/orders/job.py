@@ -47,11 +47,14 @@ class Page:
 
 class ScanCheckpoint(BaseModel):
     """Where a scan left off: orders modified from `since` to `until` (the run's start) are still to be
-    read; `backlog`, on a store's first run, the release statuses whose open orders are still to be read."""
+    read; `backlog`, on a store's first run, the release statuses whose open orders are still to be read;
+    `read_at_since`, the orders modified at `since` already read (a scan paused for the store's API budget
+    resumes after them, not with them again)."""
 
     since: AwareDatetime
     until: AwareDatetime
     backlog: list[int] | None = None
+    read_at_since: list[int] = []
 
 
 @dataclass
@@ -91,17 +94,28 @@ class OrderImport:
                 status_id=backlog[0] if backlog else None,
                 on_unreadable=lambda row, error: self._unreadable(row, error, context),
             )
+            # The API's `min_date_modified` is inclusive: a resumed scan reads `since` again, and skips what it
+            # read there before it paused (the client does the same within one scan).
+            resumed_at, read = checkpoint.since, set(checkpoint.read_at_since)
+            read_before = frozenset(read)
             for batch in map(list, batched(orders, self.page_size, strict=False)):
+                batch = [o for o in batch if o.date_modified != resumed_at or o.id not in read_before]
+                if not batch:
+                    continue
                 self.process_page(batch, context)
                 last = batch[-1].date_modified
                 if last is not None:
-                    checkpoint.since = last
+                    at_last = {order.id for order in batch if order.date_modified == last}
+                    read = read | at_last if last == checkpoint.since else at_last
+                    checkpoint.since, checkpoint.read_at_since = last, sorted(read)
                 context.save_checkpoint(checkpoint.model_dump(mode="json"))
                 if context.time_is_short():
                     return Continue(checkpoint=checkpoint.model_dump(mode="json"))
             if not backlog or len(backlog) == 1:
                 break
-            checkpoint = checkpoint.model_copy(update={"backlog": backlog[1:], "since": self._start_date()})
+            checkpoint = checkpoint.model_copy(
+                update={"backlog": backlog[1:], "since": self._start_date(), "read_at_since": []}
+            )
         self.state.set_cursor(checkpoint.until)
         return None
 

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from pydantic import ValidationError
 
-from bcsync.backbone.consumer import (
-    StoreClients,
-    batch_processor,
-    dead_letter,
-    dead_letter_never_valid,
-    disabled_store,
-    invalid_fields,
-)
-from bcsync.backbone.idempotency import flag_duplicate
+from bcsync.backbone.consumer import InboundConsumer, dead_letter, invalid_fields
 from bcsync.errors import BcsyncError, NeverValid
 from bcsync.orders.state import OrderState
 from bcsync.returns.decide import gives_up
@@ -27,14 +17,12 @@ from bcsync.returns.record import Returns
 from bcsync.returns.state import RETURN_RECORD_DAYS, ReturnLog
 from bcsync.store.problems import ProblemLog
 from bcsync.warehouse.events import EventPublisher
-from bigcommerce_client import BigCommerceError, CallCounter, Clock
+from bigcommerce_client import BigCommerceError, RetryLaterError
 
 logger = logging.getLogger("bcsync.returns.consumer")
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.service_resource import Table
 
 
@@ -45,58 +33,25 @@ def parse_message(body: str) -> ReturnReceived:
         raise NeverValid(f"not a Return Received message (invalid: {invalid_fields(error)})") from None
 
 
-@dataclass
-class ReturnsConsumer:
-    stores: StoreClients
+@dataclass(kw_only=True)
+class ReturnsConsumer(InboundConsumer):
     table: Table
-    sqs: Any
-    dlq_url: str
-    persistence: BasePersistenceLayer
     publisher: EventPublisher
-    clock: Clock
     retention_days: int = 90
-    on_figures: Callable[[dict[str, int]], None] | None = None
-    calls: CallCounter = field(default_factory=CallCounter)
+
+    batch_figures: ClassVar[tuple[str, ...]] = ("returns_recorded", "refunds_issued")
 
     def __post_init__(self) -> None:
-        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-
-        self._processor = batch_processor()
-        self._idempotency = IdempotencyConfig(
-            event_key_jmespath="[store_hash, warehouse_return_id]",
-            expires_after_seconds=RETURN_RECORD_DAYS * 86_400,
-            response_hook=flag_duplicate,
+        super().__post_init__()
+        self._receive_once = self.once(
+            self._receive, data="received", key="[store_hash, warehouse_return_id]", days=RETURN_RECORD_DAYS
         )
-        self._receive_once: Callable[..., dict[str, Any]] = idempotent_function(
-            data_keyword_argument="received", persistence_store=self.persistence, config=self._idempotency
-        )(self._receive)
-        self.figures: dict[str, int] = {}
 
-    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        self.figures = {"returns_recorded": 0, "refunds_issued": 0}
-        calls_before, limited_before = self.calls.total(), self.calls.rate_limited()
-        self._idempotency.register_lambda_context(context)
-        try:
-            return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
-                event=event, record_handler=self._record, processor=self._processor, context=context
-            )
-        finally:
-            self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
-            self.figures["bigcommerce_429s"] = self.calls.rate_limited() - limited_before
-            if self.on_figures is not None:
-                self.on_figures(dict(self.figures))
-
-    def count(self, figure: str, amount: int = 1) -> None:
-        self.figures[figure] = self.figures.get(figure, 0) + amount
-
-    def _record(self, record: SQSRecord) -> None:
+    def process(self, record: SQSRecord) -> None:
         message: ReturnReceived | None = None
         try:
             message = parse_message(record.body)
-            opened = self.stores.open(message.store_hash)
-            if opened is None:  # a disabled store: kept with the reason, to redrive once enabled
-                raise disabled_store(message.store_hash)
-            settings, client = opened
+            settings, client = self.open_store(message.store_hash)
             returns = Returns(
                 settings=settings,
                 client=client,
@@ -110,9 +65,8 @@ class ReturnsConsumer:
             result = self._receive_once(received=message.model_dump(mode="json"), returns=returns)
             if result.get("duplicate"):
                 self.count("duplicates_suppressed")
-        except NeverValid as verdict:
-            self.count("dead_lettered")
-            dead_letter_never_valid(self.sqs, self.dlq_url, record, verdict)
+        except (NeverValid, RetryLaterError):
+            raise  # the record loop's: dead-lettered with the reason, or re-queued for the store's budget
         except (BcsyncError, BigCommerceError) as failed:
             if message is None or not gives_up(int(record.attributes.approximate_receive_count or 1)):
                 raise  # retried through batchItemFailures

@@ -162,12 +162,12 @@ class StoreSettings(BaseModel):
         " apps: a request is sent only while at least this share is left, else the job pauses and resumes later.",
     )
     max_wait_seconds: float = Field(
-        default=5.0,
+        default=1.0,
         ge=0.0,
         le=60.0,
         description="The longest a function waits in place for the store's rate window to reset (Lambda bills the"
-        " wait); a longer reset pauses the job (checkpoint) and it resumes when the quota is back, and a shipment"
-        " is sent again onto its queue for then.",
+        " wait); a longer reset pauses the job (checkpoint) and it resumes when the quota is back, and a shipment,"
+        " a fulfillment request or a return is sent again onto its queue, delayed until then.",
     )
     webhook_destination: str | None = Field(
         default=None,
