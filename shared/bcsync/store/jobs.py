@@ -151,9 +151,16 @@ class JobState:
             store_hash, job, keys.JOB_SCHEDULE, "next_at", now=now, until=now + every_seconds - SCHEDULE_SLACK_SECONDS
         )
 
-    def clear_due(self, store_hash: str, job: str) -> None:
-        """Close the window (its job message could not be queued), so the next change opens a new one."""
-        self._table.delete_item(Key=keys.job_item(store_hash, job, keys.JOB_DUE))
+    def clear_due(self, store_hash: str, job: str, *, now: float, debounce_seconds: float) -> None:
+        """Close the window `mark_due(now=now, ...)` opened (its job message could not be queued), so the
+        next change opens a new one. Only that window: a caller slower than the window may find another
+        one opened since, whose message is queued, and must leave it open."""
+        conditional(
+            self._table.delete_item,
+            Key=keys.job_item(store_hash, job, keys.JOB_DUE),
+            ConditionExpression="due_at = :until",
+            ExpressionAttributeValues={":until": _seconds(now + debounce_seconds)},
+        )
 
     def due_open(self, store_hash: str, job: str, *, now: float) -> bool:
         """Whether a debounce window is open at `now`: the same test as `mark_due`'s condition, read."""
