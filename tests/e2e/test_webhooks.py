@@ -90,7 +90,7 @@ def test_two_hundred_and_fifty_order_events_twice_and_shuffled_become_a_few_debo
     assert len(results) == 500
     assert {result.status for result in results} == {200}  # no genuine delivery is ever refused
     outcomes = [result.outcome for result in results]
-    assert outcomes.count("duplicate") == 250 and outcomes.count("accepted") == 250
+    assert set(outcomes) == {"accepted"}  # a copy inside the window coalesces as any change there does
     messages = _job_messages(stack, "OrderImportJobs", wait_seconds=debounce + 0.5)
     assert len(messages) == 1  # every delivery fell in one window of the runtime's (still) clock
     assert {(m.job, m.store_hash, m.trigger) for m in messages} == {("order_import", "hook222", "webhook")}
@@ -108,7 +108,7 @@ def test_a_change_after_the_window_closes_opens_a_new_one(local_world: World, de
     later = {**first, "created_at": 3}
     answers.append(_post("hook333", json.dumps(later), {SECRET_HEADER: secret}).json())
 
-    assert [answer["outcome"] for answer in answers] == ["accepted", "duplicate", "accepted", "accepted"]
+    assert [answer["outcome"] for answer in answers] == ["accepted"] * 4  # the retry coalesced, as `again` did
     assert len(_job_messages(stack, "OrderImportJobs", wait_seconds=debounce + 0.5)) == 2
 
 

@@ -253,7 +253,7 @@ def test_every_call_a_flow_makes_may_fail_for_a_while_and_the_work_is_still_done
     [
         ("secretsmanager", "GetSecretValue", "ThrottlingException"),
         ("secretsmanager", "GetSecretValue", NO_ANSWER),
-        ("dynamodb", "PutItem", "ProvisionedThroughputExceededException"),
+        ("dynamodb", "GetItem", "ProvisionedThroughputExceededException"),
         ("dynamodb", "UpdateItem", "ThrottlingException"),
         ("sqs", "SendMessage", "InternalError"),
     ],

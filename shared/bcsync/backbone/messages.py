@@ -124,7 +124,15 @@ def queue_when_due(
     job_state: JobState, queue: JobQueue, message: JobMessage, *, now: float, debounce_seconds: float
 ) -> bool:
     """Open a debounce window on the store's job and queue `message` due at its end. False when a
-    window is already open: its message, due at the window's end, covers this change too."""
+    window is already open: its message, due at the window's end, covers this change too.
+
+    Only the caller that opens a window writes (`JobState.mark_due` reads the window first). Why a
+    change is never missed: a window seen open at `now` ends after `now`, and its message is sent after
+    the window was written, with the window's length as its delay, so the run it starts begins after
+    `now` and its list query (up to the run's start) reads this change. A window seen open whose message
+    could not be sent was closed again by its opener, which answered an error: the sender's retry of that
+    change opens a new window, and its run reads this change too. tests/integration/test_debounce_races.py
+    drives these interleavings."""
     if not job_state.mark_due(message.store_hash, message.job, now=now, debounce_seconds=debounce_seconds):
         return False
     try:
@@ -132,6 +140,6 @@ def queue_when_due(
     except Exception:
         # No message means the window must not stay open: the next change (or the sender's retry of
         # this one) opens a new one.
-        job_state.clear_due(message.store_hash, message.job)
+        job_state.clear_due(message.store_hash, message.job, now=now, debounce_seconds=debounce_seconds)
         raise
     return True

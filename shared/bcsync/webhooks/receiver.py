@@ -5,6 +5,18 @@ window on the store's job (`JobState.mark_due`) and queues one job message due a
 end; every change inside the window is covered by that one list query. A product deletion
 carries the id a delta query cannot see, so it queues an archive of that product at once.
 
+Duplicates (BigCommerce delivers again what it thinks failed, for about two days) are dropped only
+where one would do harm, since a Powertools idempotency record costs two writes on every delivery:
+
+- Order, product and SKU changes, shipments, a source store's stock: no record. A duplicate is a
+  delivery like any other: inside an open window it coalesces at no write (a read-back one notes its
+  news again, one write); later, it opens a window whose run finds nothing new (for read back, the
+  noted order's shipments listed once more, no event). However many copies come, the debounce makes
+  them at most one run per window, as genuine changes would.
+- `store/product/deleted`: a record (`DUPLICATE_WINDOW_SECONDS`). A deletion is not debounced: each copy
+  would queue an archive and start a product sync run of its own, without bound, where the record makes
+  every copy after the first cost one write and nothing else. Deletions are few; so are their records.
+
 Every genuine delivery gets a 2xx, duplicates included (a non-2xx makes BigCommerce retry and,
 in the end, deactivate the hook). 401, 400 and 413 go only to requests that are not genuine:
 no or wrong secret (or, for a store that installed the app, no signature, a wrong one, or one too
@@ -174,9 +186,10 @@ class WebhookReceiver:
             expires_after_seconds=DUPLICATE_WINDOW_SECONDS,
             response_hook=flag_duplicate,
         )
-        self._route_once: Callable[..., dict[str, Any]] = idempotent_function(
+        # Only deletions keep a record (the module's docstring says why).
+        self._archive_once: Callable[..., dict[str, Any]] = idempotent_function(
             data_keyword_argument="delivery", persistence_store=persistence, config=self._idempotency
-        )(self._route)
+        )(self._archive)
 
     def receive(
         self, *, store_hash: str, headers: Mapping[str, str], body: str, context: LambdaContext | None = None
@@ -210,18 +223,20 @@ class WebhookReceiver:
         if delivery.producer != f"stores/{store_hash}":
             # A delivery naming store A, sent to store B's endpoint with B's secret, is never B's.
             return _reject(400, "wrong_store")
-        if context is not None:
-            self._idempotency.register_lambda_context(context)
-        answer = self._route_once(
-            delivery={
-                "store_hash": store_hash,
-                "scope": delivery.scope,
-                "hash": delivery.hash,
-                "created_at": delivery.created_at,
-                "resource_id": delivery.data.id,
-                "news": readback_subject(delivery.scope, delivery.data),
-            }
-        )
+        fields = {
+            "store_hash": store_hash,
+            "scope": delivery.scope,
+            "hash": delivery.hash,
+            "created_at": delivery.created_at,
+            "resource_id": delivery.data.id,
+            "news": readback_subject(delivery.scope, delivery.data),
+        }
+        if delivery.scope == PRODUCT_DELETED:
+            if context is not None:
+                self._idempotency.register_lambda_context(context)
+            answer = self._archive_once(delivery=fields)
+        else:
+            answer = self._route(fields)
         if answer.get("duplicate"):
             return Verdict(status=200, outcome="duplicate", action=str(answer.get("action", "")))
         outcome: Outcome = "ignored" if answer["action"] == "ignored" else "accepted"
@@ -241,18 +256,21 @@ class WebhookReceiver:
                 return {"action": "ignored"}
             # Noted before the window opens: the run the window queues reads it, whichever delivery opened it.
             self._news(store_hash, str(delivery["news"]), self._clock.now())
-        if scope == PRODUCT_DELETED:
-            message = JobMessage(
-                job=job,
-                store_hash=store_hash,
-                trigger="webhook",
-                options={"deleted_product_ids": [int(delivery["resource_id"])]},
-            )
-            self._queues[job].send(message)
-            return {"action": "archive"}
         message = JobMessage(job=job, store_hash=store_hash, trigger="webhook")
         if not queue_when_due(
             self._job_state, self._queues[job], message, now=self._clock.now(), debounce_seconds=self._debounce
         ):
             return {"action": "coalesced"}
         return {"action": "queued"}
+
+    def _archive(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        """A product deletion: a delta query cannot see it, so its id goes to product sync at once."""
+        store_hash = str(delivery["store_hash"])
+        message = JobMessage(
+            job=HOOK_SCOPES[PRODUCT_DELETED],
+            store_hash=store_hash,
+            trigger="webhook",
+            options={"deleted_product_ids": [int(delivery["resource_id"])]},
+        )
+        self._queues[message.job].send(message)
+        return {"action": "archive"}
