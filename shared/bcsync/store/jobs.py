@@ -14,7 +14,6 @@ from bcsync.store.dynamo import conditional, now_iso
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-SCHEDULE_SLACK_SECONDS = 30.0
 TOTAL_PREFIX = "total_"  # a flow's running totals: one number attribute per figure on its run item
 NOT_ADDED = ("_max_seconds",)  # a batch's maximum is not a count: it has no total
 
@@ -141,14 +140,6 @@ class JobState:
             now=now,
             until=now + debounce_seconds,
             expires_at=int(now + debounce_seconds) + 86_400,
-        )
-
-    def take_scheduled_turn(self, store_hash: str, job: str, *, now: float, every_seconds: float) -> bool:
-        """True when the store's scheduled run of this job is due (and books the next one); a tick that
-        comes sooner gets False. Half a minute of slack keeps a 5-minute interval on 1-minute ticks from
-        slipping to 6."""
-        return self._claim(
-            store_hash, job, keys.JOB_SCHEDULE, "next_at", now=now, until=now + every_seconds - SCHEDULE_SLACK_SECONDS
         )
 
     def clear_due(self, store_hash: str, job: str, *, now: float, debounce_seconds: float) -> None:

@@ -31,13 +31,12 @@ def registry_row(store_hash: str) -> Key:
     return {"pk": REGISTRY, "sk": f"{REGISTRY_ROW_PREFIX}{store_hash}"}
 
 
-# --- a store's job: run, checkpoint, lease, debounce window, scheduled turn -----------------------------
+# --- a store's job: run, checkpoint, lease, debounce window (its scheduled turns: TURNS#job, below) --------
 
 JOB_RUN = "RUN"
 JOB_CHECKPOINT = "CHECKPOINT"
 JOB_LEASE = "LEASE"
 JOB_DUE = "DUE"
-JOB_SCHEDULE = "SCHEDULE"
 
 
 def job_item(store_hash: str, job: str, item: str) -> Key:
