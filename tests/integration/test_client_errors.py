@@ -10,8 +10,10 @@ from bigcommerce_client import (
     MalformedResponseError,
     MissingScopeError,
     NetworkError,
+    RateLimitedError,
     ServerError,
     UnknownStoreError,
+    VirtualClock,
 )
 from bigcommerce_client.models import ShipmentCreate, ShipmentItem
 from bigcommerce_sandbox import Fault, Sandbox, add_order, seed_catalog
@@ -72,6 +74,29 @@ def test_a_5xx_storm_ends_in_a_server_error_after_the_allowed_attempts(
     with pytest.raises(ServerError, match="503"):
         client.get_store_info()
     assert client.counter.total() == 4
+
+
+def test_a_429_storm_without_a_reset_waits_in_place_at_most_max_wait_then_goes_to_the_caller(
+    make_store: StoreFactory, sandbox: Sandbox, clock: VirtualClock
+) -> None:
+    # BigCommerce under load answers 429 with no rate-limit headers. Sleeping through that bills Lambda for
+    # nothing: past `max_wait_seconds` the error goes to the job, which checkpoints and re-queues itself.
+    _, client = make_store(max_wait_seconds=1.0, backoff_initial=0.5, backoff_max=8.0, max_attempts=8)
+    sandbox.faults["abc123"].queue(Fault.RATE_LIMIT_BARE, times=50)
+    started = clock.now()
+    with pytest.raises(RateLimitedError) as raised:
+        client.get_store_info()
+    waited = clock.now() - started  # the sandbox answers at once: every second here is a wait in place
+    assert waited <= 1.0 + 1e-6, f"waited {waited:.2f} s in place for a storm"
+    assert raised.value.retry_at is None  # the job re-queues for a window's length (bcsync.backbone.runner)
+    assert client.counter.total() >= 2  # a short blip is still ridden out in place
+
+
+def test_two_bare_429s_within_the_wait_are_ridden_out(make_store: StoreFactory, sandbox: Sandbox) -> None:
+    _, client = make_store(max_wait_seconds=1.0, backoff_initial=0.5, backoff_max=8.0)
+    sandbox.faults["abc123"].queue(Fault.RATE_LIMIT_BARE, times=2)
+    assert client.get_store_info() is not None
+    assert client.counter.total() == 3
 
 
 @pytest.mark.parametrize("fault", [Fault.RATE_LIMIT, Fault.RATE_LIMIT_BARE, Fault.BAD_GATEWAY, Fault.DROP_BEFORE])

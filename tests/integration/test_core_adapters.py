@@ -30,7 +30,7 @@ from bcsync.store.outbox import Outbox
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
 from bcsync.warehouse.events import CLAIM_CHECK_BYTES, EventPublisher, OutboundEvent, entry_size, order_key
-from bigcommerce_client import BudgetExhaustedError, VirtualClock
+from bigcommerce_client import RATE_WINDOW_SECONDS, BudgetExhaustedError, RateLimitedError, VirtualClock
 from tests.aws import create_table
 from tests.conftest import KNOWN_TOKENS
 
@@ -355,6 +355,29 @@ def test_a_spent_api_budget_requeues_with_a_delay_instead_of_sleeping(table: Any
     assert any("API budget spent" in problem for problem in run.problems)
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
     assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_a_429_naming_no_reset_resumes_a_window_later_not_a_second_later(table: Any) -> None:
+    # BigCommerce under load answers 429 without rate-limit headers: resuming a second later would meet the
+    # same storm each second, at an invocation each.
+    sqs = boto3.client("sqs", region_name=REGION)
+    delays: list[float] = []
+
+    class RecordingQueue(JobQueue):
+        def send(self, message: JobMessage, *, delay_seconds: float = 0) -> None:
+            delays.append(delay_seconds)
+            super().send(message, delay_seconds=delay_seconds)
+
+    clock = VirtualClock()
+    queue = RecordingQueue(sqs, sqs.create_queue(QueueName="jobs")["QueueUrl"])
+    runner = JobRunner(state=JobState(table), queue=queue, clock=clock)
+
+    def step(context: JobContext) -> Continue | None:
+        raise RateLimitedError("429", store_hash="aaa111", retry_after=None, retry_at=None)
+
+    run = runner.run(JobMessage(job="order_import", store_hash="aaa111"), step, FakeDeadline(600_000))
+    assert run.outcome == "continued"
+    assert delays == [RATE_WINDOW_SECONDS]
 
 
 # --- publishing ------------------------------------------------------------------------------------

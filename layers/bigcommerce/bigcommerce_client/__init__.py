@@ -23,6 +23,7 @@ from .errors import (
     ValidationError,
 )
 from .ratelimit import RateGovernor, RateLimitHeaders
+from .retry import RATE_WINDOW_SECONDS
 
 __all__ = [
     "API_URL_ENV",
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "PROBE_HEADER",
     "PROCESS_CLOCK",
+    "RATE_WINDOW_SECONDS",
     "SYSTEM_CLOCK",
     "AuthenticationError",
     "BigCommerceClient",

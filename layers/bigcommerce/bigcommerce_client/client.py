@@ -13,7 +13,6 @@ import requests
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 from requests.adapters import HTTPAdapter
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from .clock import SYSTEM_CLOCK, Clock
 from .counter import CallCounter, endpoint_of
@@ -46,7 +45,7 @@ from .models import (
     ShippingAddress,
 )
 from .ratelimit import RateGovernor, RateLimitHeaders
-from .retry import should_retry, wait_for_bigcommerce
+from .retry import bigcommerce_retrying, wait_for_bigcommerce
 from .scopes import scope_for
 
 DEFAULT_API_URL = "https://api.bigcommerce.com"
@@ -151,10 +150,11 @@ class BigCommerceClient:
     ) -> Any:
         """Send one logical request (retried where safe); the parsed JSON body, or None for 204."""
         method = method.upper()
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+        retrying = bigcommerce_retrying(
+            method,
+            attempts=self.max_attempts,
+            max_wait_seconds=self.governor.max_wait_seconds,
             wait=self._wait,
-            retry=retry_if_exception(lambda error: should_retry(method, error, self.governor.max_wait_seconds)),
             sleep=self.clock.sleep,
             before_sleep=lambda state: logger.warning(
                 "retrying BigCommerce request",
@@ -165,7 +165,6 @@ class BigCommerceClient:
                     "error": type(state.outcome.exception()).__name__ if state.outcome else None,
                 },
             ),
-            reraise=True,
         )
         return retrying(self._send_once, method, api_path, params, json, headers, expect_list)
 

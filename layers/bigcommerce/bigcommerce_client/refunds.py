@@ -11,12 +11,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from .client import BigCommerceClient
 from .errors import MalformedResponseError
 from .models import BcModel
-from .retry import should_retry, wait_for_bigcommerce
+from .retry import bigcommerce_retrying, wait_for_bigcommerce
 
 ItemType = Literal["PRODUCT", "GIFT_WRAPPING", "SHIPPING", "HANDLING", "ORDER", "FEE"]
 
@@ -88,12 +87,12 @@ def create_refund_quote(client: BigCommerceClient, order_id: int, lines: list[Re
     """What BigCommerce would refund for these lines now, and through which payment methods. A POST that writes
     nothing, so it is retried as a GET is (the client retries no POST by itself)."""
     path = f"/v3/orders/{order_id}/payment_actions/refund_quotes"
-    retrying = Retrying(
-        stop=stop_after_attempt(client.max_attempts),
+    retrying = bigcommerce_retrying(
+        "GET",
+        attempts=client.max_attempts,
+        max_wait_seconds=client.governor.max_wait_seconds,
         wait=wait_for_bigcommerce(),
-        retry=retry_if_exception(lambda error: should_retry("GET", error, client.governor.max_wait_seconds)),
         sleep=client.clock.sleep,
-        reraise=True,
     )
     body = retrying(client.request, "POST", path, json={"items": [line.body() for line in lines]})
     return RefundQuote.model_validate(_data(body, "refund quote", path, client.store_hash))

@@ -34,7 +34,7 @@ from bcsync.store.flows import Verdict, decide
 from bcsync.store.jobs import JobRun, JobState
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import JobName, StoreSettings
-from bigcommerce_client import SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clock, RetryLaterError
+from bigcommerce_client import RATE_WINDOW_SECONDS, SYSTEM_CLOCK, BigCommerceClient, CallCounter, Clock, RetryLaterError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -274,7 +274,6 @@ def dead_letter(sqs: SQSClient | Any, *, dlq_url: str, body: str, source_message
     )
 
 
-UNKNOWN_RESET_SECONDS = 30.0  # BigCommerce's rate-limit window
 FIRST_SENT_ATTRIBUTE = "bcsync-first-sent"  # epoch ms the message was first sent, kept across re-queues
 
 
@@ -296,7 +295,7 @@ def requeue_when_budget_returns(
     duplicate that idempotency by the business id absorbs."""
     # A 429 without rate-limit headers (BigCommerce under load) says no reset: a window's length, not a second,
     # or every such shipment would come back each second.
-    wait = (later.retry_at - clock.now()) if later.retry_at is not None else UNKNOWN_RESET_SECONDS
+    wait = (later.retry_at - clock.now()) if later.retry_at is not None else RATE_WINDOW_SECONDS
     delay = min(max(math.ceil(wait), 1), MAX_SQS_DELAY_SECONDS)
     sqs.send_message(
         QueueUrl=queue_url,

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from bcsync.backbone.messages import JobMessage, JobQueue
 from bcsync.store.dynamo import now_iso
 from bcsync.store.jobs import JobRun, JobState
-from bigcommerce_client import Clock, RetryLaterError
+from bigcommerce_client import RATE_WINDOW_SECONDS, Clock, RetryLaterError
 
 logger = logging.getLogger("bcsync.backbone.runner")
 LEASE_RETRY_SECONDS = 30  # a deferred message comes back after this
@@ -141,7 +141,9 @@ class JobRunner:
         except RetryLaterError as error:
             # The store's API budget is spent for longer than is worth waiting: resume when it returns,
             # from the last checkpoint the step saved.
-            delay = max((error.retry_at or self._clock.now()) - self._clock.now(), 1.0)
+            # A 429 naming no reset (BigCommerce under load): the next window, not the next second.
+            wait = error.retry_at - self._clock.now() if error.retry_at is not None else RATE_WINDOW_SECONDS
+            delay = max(wait, 1.0)
             outcome = Continue(checkpoint=context.checkpoint or {}, delay_seconds=delay)
             context.problems.append(f"API budget spent; resuming at {error.retry_at_text()}")
         run.figures, run.problems = context.figures, _capped(context.problems)
