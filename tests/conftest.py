@@ -74,9 +74,9 @@ class _LongestFirst:
         def rank(item: pytest.Item) -> int | None:
             return next((n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), None)
 
-        ranks = {item.nodeid: rank(item) for item in items}
-        longest = sorted((item for item in items if ranks[item.nodeid] is not None), key=lambda i: ranks[i.nodeid])
-        rest = [item for item in items if ranks[item.nodeid] is None]
+        ranks = {item.nodeid: n for item in items if (n := rank(item)) is not None}
+        longest = sorted((item for item in items if item.nodeid in ranks), key=lambda i: ranks[i.nodeid])
+        rest = [item for item in items if item.nodeid not in ranks]
         workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
         ordered: list[pytest.Item] = []
         for worker in range(workers):  # worksteal's first split: each share is what is left over the workers left
