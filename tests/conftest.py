@@ -34,6 +34,60 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, tier))
 
 
+# The longest tests, longest first (node id prefixes; a test renamed away from its entry just runs in its
+# place). `make test` runs `pytest -n 2 --dist worksteal`: each worker starts on one contiguous share of the
+# collection and an idle one steals from the end of the other's, so a long test that starts late sets when the
+# run ends. These are dealt out to the front of the shares in turn, and the short ones fill in behind them.
+LONGEST_FIRST = (
+    "tests/e2e/test_demo.py::",
+    "tests/fault/test_chaos.py::test_under_faults_and_duplicates_every_order_and_shipment_arrives_exactly_once",
+    "tests/e2e/test_order_import.py::test_orders_edited_during_a_scan_are_neither_skipped_nor_duplicated",
+    "tests/e2e/test_order_import.py::test_the_open_backlog_imports_at_the_call_floor_and_a_rerun_publishes_nothing",
+    "tests/fault/test_paging_under_faults.py::",
+    "tests/e2e/test_product_sync.py::test_a_full_sync_sends_every_visible_variant_once_in_the_fewest_calls",
+    "tests/fault/test_fuzz_responses.py::",
+    "tests/fault/test_lifecycle.py::",
+    "tests/e2e/test_readback.py::test_a_source_stores_stock_is_published_on_change_only",
+    "tests/e2e/test_webhooks.py::test_two_hundred_and_fifty_order_events_twice_and_shuffled",
+    "tests/e2e/test_product_sync.py::test_one_changed_price_is_exactly_one_upsert",
+    "tests/e2e/test_product_sync.py::test_a_sync_continued_over_many_invocations",
+    "tests/e2e/test_product_sync.py::test_a_run_cut_mid_way_resumes",
+    "tests/e2e/test_tracking_writeback.py::test_every_message_delivered_twice_still_makes_exactly_two_shipments",
+    "tests/e2e/test_returns.py::test_each_return_is_noted_once_and_refunded_once",
+    "tests/e2e/test_inventory_push.py::test_five_hundred_changed_among",
+    "tests/e2e/test_readback.py::test_a_shipment_made_by_hand_is_published_once",
+    "tests/e2e/test_returns.py::test_refunds_are_off_by_default",
+    "tests/e2e/test_product_sync.py::test_a_second_run_with_nothing_changed_publishes_nothing",
+    "tests/fault/test_fuzz_inbound.py::",
+    "tests/e2e/test_order_import.py::test_orders_of_thousands_of_lines",
+    "tests/e2e/test_aws_limits.py::test_a_throttled_secret_read_is_retried",
+    "tests/integration/test_sandbox_command.py::",
+)
+
+
+class _LongestFirst:
+    """Reorders the collection after every other plugin has selected from it (-k, -m, the tier markers), so
+    the shares computed here are the ones the workers get."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        def rank(item: pytest.Item) -> int | None:
+            return next((n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), None)
+
+        ranks = {item.nodeid: n for item in items if (n := rank(item)) is not None}
+        longest = sorted((item for item in items if item.nodeid in ranks), key=lambda i: ranks[i.nodeid])
+        rest = [item for item in items if item.nodeid not in ranks]
+        workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+        ordered: list[pytest.Item] = []
+        for worker in range(workers):  # worksteal's first split: each share is what is left over the workers left
+            size = (len(items) - len(ordered)) // (workers - worker)
+            share = longest[worker::workers]
+            fill = max(0, size - len(share))
+            ordered += share + rest[:fill]
+            del rest[:fill]
+        items[:] = ordered + rest
+
+
 # What each function was seen to call, by every test of this process (`_observe_calls`); each process
 # writes its own here and the controller holds the union to the template's grants (`pytest_sessionfinish`).
 OBSERVED_DIR = REPO / "build" / "observed-aws-calls"
@@ -71,6 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
     that `expanded_template()` caches in build/, written in place by a subprocess when it is missing or
     older than template.yaml. Two workers could both find it stale, and one read it half-written by the
     other (or by the demo's subprocess), so the controller writes it once before any worker starts."""
+    config.pluginmanager.register(_LongestFirst(), "bcsync-longest-first")
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
         expanded_template()
     if not hasattr(config, "workerinput"):  # before any worker starts: no past run's calls count

@@ -35,6 +35,8 @@ STORE = "demo123"
 DEMO_TOKEN = "demo-token-sandbox-only"  # noqa: S105 - valid on the local sandbox and nowhere else
 DEBOUNCE_SECONDS = 1.0  # 5 s in a deployment; the rule is the same
 HOLD_MINUTES = 30
+# What `make demo` seeds; the demo's own test sets fewer (every stage the same, less to sync and check).
+PRODUCTS = int(os.environ.get("BCSYNC_DEMO_PRODUCTS", "200"))
 
 
 class DemoClock(SystemClock):
@@ -154,7 +156,7 @@ def main() -> int:
     with Sandbox(clock=clock) as sandbox, LocalDeployment(clock=clock) as stack, stack.environ() as env:
         os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
         store = sandbox.add_store(STORE, token=DEMO_TOKEN)
-        seed_catalog(store, products=200, variants_per_product=2)
+        seed_catalog(store, products=PRODUCTS, variants_per_product=2)
         seed_orders(store, orders=40)
         print(f"BigCommerce sandbox on {sandbox.url}; AWS (moto) on {stack.endpoint}")
         print("\n".join(stack_summary(stack)))

@@ -101,15 +101,16 @@ def test_a_full_sync_sends_every_visible_variant_once_in_the_fewest_calls(
     local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
-    store, consumer = _world(stack, sandbox, clock, products=260, variants=1)  # two pages of 250
+    page = 20  # the rule (a page per call, nothing read twice) at two pages; `make bench` pages by 250
+    store, consumer = _world(stack, sandbox, clock, products=26, variants=1, page_size=page)  # two pages
     figures = _run(stack, consumer, "full")
     events = _events(stack)
     upserted = [e for e in events if e["detail-type"] == "Product Upserted"]
     assert len(upserted) == _visible_variants(store) == figures["skus_upserted"]
     assert len({e["detail"]["idempotency_key"] for e in upserted}) == len(upserted)
     calls = _calls(consumer)
-    floor = math.ceil(len(store.products) / 250) + 1 + 1 + 1  # product pages + brand + category pages + store info
-    assert calls["GET /v3/catalog/products"] == math.ceil(len(store.products) / 250)
+    floor = math.ceil(len(store.products) / page) + 1 + 1 + 1  # product pages + brand + category pages + store info
+    assert calls["GET /v3/catalog/products"] == math.ceil(len(store.products) / page) == 2
     assert sum(calls.values()) <= 1.1 * floor, calls
     first = upserted[0]["detail"]["data"]
     assert first["name"].startswith("Product ") and first["dimensions"]["weight_unit"] == "lb"
@@ -120,7 +121,7 @@ def test_a_second_run_with_nothing_changed_publishes_nothing(
     local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
-    _, consumer = _synced_world(stack, sandbox, clock, products=40)
+    _, consumer = _synced_world(stack, sandbox, clock, products=10)
     assert _edit_then_sync(stack, consumer, clock, lambda: None, mode="full") == []
     again = JobState(stack.resource("dynamodb").Table(stack.environment()["BCSYNC_STATE_TABLE"])).last_run(
         STORE, "product_sync"
@@ -133,7 +134,7 @@ def test_one_changed_price_is_exactly_one_upsert_and_hiding_archives_then_unhidi
     local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock
 ) -> None:
     stack, sandbox = local_world
-    store, consumer = _synced_world(stack, sandbox, clock, products=40)
+    store, consumer = _synced_world(stack, sandbox, clock, products=10)
     product = next(p for p in store.products.values() if p["is_visible"] and len(p["variants"]) > 1)
 
     variant_id = product["variants"][1]["id"]
@@ -231,10 +232,10 @@ def test_two_variants_sharing_a_sku_on_different_pages_are_reported_and_never_me
 def test_a_sync_continued_over_many_invocations_reads_brands_categories_and_units_once(
     local_world: tuple[LocalDeployment, Sandbox], clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Every invocation is "near its deadline" after one page, so 151 products in pages of 50 take 4.
+    # Every invocation is "near its deadline" after one page, so 16 products in pages of 5 take 4.
     monkeypatch.setenv("BCSYNC_DEADLINE_MARGIN_SECONDS", "120")
     stack, sandbox = local_world
-    _, consumer = _world(stack, sandbox, clock, products=150, page_size=50)
+    _, consumer = _world(stack, sandbox, clock, products=15, page_size=5)
 
     queue = JobQueue(stack.client("sqs"), stack.physical["ProductSyncJobs"]["Ref"])
     queue.send(JobMessage(job="product_sync", store_hash=STORE, trigger="manual", options={"mode": "full"}))

@@ -34,7 +34,7 @@ from local_runtime.warehouse import SimulatedWarehouse, receive_all
 from tests.aws import reason_of
 from tests.conftest import KNOWN_TOKENS
 
-SCALE = float(os.environ.get("FAULT_SCALE", "0.04"))  # make test: 80 orders, 20 shipments
+SCALE = float(os.environ.get("FAULT_SCALE", "0.02"))  # make test: 40 orders, 12 shipments
 SEED = int(os.environ.get("FAULT_SEED", "20261123"))
 STORES = ("chaos1", "chaos2", "chaos3")
 ORDERS = max(int(2_000 * SCALE), 30)

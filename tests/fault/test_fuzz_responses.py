@@ -26,8 +26,8 @@ from tests.stores import connected_once
 
 STORE = "fzr111"
 ORDERS_PER_PAGE = 10
-# make fault: 100 pages (1,000 orders, most of them malformed); make test: 15.
-EXAMPLES = 100 if float(os.environ.get("FAULT_SCALE", "0")) >= 1 else 15
+# make fault: 100 pages (1,000 orders, most of them malformed); make test: 8.
+EXAMPLES = 100 if float(os.environ.get("FAULT_SCALE", "0")) >= 1 else 8
 
 # Each order of the page: as served (None) or with one thing wrong; sometimes the whole page is broken.
 # All drawn before the import runs: the sandbox answers from its own thread.

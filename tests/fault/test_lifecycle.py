@@ -43,7 +43,7 @@ from tests.stores import connected_store
 World = tuple[LocalDeployment, Sandbox]
 SCALE = float(os.environ.get("FAULT_SCALE", "0"))
 SEED = int(os.environ.get("FAULT_SEED", "20261201"))
-EXAMPLES, STEPS = (25, 80) if SCALE >= 1 else (5, 30)
+EXAMPLES, STEPS = (25, 80) if SCALE >= 1 else (3, 30)
 
 SHIPPED, PARTIALLY_SHIPPED, REFUNDED, CANCELLED, DECLINED = 2, 3, 4, 5, 6
 AWAITING_PAYMENT, AWAITING_PICKUP, AWAITING_SHIPMENT, COMPLETED, AWAITING_FULFILLMENT = 7, 8, 9, 10, 11
