@@ -44,6 +44,7 @@ def test_the_demo_runs_the_whole_loop_and_every_stage_does_real_work() -> None:
     assert re.search(r"8\. Fulfillment request MKT-10045 \(sent twice\) → BigCommerce order \d+ \(Awaiting "
                      r"Fulfillment\), answered once; 2 BigCommerce calls \(the fewest possible", out)  # fmt: skip
     assert re.search(r"9\. Read back .*a shipment made by hand in BigCommerce", out)
+    assert out.count("9. Read back") == 1, "the read-back stage ran twice"
     assert "every stage did its work; every server it started is stopped" in out
     assert "PROBLEM" not in result.stderr and '"_aws"' not in out  # no stray metric line in the summary
     assert "demo-token-sandbox-only" not in out + result.stderr
