@@ -694,6 +694,23 @@ def _import_ms(function_dir: Path, environment: dict[str, str], module: str = "a
     raise SystemExit(f"bench: no import time for {module} in {function_dir.name}")
 
 
+def _import_rss_mb(function_dir: Path, environment: dict[str, str]) -> float:
+    """The peak RSS of a fresh interpreter once the handler module is imported: what a warm container holds
+    before its first event (a function's memory must leave room above it for its work)."""
+    probe = "import app, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    done = subprocess.run(  # noqa: S603 - this interpreter, a probe of ours
+        [sys.executable, "-c", probe],
+        cwd=function_dir,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench: importing {function_dir.name}/app.py failed:\n{done.stderr[-2000:]}")
+    return round(int(done.stdout.strip().splitlines()[-1]) / 1024, 1)
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -731,6 +748,7 @@ def bench_cold_imports() -> dict[str, Any]:
             "runs_ms": [round(r, 1) for r in sorted(runs)],
             "boto3_median_ms": round(median(boto3_runs), 1),
             "ratio_to_boto3": ratio_to_boto3(runs, boto3_runs),
+            "import_peak_rss_mb": _import_rss_mb(function_dir, environment),
         }
     return {
         "handlers": result,
@@ -759,6 +777,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "peer": bench_peer,
     "fulfilment": fulfilment.bench_fulfilment,  # bench/fulfilment.py
     "readback": __import__("readback").bench_readback,  # bench/readback.py: its row and check in main()
+    "stores_500": __import__("stores_500").bench_stores_500,  # bench/stores_500.py: its rows and check in main()
 }
 
 
@@ -834,6 +853,11 @@ def main() -> int:
     # --- fulfillment requests (bench/fulfilment.py): its line, and its floor kept ---
     print("{:<50} {!s:>9} {!s:>9}  {}".format(*fulfilment.row(results["fulfilment"])))
     failed = failed or not fulfilment.at_floor(results["fulfilment"])
+    # --- 500 stores (bench/stores_500.py): its lines, and its targets kept ---
+    stores_500 = __import__("stores_500")
+    for line in stores_500.row(results["stores_500"]):
+        print("{:<50} {!s:>9} {!s:>9}  {}".format(*line))
+    failed = failed or not stores_500.met(results["stores_500"])
     return 1 if failed else 0
 
 
