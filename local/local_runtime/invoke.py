@@ -93,12 +93,17 @@ class Invocation:
 
     `clock_seconds` is the time that passed on the runtime's clock; on a compressed clock that is the
     time the handler spent waiting (BigCommerce's latency, a rate-limit wait) without the wall clock
-    moving, so what AWS would bill is the wall time plus that."""
+    moving, so what AWS would bill is the wall time plus that.
+
+    `cpu_seconds` is the CPU time of the invoking thread alone: moto and the sandbox serve from threads of
+    their own, so their work is not the function's. In Lambda CPU scales with memory and waiting does
+    not; `wall_seconds - cpu_seconds` is the part of the wall time the handler spent waiting on them."""
 
     function: str
     memory_mb: int
     wall_seconds: float
     clock_seconds: float
+    cpu_seconds: float = 0.0
 
 
 def _forget_powertools_loggers() -> None:
@@ -166,7 +171,7 @@ class Functions(Stack):
 
         def invoke(event: dict[str, Any], context: Any) -> Any:
             refuse_request_over(function, event, limits.LAMBDA_SYNC_PAYLOAD_BYTES)  # never reaches the handler
-            wall, clock = time.perf_counter(), self.clock.now()
+            wall, clock, cpu = time.perf_counter(), self.clock.now(), time.thread_time()
             try:
                 # Lambda runs every invocation in the function's environment, not only its cold start: a
                 # client made on first use (S3's) signs with the function's credentials too.
@@ -174,7 +179,13 @@ class Functions(Stack):
                     result = handler(event, context)
             finally:
                 self.invocations.append(
-                    Invocation(function, memory_mb, time.perf_counter() - wall, self.clock.now() - clock)
+                    Invocation(
+                        function,
+                        memory_mb,
+                        time.perf_counter() - wall,
+                        self.clock.now() - clock,
+                        time.thread_time() - cpu,
+                    )
                 )
             size = payload_size(result)
             if size > limits.LAMBDA_SYNC_PAYLOAD_BYTES:

@@ -9,6 +9,8 @@ estimate errs high where it has to guess:
   is larger than the item sizes DynamoDB bills.
 - Lambda bills each invocation's wall time plus the time it spent waiting on the runtime's clock
   (BigCommerce's latency on a compressed clock), at the function's memory, rounded up to the ms.
+  Its CPU time ran on a whole local core; in Lambda a function gets a whole vCPU at 1,769 MB and a
+  share below, so the CPU part is stretched by 1,769 / memory under that (`lambda_seconds`).
   The handlers ran against moto, which is slower than DynamoDB and SQS.
 - Each event EventBridge routes to a queue is one SQS request of EventBridge's (moto routes it
   without one); the local poller deletes each message on its own, where Lambda deletes a batch at once.
@@ -51,6 +53,42 @@ _READS = {"GetItem", "Query", "Scan", "BatchGetItem"}
 
 def _units(size: int, per: int) -> int:
     return max(1, math.ceil(size / per))
+
+
+# --- Lambda's memory, by measurement: CPU is proportional to memory, waiting is not ---
+LAMBDA_MB_PER_VCPU = 1_769  # Lambda's documented size for one full vCPU
+MEMORY_SIZES_MB = (256, 512, 1_024)
+
+
+def cpu_factor(memory_mb: int) -> float:
+    """How much longer CPU work takes at `memory_mb` than on a whole vCPU (1 at 1,769 MB and above)."""
+    return max(1.0, LAMBDA_MB_PER_VCPU / memory_mb)
+
+
+def lambda_seconds(run: Invocation, memory_mb: int) -> float:
+    """An invocation's duration at `memory_mb`, billed to the ms: its waiting (wall time not spent on
+    CPU, and the compressed clock's waits) as measured, its CPU time stretched by `cpu_factor`."""
+    cpu = min(max(run.cpu_seconds, 0.0), run.wall_seconds)
+    waiting = run.wall_seconds - cpu + run.clock_seconds
+    return math.ceil((waiting + cpu * cpu_factor(memory_mb)) * 1000) / 1000
+
+
+def gb_seconds_by_memory(
+    invocations: Iterable[Invocation], sizes: Iterable[int] = MEMORY_SIZES_MB
+) -> dict[str, dict[int, float]]:
+    """Each function's GB-seconds had it run at each memory size: memory / 1024 x `lambda_seconds`."""
+    wanted = tuple(sizes)
+    table: dict[str, dict[int, float]] = {}
+    for run in invocations:
+        row = table.setdefault(run.function, dict.fromkeys(wanted, 0.0))
+        for size in wanted:
+            row[size] += size / 1024 * lambda_seconds(run, size)
+    return {function: {size: round(value, 3) for size, value in row.items()} for function, row in table.items()}
+
+
+def cheapest_memory(gb_seconds: dict[int, float], allowed: Iterable[int]) -> int:
+    """The memory size of the fewest GB-seconds among those `allowed` (the smaller one on a tie)."""
+    return min(allowed, key=lambda size: (gb_seconds[size], size))
 
 
 @dataclass
@@ -118,8 +156,8 @@ class AwsUsage:
         EventBridge); `also` what a deployment adds around it, X-Ray as if every invocation were traced."""
         runs = list(invocations)
         by_function: dict[str, float] = {}
-        for run in runs:
-            billed_seconds = math.ceil((run.wall_seconds + run.clock_seconds) * 1000) / 1000
+        for run in runs:  # at the memory the template gives the function
+            billed_seconds = lambda_seconds(run, run.memory_mb)
             by_function[run.function] = by_function.get(run.function, 0.0) + run.memory_mb / 1024 * billed_seconds
         gb_seconds = sum(by_function.values())
         core = {

@@ -252,6 +252,7 @@ def test_the_usage_meter_counts_what_aws_would_bill(local_stack: LocalDeployment
     assert usage.events == 2  # and EventBridge's two deliveries to the warehouse queue are SQS requests
     assert usage.sqs_requests >= 2
     [invocation] = local_stack.invocations
-    assert (invocation.function, invocation.memory_mb) == ("OrderImportFunction", 1024)  # the template's
+    memory = int(local_stack.template["Resources"]["OrderImportFunction"]["Properties"]["MemorySize"])
+    assert (invocation.function, invocation.memory_mb) == ("OrderImportFunction", memory)  # the template's
     assert bill["counted"]["invocations"] == 1 and bill["core_usd"]["lambda"] > 0
     assert bill["core_total_usd"] == pytest.approx(sum(bill["core_usd"].values()))
