@@ -548,7 +548,7 @@ def _percentile(values: list[float], share: float) -> float:
 def bench_black_friday_hour() -> dict[str, Any]:
     """10,000 orders at random moments of one simulated hour, on a Standard-plan store whose other apps
     make 75 requests every 30 s (half its quota), evenly. Webhooks fire as orders arrive; the receiver
-    debounces them (5 s) into order-import jobs; the one-minute scan tick runs too. The lag of an order
+    debounces them (15 s) into order-import jobs; the one-minute scan tick runs too. The lag of an order
     is from the moment BigCommerce has it to the moment its Order Ready event leaves the function."""
     orders = int(10_000 * SCALE)
     rng = random.Random(20261127)

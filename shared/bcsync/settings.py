@@ -37,8 +37,10 @@ class RuntimeConfig(BaseModel):
     bigcommerce_read_timeout_seconds: float = Field(default=20.0, gt=0, le=60)
     # Invocations this close to their deadline checkpoint and re-queue instead of starting more work.
     deadline_margin_seconds: float = Field(default=20.0, ge=0)
-    # Webhook deliveries within this many seconds of the first one share one job run.
-    webhook_debounce_seconds: float = Field(default=5.0, ge=0, le=900)
+    # Webhook deliveries within this many seconds of the first one share one job run. Each run has a fixed cost
+    # (its lease, cursor and run record: writes, an invocation); 15 s lets a store taking an order every few
+    # seconds share one run among several orders, well inside the 60-second lag bcsync aims for.
+    webhook_debounce_seconds: float = Field(default=15.0, ge=0, le=900)
 
     @field_validator("bigcommerce_api_url")
     @classmethod

@@ -1,4 +1,4 @@
-"""The read-back function: its ticks fan out (the shipment scan every 5 minutes, the stock reconcile hourly),
+"""The read-back function: its ticks fan out (the shipment scan every 15 minutes, the stock reconcile hourly),
 its queue runs one store's read back; webhooks make a store's run due within seconds."""
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 SECRET_HEADER = "X-Bcsync-Webhook-Secret"  # noqa: S105 - a header's name
 # BigCommerce's payloads carry ids only (a few hundred bytes); anything near this is not one of them.
 MAX_BODY_BYTES = 16_384
-DEFAULT_DEBOUNCE_SECONDS = 5.0
+DEFAULT_DEBOUNCE_SECONDS = 15.0  # as RuntimeConfig.webhook_debounce_seconds, the stack's setting
 # BigCommerce retries a failed delivery for up to about two days: remember what we took that long.
 DUPLICATE_WINDOW_SECONDS = 2 * 86_400
 
