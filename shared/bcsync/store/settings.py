@@ -152,7 +152,8 @@ class StoreSettings(BaseModel):
         default_factory=lambda: dict(DEFAULT_SCHEDULE_MINUTES),
         description="Minutes (1 to 1440) between scheduled runs of a job for this store. A schedule tick that comes"
         " sooner skips the store; a job not named, or a value below the template's tick (order import: 1 minute,"
-        " the others 15), runs at every tick. Order import runs every 5 minutes unless set.",
+        " product sync's delta and read back's scan 15, the push's reconcile 60), runs at every tick. Order import runs"
+        " every 5 minutes unless set.",
     )
     api_reserve_ratio: float = Field(
         default=0.5,
