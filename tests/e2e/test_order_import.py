@@ -35,6 +35,10 @@ def _connect(world: World, store_hash: str, *extra: str) -> SandboxStore:
     store = sandbox.add_store(store_hash, token=token)
     seed_catalog(store, products=12, variants_per_product=2)
     assert bcsync_cli(["stores", "connect", store_hash, *extra], stdin=io.StringIO(token), out=io.StringIO()) == 0
+    # These tests tick every 5 to 10 minutes of their clock: the scan of a store without webhooks (a store
+    # connected with them scans every 15; that interval has its own test).
+    registry = StoreRegistry(world[0].resource("dynamodb").Table(world[0].outputs()["StateTableName"]))
+    registry.put(registry.get(store_hash).model_copy(update={"schedule_minutes": {"order_import": 5}}))
     return store
 
 

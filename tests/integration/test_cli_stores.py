@@ -116,6 +116,29 @@ def test_reconnecting_without_webhooks_removes_the_hooks_connect_made(operator_e
     assert json.loads(shown)["settings"]["webhook_destination"] is None
 
 
+def test_a_store_connected_with_webhooks_scans_every_15_minutes_and_one_without_every_5(
+    operator_env: Any, sandbox: Sandbox
+) -> None:
+    # Webhooks bring each order in seconds: the scan under them only catches a delivery that never came, and each
+    # scan is a run (writes, an invocation) whether or not it finds anything.
+    other_token = "connect-token-def456"
+    KNOWN_TOKENS.add(other_token)
+    sandbox.add_store("abc123", token=TOKEN)
+    sandbox.add_store("def456", token=other_token)
+    url = "https://hooks.example.com/webhooks"
+    assert run(["stores", "connect", "abc123", "--webhook-url", url], stdin=TOKEN)[0] == 0
+    assert run(["stores", "connect", "def456", "--no-webhooks"], stdin=other_token)[0] == 0
+
+    def minutes(store_hash: str) -> Any:
+        return json.loads(run(["stores", "show", store_hash])[1])["settings"]["schedule_minutes"]["order_import"]
+
+    assert (minutes("abc123"), minutes("def456")) == (15, 5)
+    # A reconnect keeps the interval the store has (its operator may have chosen it).
+    assert run(["stores", "configure", "abc123", "--set", "schedule_minutes={order_import: 7}"])[0] == 0
+    assert run(["stores", "connect", "abc123", "--webhook-url", url], stdin=TOKEN)[0] == 0
+    assert minutes("abc123") == 7
+
+
 def test_status_shows_a_change_the_warehouse_got_too_late_once_with_what_to_do(
     operator_env: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

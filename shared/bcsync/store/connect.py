@@ -16,7 +16,7 @@ from pydantic import SecretStr, ValidationError
 from bcsync.backbone.messages import JobMessage
 from bcsync.errors import ConnectError, CredentialsError, InvalidSettingsError, StoreNotConnectedError
 from bcsync.store.credentials import StoreCredentials
-from bcsync.store.settings import StoreSettings, describe_validation_error
+from bcsync.store.settings import ORDER_SCAN_MINUTES_WITH_WEBHOOKS, StoreSettings, describe_validation_error
 from bcsync.webhooks.registration import HookReport, ensure_hooks, remove_hooks, webhook_destination
 from bigcommerce_client import (
     PROBE_HEADER,
@@ -147,8 +147,10 @@ def connect_store(
         missing = check_scopes(client)
         if missing:
             raise ScopesMissingError(settings.store_hash, missing)
+        first_connect = True
         with contextlib.suppress(StoreNotConnectedError, InvalidSettingsError):
             settings = registry.get(settings.store_hash).model_copy(update={"enabled": True, "name": settings.name})
+            first_connect = False
         if not settings.name:
             settings.name = str(info.get("name", ""))
         connection = Connection(settings=settings, credentials=store_credentials)
@@ -157,6 +159,9 @@ def connect_store(
             settings.webhook_destination = None
         elif webhook_base_url:
             settings.webhook_destination = webhook_destination(webhook_base_url, settings.store_hash)
+        if first_connect and settings.webhook_destination is not None:
+            # Webhooks bring each order in seconds; the scan is the net under them (a reconnect keeps its interval).
+            settings.schedule_minutes["order_import"] = ORDER_SCAN_MINUTES_WITH_WEBHOOKS
         # The secret first, then the registry entry that makes the store active: a failure in between
         # leaves an inactive secret that the next connect overwrites, never an active store without one.
         credentials.put(store_credentials)

@@ -22,6 +22,9 @@ StoreRole = Literal["sales_channel", "source", "both"]
 StoreHash = Annotated[str, AfterValidator(validate_store_hash)]
 # Order import's tick comes every minute, so each store can have its own interval; 5 minutes unless set.
 DEFAULT_SCHEDULE_MINUTES: dict[JobName, int] = {"order_import": 5}
+# A store connected with webhooks has each order within seconds of its webhook: its scan only catches a delivery
+# BigCommerce never made, so `stores connect` gives a new store with webhooks this interval instead.
+ORDER_SCAN_MINUTES_WITH_WEBHOOKS = 15
 
 
 class BusinessHours(BaseModel):
@@ -153,7 +156,7 @@ class StoreSettings(BaseModel):
         description="Minutes (1 to 1440) between scheduled runs of a job for this store. A schedule tick that comes"
         " sooner skips the store; a job not named, or a value below the template's tick (order import: 1 minute,"
         " product sync's delta and read back's scan 15, the push's reconcile 60), runs at every tick. Order import runs"
-        " every 5 minutes unless set.",
+        " every 5 minutes unless set; a store first connected with webhooks, every 15.",
     )
     api_reserve_ratio: float = Field(
         default=0.5,
