@@ -311,6 +311,35 @@ def test_a_step_beside_a_paused_scan_leaves_the_scan_its_checkpoint(table: Any) 
     assert state.load_checkpoint("aaa111", "product_sync") is None  # and cleared once the scan is done
 
 
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def record_writes(table: Any) -> list[str]:
+    """Every write call the table's client makes from now on, as `Operation sk` (DynamoDB bills each one)."""
+    calls: list[str] = []
+
+    def seen(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in WRITES:
+            key = params.get("Key") or params.get("Item") or {}
+            calls.append(f"{model.name} {key.get('sk', '')}")
+
+    table.meta.client.meta.events.register("provide-client-params.dynamodb.*", seen)
+    return calls
+
+
+def test_a_run_with_nothing_to_resume_and_nothing_saved_deletes_no_checkpoint(table: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    runner = JobRunner(
+        state=JobState(table), queue=JobQueue(sqs, sqs.create_queue(QueueName="jobs")["QueueUrl"]), clock=VirtualClock()
+    )
+    message = JobMessage(job="inventory_push", store_hash="aaa111")
+    writes = record_writes(table)
+
+    assert runner.run(message, lambda context: None, FakeDeadline(remaining_ms=60_000)).outcome == "done"
+
+    assert "DeleteItem CHECKPOINT" not in writes  # there was none: deleting it would cost a write unit anyway
+
+
 def test_a_second_run_of_one_stores_job_waits_for_the_first_instead_of_running_beside_it(table: Any) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
