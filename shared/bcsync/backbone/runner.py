@@ -82,7 +82,8 @@ def _capped(problems: list[str]) -> list[str]:
 
 
 class JobRunner:
-    """Runs one job message for one store: checkpoint in, run record out, continuation when cut short."""
+    """Runs one job message for one store: checkpoint in, run record out (it releases the lease), continuation
+    when cut short."""
 
     def __init__(self, *, state: JobState, queue: JobQueue, clock: Clock, margin_seconds: float = 20.0) -> None:
         self._state = state
@@ -118,9 +119,18 @@ class JobRunner:
             )
             return JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso(), outcome="deferred")
         try:
-            return self._run(message, step, deadline, count_calls, count_rate_limited)
-        finally:
+            run = self._run(message, step, deadline, count_calls, count_rate_limited)
+        except BaseException:
             self._state.release_lease(message.store_hash, message.job, holder)
+            raise
+        if not self._state.record_run(run, holder=holder):
+            # The lease passed its `until` (the invocation's deadline) and another run of this store's job
+            # holds it: that run's record is the one to keep, and it redoes whatever this one left.
+            logger.warning(
+                "job lease lost before the run finished; its record was not written",
+                extra={"store_hash": message.store_hash, "job": message.job, "outcome": run.outcome},
+            )
+        return run
 
     def _run(
         self,
@@ -176,5 +186,4 @@ class JobRunner:
                     "checkpoint": json.dumps(outcome.checkpoint),
                 },
             )
-        self._state.record_run(run)
         return run
