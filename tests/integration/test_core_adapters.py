@@ -311,6 +311,78 @@ def test_a_step_beside_a_paused_scan_leaves_the_scan_its_checkpoint(table: Any) 
     assert state.load_checkpoint("aaa111", "product_sync") is None  # and cleared once the scan is done
 
 
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def record_writes(table: Any) -> list[str]:
+    """Every write call the table's client makes from now on, as `Operation sk` (DynamoDB bills each one)."""
+    calls: list[str] = []
+
+    def seen(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in WRITES:
+            key = params.get("Key") or params.get("Item") or {}
+            calls.append(f"{model.name} {key.get('sk', '')}")
+
+    table.meta.client.meta.events.register("provide-client-params.dynamodb.*", seen)
+    return calls
+
+
+def test_a_run_with_nothing_to_resume_and_nothing_saved_deletes_no_checkpoint(table: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    runner = JobRunner(
+        state=JobState(table), queue=JobQueue(sqs, sqs.create_queue(QueueName="jobs")["QueueUrl"]), clock=VirtualClock()
+    )
+    message = JobMessage(job="inventory_push", store_hash="aaa111")
+    writes = record_writes(table)
+
+    assert runner.run(message, lambda context: None, FakeDeadline(remaining_ms=60_000)).outcome == "done"
+
+    assert "DeleteItem CHECKPOINT" not in writes  # there was none: deleting it would cost a write unit anyway
+
+
+def test_a_run_holds_its_lease_and_leaves_its_record_in_two_writes_of_one_item(table: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    state = JobState(table)
+    runner = JobRunner(
+        state=state, queue=JobQueue(sqs, sqs.create_queue(QueueName="jobs")["QueueUrl"]), clock=VirtualClock()
+    )
+    message = JobMessage(job="inventory_push", store_hash="aaa111")
+    writes = record_writes(table)
+
+    def counts(context: JobContext) -> Continue | None:
+        context.count("skus_pushed", 2)
+        return None
+
+    runner.run(message, counts, FakeDeadline(remaining_ms=60_000))
+
+    assert writes == ["UpdateItem RUN", "UpdateItem RUN"]  # the lease taken; the record written, the lease let go
+    last = state.last_run("aaa111", "inventory_push")
+    assert last is not None and last.outcome == "done" and last.figures == {"skus_pushed": 2}
+    assert runner.run(message, counts, FakeDeadline(remaining_ms=60_000)).outcome == "done"  # it was let go
+
+
+def test_a_run_that_outlived_its_lease_leaves_the_record_to_the_run_that_took_it_over(table: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    state, clock = JobState(table), VirtualClock()
+    runner = JobRunner(state=state, queue=JobQueue(sqs, sqs.create_queue(QueueName="jobs")["QueueUrl"]), clock=clock)
+    message = JobMessage(job="order_import", store_hash="aaa111")
+
+    def newer(context: JobContext) -> Continue | None:
+        context.count("orders_released", 3)
+        return None
+
+    def stalled(context: JobContext) -> Continue | None:
+        clock.advance(61)  # past the lease's end (the deadline it was given): another run may take it over
+        assert runner.run(message, newer, FakeDeadline(remaining_ms=60_000)).outcome == "done"
+        context.count("orders_released", 1)
+        return None
+
+    assert runner.run(message, stalled, FakeDeadline(remaining_ms=60_000)).outcome == "done"
+
+    last = state.last_run("aaa111", "order_import")
+    assert last is not None and last.figures == {"orders_released": 3}  # the run that held the lease at the end
+
+
 def test_a_second_run_of_one_stores_job_waits_for_the_first_instead_of_running_beside_it(table: Any) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.create_queue(QueueName="jobs")["QueueUrl"]

@@ -42,12 +42,16 @@ class JobContext:
     # A step that works beside the job's scan (e.g. archiving one deleted product) sets this, so
     # finishing does not clear the checkpoint a paused scan will resume from.
     leaves_checkpoint: bool = False
+    # Whether the store holds a checkpoint item for this job (loaded at the start or saved since): only
+    # then has finishing one to clear (a delete of an absent item is still billed as a write).
+    checkpoint_stored: bool = False
 
     def save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Record progress now, so a crash (not only a timeout) resumes from here."""
         self.checkpoint = dict(checkpoint)
         if self.saver is not None:
             self.saver(self.checkpoint)
+            self.checkpoint_stored = True
 
     def time_is_short(self) -> bool:
         return self.deadline.get_remaining_time_in_millis() / 1000 <= self.margin_seconds
@@ -78,7 +82,8 @@ def _capped(problems: list[str]) -> list[str]:
 
 
 class JobRunner:
-    """Runs one job message for one store: checkpoint in, run record out, continuation when cut short."""
+    """Runs one job message for one store: checkpoint in, run record out (it releases the lease), continuation
+    when cut short."""
 
     def __init__(self, *, state: JobState, queue: JobQueue, clock: Clock, margin_seconds: float = 20.0) -> None:
         self._state = state
@@ -114,9 +119,18 @@ class JobRunner:
             )
             return JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso(), outcome="deferred")
         try:
-            return self._run(message, step, deadline, count_calls, count_rate_limited)
-        finally:
+            run = self._run(message, step, deadline, count_calls, count_rate_limited)
+        except BaseException:
             self._state.release_lease(message.store_hash, message.job, holder)
+            raise
+        if not self._state.record_run(run, holder=holder):
+            # The lease passed its `until` (the invocation's deadline) and another run of this store's job
+            # holds it: that run's record is the one to keep, and it redoes whatever this one left.
+            logger.warning(
+                "job lease lost before the run finished; its record was not written",
+                extra={"store_hash": message.store_hash, "job": message.job, "outcome": run.outcome},
+            )
+        return run
 
     def _run(
         self,
@@ -129,12 +143,14 @@ class JobRunner:
         run = JobRun(store_hash=message.store_hash, job=message.job, started_at=now_iso())
         calls_before, started = (count_calls() if count_calls else 0), time.monotonic()
         limited_before = count_rate_limited() if count_rate_limited else 0
+        loaded = self._state.load_checkpoint(message.store_hash, message.job)
         context = JobContext(
             message=message,
-            checkpoint=self._state.load_checkpoint(message.store_hash, message.job),
+            checkpoint=loaded,
             deadline=deadline,
             margin_seconds=self._margin,
             saver=lambda checkpoint: self._state.save_checkpoint(message.store_hash, message.job, checkpoint),
+            checkpoint_stored=loaded is not None,
         )
         try:
             outcome = step(context)
@@ -154,7 +170,7 @@ class JobRunner:
             run.figures["bigcommerce_429s"] = count_rate_limited() - limited_before
         run.finished_at = now_iso()
         if outcome is None:
-            if not context.leaves_checkpoint:
+            if context.checkpoint_stored and not context.leaves_checkpoint:
                 self._state.clear_checkpoint(message.store_hash, message.job)
             run.outcome = "done"
         else:
@@ -170,5 +186,4 @@ class JobRunner:
                     "checkpoint": json.dumps(outcome.checkpoint),
                 },
             )
-        self._state.record_run(run)
         return run

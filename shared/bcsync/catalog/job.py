@@ -94,6 +94,7 @@ class ProductSync:
             context.leaves_checkpoint = True  # a delta or full sync may be paused mid-catalog
             self.archive_deleted(options.deleted_product_ids, context)
             return None
+        fresh = not context.checkpoint
         checkpoint = SyncCheckpoint.model_validate(context.checkpoint) if context.checkpoint else self._start(options)
         if checkpoint.lookups is None:
             lookups = self._lookups()
@@ -143,10 +144,15 @@ class ProductSync:
             context.problems.extend(outcome.problems[: max(room, 0)])
             if listed:
                 checkpoint.last_id = listed[-1].id
-            context.save_checkpoint(checkpoint.model_dump(mode="json"))  # a crash after this page resumes after it
             if not more:
-                self.catalog.set_cursor(checkpoint.until)
+                # The last page: no checkpoint to save (a crash before the cursor moves redoes this page, which
+                # then changes nothing). A delta from the cursor that listed no product at all leaves the cursor
+                # where it is: the next delta's window, from the same cursor less the overlap, holds this one's.
+                quiet = fresh and not full and checkpoint.last_id == 0
+                if not quiet:
+                    self.catalog.set_cursor(checkpoint.until)
                 return None
+            context.save_checkpoint(checkpoint.model_dump(mode="json"))  # a crash after this page resumes after it
             if context.time_is_short():
                 return Continue(checkpoint=checkpoint.model_dump(mode="json"))
 

@@ -84,7 +84,9 @@ class OrderImport:
             context.leaves_checkpoint = True  # an operator's fetch runs beside the scan, not instead of it
             run_manual(self, options, context)
             return None
+        fresh = not context.checkpoint
         checkpoint = ScanCheckpoint.model_validate(context.checkpoint) if context.checkpoint else self._start(context)
+        listed = False
         while True:
             backlog = checkpoint.backlog
             orders = self.client.iter_orders(
@@ -99,6 +101,7 @@ class OrderImport:
             resumed_at, read = checkpoint.since, set(checkpoint.read_at_since)
             read_before = frozenset(read)
             for batch in map(list, batched(orders, self.page_size, strict=False)):
+                listed = True
                 batch = [o for o in batch if o.date_modified != resumed_at or o.id not in read_before]
                 if not batch:
                     continue
@@ -116,7 +119,12 @@ class OrderImport:
             checkpoint = checkpoint.model_copy(
                 update={"backlog": backlog[1:], "since": self._start_date(), "read_at_since": []}
             )
-        self.state.set_cursor(checkpoint.until)
+        # A scan from the cursor that listed no order at all leaves the cursor where it is (a write saved on
+        # every quiet run): the next scan's window, from the same cursor less the overlap, holds this one's,
+        # so an order BigCommerce lists late is still read. The first order listed moves the cursor on.
+        quiet = fresh and checkpoint.backlog is None and not listed and not context.figures.get("orders_unreadable")
+        if not quiet:
+            self.state.set_cursor(checkpoint.until)
         return None
 
     def _start(self, context: JobContext) -> ScanCheckpoint:

@@ -80,15 +80,17 @@ class Readback:
         scanning = context.message.trigger == "schedule" or bool(checkpoint.get("scan_until"))
         run_start = datetime.fromisoformat(checkpoint["scan_until"]) if checkpoint.get("scan_until") else self._now()
         if scanning and not checkpoint.get("scan_until"):
-            context.save_checkpoint({"scan_until": run_start.isoformat()})
-        scanned = self._scan(run_start, context) if scanning else {}
+            # Kept for a continuation only (the runner stores it if the run stops early), not written now: a
+            # run that dies before it moved the cursor is scanned again from the same cursor, which holds it.
+            context.checkpoint = {"scan_until": run_start.isoformat()}
+        scanned, quiet = self._scan(run_start, context) if scanning else ({}, False)
         for order_id in sorted(set(order_news) | set(scanned)):
             if context.time_is_short():
                 return Continue(checkpoint=context.checkpoint or {})  # the rest is still news, or scanned again
             self._read_order(order_id, context)
             if order_id in order_news:
                 self.state.read(f"{keys.NEWS_ORDER_PREFIX}{order_id}", order_news[order_id])
-        if scanning:
+        if scanning and not quiet:
             self.state.set_cursor(run_start)
         if self.settings.is_source and (stock_news or options.stock_reconcile):
             self._read_stock(stock_news, context, everything=options.stock_reconcile)
@@ -99,14 +101,19 @@ class Readback:
 
     # --- shipments -------------------------------------------------------------------------------------
 
-    def _scan(self, run_start: datetime, context: JobContext) -> dict[int, Order]:
-        """Orders modified since the cursor whose shipped units are news."""
+    def _scan(self, run_start: datetime, context: JobContext) -> tuple[dict[int, Order], bool]:
+        """Orders modified since the cursor whose shipped units are news; and whether the scan was quiet: from
+        a cursor, it listed no order at all. A quiet scan leaves the cursor where it is (a write saved on every
+        quiet run): the next window, from the same cursor less the overlap, holds this one's, so an order
+        BigCommerce lists late is still read."""
         lookback = timedelta(days=self.settings.readback_lookback_days)
         cursor = self.state.cursor()
         since = (cursor - timedelta(seconds=self.settings.order_overlap_seconds)) if cursor else run_start - lookback
         page: list[Order] = []
         found: dict[int, Order] = {}
+        listed = False
         for order in self.client.iter_orders(modified_since=since, until=run_start, include_line_items=False):
+            listed = True
             if within_lookback(order.date_created, run_start, self.settings.readback_lookback_days):
                 page.append(order)
             if len(page) >= self.settings.order_page_size:
@@ -114,7 +121,7 @@ class Readback:
                 page = []
         if page:
             found |= self._with_news(page, context)
-        return found
+        return found, cursor is not None and not listed
 
     def _with_news(self, page: list[Order], context: JobContext) -> dict[int, Order]:
         ids = [order.id for order in page]

@@ -38,14 +38,22 @@ class JobState:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def record_run(self, run: JobRun) -> None:
-        self._table.put_item(
-            Item={
-                **keys.job_item(run.store_hash, run.job, keys.JOB_RUN),
-                "run": run.model_dump_json(),
-                "updated_at": now_iso(),
-            }
-        )
+    def record_run(self, run: JobRun, *, holder: str | None = None) -> bool:
+        """The run's record; with `holder`, the same write releases that holder's lease (one write, not two),
+        and is refused (False, nothing recorded) when the lease is no longer its own: it expired and another
+        run holds it now, which records its own run."""
+        request: dict[str, Any] = {
+            "Key": keys.job_item(run.store_hash, run.job, keys.JOB_RUN),
+            "UpdateExpression": "SET #run = :run, updated_at = :now",
+            "ExpressionAttributeNames": {"#run": "run"},
+            "ExpressionAttributeValues": {":run": run.model_dump_json(), ":now": now_iso()},
+        }
+        if holder is not None:
+            request["UpdateExpression"] += " REMOVE holder, #until"
+            request["ConditionExpression"] = "holder = :holder"
+            request["ExpressionAttributeNames"]["#until"] = "until"
+            request["ExpressionAttributeValues"][":holder"] = holder
+        return conditional(self._table.update_item, **request)
 
     # --- a queue's flow (the tracking writeback): its last batch, and running totals since its first ---------
     # A consumer has no runs: each batch is recorded as one, with one write per store and batch that also adds
@@ -78,7 +86,8 @@ class JobState:
 
     def last_run(self, store_hash: str, job: str) -> JobRun | None:
         item = self._get(store_hash, job, keys.JOB_RUN)
-        return JobRun.model_validate_json(str(item["run"])) if item else None
+        # A job's first run holds its lease on this item before it has a record.
+        return JobRun.model_validate_json(str(item["run"])) if item and "run" in item else None
 
     def save_checkpoint(self, store_hash: str, job: str, checkpoint: dict[str, Any]) -> None:
         self._table.put_item(
@@ -99,26 +108,29 @@ class JobState:
     def clear_checkpoint(self, store_hash: str, job: str) -> None:
         self._table.delete_item(Key=keys.job_item(store_hash, job, keys.JOB_CHECKPOINT))
 
+    # The lease lives on the job's RUN item (`holder`, `until`), so the run's record releases it in the same
+    # write. A holder that dies mid-run leaves `until` behind: the lease is free again once it has passed.
+    # (LEASE items an earlier release wrote are read by nobody; their `expires_at` removes them within a day.)
+
     def acquire_lease(self, store_hash: str, job: str, holder: str, *, until: float, now: float) -> bool:
         """True when `holder` now runs this store's job (no lease, or an expired one: its holder died)."""
         return conditional(
-            self._table.put_item,
-            Item={
-                **keys.job_item(store_hash, job, keys.JOB_LEASE),
-                "holder": holder,
-                "until": _seconds(until),
-                "expires_at": int(until) + 86_400,
-            },
-            ConditionExpression="attribute_not_exists(pk) OR #until < :now",
+            self._table.update_item,
+            Key=keys.job_item(store_hash, job, keys.JOB_RUN),
+            UpdateExpression="SET holder = :holder, #until = :until",
+            ConditionExpression="attribute_not_exists(#until) OR #until < :now",
             ExpressionAttributeNames={"#until": "until"},
-            ExpressionAttributeValues={":now": _seconds(now)},
+            ExpressionAttributeValues={":holder": holder, ":until": _seconds(until), ":now": _seconds(now)},
         )
 
     def release_lease(self, store_hash: str, job: str, holder: str) -> None:
+        """Release without a record (the run raised): `record_run(run, holder=...)` releases a finished one."""
         conditional(  # refused: the lease expired and another holder has it now
-            self._table.delete_item,
-            Key=keys.job_item(store_hash, job, keys.JOB_LEASE),
+            self._table.update_item,
+            Key=keys.job_item(store_hash, job, keys.JOB_RUN),
+            UpdateExpression="REMOVE holder, #until",
             ConditionExpression="holder = :holder",
+            ExpressionAttributeNames={"#until": "until"},
             ExpressionAttributeValues={":holder": holder},
         )
 

@@ -35,7 +35,7 @@ def registry_row(store_hash: str) -> Key:
 
 JOB_RUN = "RUN"
 JOB_CHECKPOINT = "CHECKPOINT"
-JOB_LEASE = "LEASE"
+JOB_LEASE = "LEASE"  # an earlier release's lease item: no longer written or read (it lives on RUN now)
 JOB_DUE = "DUE"
 
 
