@@ -10,37 +10,36 @@ finds them: order pages, and one list per order whose shipped units are news - b
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import json
 from typing import Any
+
+import harness  # type: ignore[import-not-found]  # bench/harness.py: this script's folder is on sys.path
 
 
 def bench_readback() -> dict[str, Any]:
     from bigcommerce_sandbox import add_order, seed_catalog
     from bigcommerce_sandbox.readback import merchant_ship
 
-    run: Any = importlib.import_module("run")  # bench/run.py, loaded: this runs in its child process
-
-    orders = max(int(1_000 * run.SCALE), 20)
+    orders = max(int(1_000 * harness.SCALE), 20)
     fifth = orders // 5
-    with run._bench_store("bench07", webhooks=True) as (clock, stack, sandbox, store, env):
+    with harness.bench_store("bench07", webhooks=True) as (clock, stack, sandbox, store, env):
         seed_catalog(store, products=20, variants_per_product=2)
-        sellable = run._sellable(store)
+        sellable = harness.sellable_of(store)
         order_ids = [
             add_order(store, lines=[(*sellable[n % len(sellable)], 1), (*sellable[(n + 1) % len(sellable)], 2)],
                       at=clock.now() - orders + n)
             for n in range(orders)
         ]  # fmt: skip
-        warehouse = run.Warehouse(stack)
+        warehouse = harness.Warehouse(stack)
         warehouse.start()
-        run._run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
+        harness.run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
         store.webhooks.pending.clear()
         sqs, url = stack.client("sqs"), stack.physical["ShipmentsInbound"]["Ref"]
         writeback = stack.load_handler("TrackingWritebackFunction")
         with contextlib.redirect_stdout(io.StringIO()):  # at a warehouse's pace, as the writeback's bench
             for order_id in order_ids[:fifth]:
-                body = run._shipment_message("bench07", order_id, store.order_products[order_id])
+                body = harness.shipment_message("bench07", order_id, store.order_products[order_id])
                 sqs.send_message(QueueUrl=url, MessageBody=body)
                 stack.deliver_sqs("ShipmentsInbound", writeback, max_invocations=100)
                 clock.advance(2.0)
@@ -48,7 +47,7 @@ def bench_readback() -> dict[str, Any]:
         if written != fifth:
             raise SystemExit(f"bench: the writeback made {written} of {fifth} shipments")
         warehouse.counted()
-        warehouse = run.Warehouse(stack)
+        warehouse = harness.Warehouse(stack)
         readback = stack.load_handler("ReadbackFunction")
         exchanges: list[Any] = []
         sandbox.observers.append(exchanges.append)
@@ -71,7 +70,7 @@ def bench_readback() -> dict[str, Any]:
         for order_id in order_ids[2 * fifth : 3 * fifth]:
             merchant_ship(store, order_id)
         before = len(exchanges)
-        warehouse = run.Warehouse(stack)
+        warehouse = harness.Warehouse(stack)
         clock.advance(300)
         with contextlib.redirect_stdout(io.StringIO()):
             readback({"action": "tick"}, stack.context("ReadbackFunction"))
@@ -84,7 +83,7 @@ def bench_readback() -> dict[str, Any]:
             readback({"action": "tick"}, stack.context("ReadbackFunction"))
         _until_done(stack, clock, readback)
         rescan_lists = lists(before)
-        rescan_events = run.Warehouse(stack).counted()
+        rescan_events = harness.Warehouse(stack).counted()
     news = 2 * fifth  # orders a webhook named: the merchant's, and bcsync's own (it cannot tell them apart)
     return {
         "orders": orders,

@@ -35,7 +35,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -43,11 +42,24 @@ from pathlib import Path
 from typing import Any
 
 import fulfilment  # type: ignore[import-not-found]  # bench/fulfilment.py: this script's folder is on sys.path
+from harness import (  # type: ignore[import-not-found]  # bench/harness.py
+    RESULTS,
+    ROOT,
+    SCALE,
+    TOKEN,
+    Warehouse,
+    bench_store,
+    connect,
+    drain_count,
+    percentile,
+    run_job,
+    sellable_of,
+    shipment_message,
+)
 
-from bcsync.cli import main as bcsync_cli
 from bcsync.store.jobs import JobState
 from bigcommerce_client import BigCommerceClient, VirtualClock
-from bigcommerce_sandbox import Exchange, Sandbox, SandboxStore, add_order, seed_catalog, seed_orders, seed_variants
+from bigcommerce_sandbox import Exchange, Sandbox, add_order, seed_catalog, seed_orders, seed_variants
 from bigcommerce_sandbox.tls import loopback_tls_context
 from local_runtime import LocalDeployment
 from local_runtime.moto_server import AwsRequest
@@ -55,102 +67,12 @@ from local_runtime.schedules import fire_schedules
 from local_runtime.shortcuts import catalog_as_synced
 from local_runtime.usage import AwsUsage
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results.json"
-SCALE = float(os.environ.get("BENCH_SCALE", "1"))
-TOKEN = "bench-token-0000"  # noqa: S105 - the sandbox's, never a real store's
-
-
-def _connect(store_hash: str, *, webhooks: bool = False) -> None:
-    out = io.StringIO()
-    argv = ["stores", "connect", store_hash, *([] if webhooks else ["--no-webhooks"])]
-    if bcsync_cli(argv, stdin=io.StringIO(TOKEN), out=out) != 0:
-        raise SystemExit(f"bench: connecting {store_hash} failed: {out.getvalue()}")
-
-
-@contextlib.contextmanager
-def _bench_store(
-    store_hash: str, *, other_apps: int = 0, webhooks: bool = False
-) -> Iterator[tuple[VirtualClock, LocalDeployment, Sandbox, SandboxStore, dict[str, str]]]:
-    """A Standard-plan store (80 ms a call) connected to a local stack, both on one compressed clock."""
-    clock = VirtualClock()
-    with (
-        LocalDeployment(clock=clock) as stack,
-        Sandbox(clock=clock, latency_seconds=0.08) as sandbox,
-        stack.environ() as env,
-    ):
-        os.environ["BIGCOMMERCE_API_URL"] = sandbox.url
-        store = sandbox.add_store(store_hash, token=TOKEN, quota=150, other_apps=other_apps)
-        _connect(store_hash, webhooks=webhooks)
-        yield clock, stack, sandbox, store, env
-
-
-def _sellable(store: SandboxStore) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    return [(p, v) for p in store.products.values() for v in p["variants"] if p["is_visible"]]
-
-
-class Warehouse(threading.Thread):
-    """Consumes WarehouseOutbound while the job runs, as a warehouse does: moto scans a whole queue on
-    every send and every delete, so a queue left to fill with 30,000 events makes the run quadratic."""
-
-    def __init__(self, stack: LocalDeployment) -> None:
-        super().__init__(daemon=True)
-        self._sqs, self._url = stack.client("sqs"), stack.physical["WarehouseOutbound"]["Ref"]
-        self._stop = threading.Event()
-        self.total = 0
-        self.keys: set[str] = set()
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            if not self._take():
-                self._stop.wait(0.05)
-
-    def _take(self) -> int:
-        batch = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get("Messages", [])
-        for message in batch:
-            self.total += 1
-            self.keys.add(json.loads(message["Body"])["detail"]["idempotency_key"])
-        if batch:
-            self._sqs.delete_message_batch(
-                QueueUrl=self._url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)],
-            )
-        return len(batch)
-
-    def counted(self) -> tuple[int, int]:
-        """(events, distinct idempotency keys) since the last call, once the queue is empty."""
-        self._stop.set()
-        if self.ident is not None:  # started
-            self.join()
-        while self._take():
-            pass
-        counted = (self.total, len(self.keys))
-        self.total, self.keys = 0, set()
-        return counted
-
-
-def _drain_count(stack: LocalDeployment, logical: str) -> tuple[int, int]:
-    """(messages, distinct idempotency keys) left on a queue."""
-    assert logical == "WarehouseOutbound"
-    return Warehouse(stack).counted()
-
-
-def _run_job(stack: LocalDeployment, function: str, queue: str, event: dict[str, Any]) -> int:
-    """Runs a tick and its job messages; returns how many invocations the queue took."""
-    handler = stack.load_handler(function)
-    with contextlib.redirect_stdout(io.StringIO()):  # the handlers' JSON logs and EMF lines
-        handler(event, stack.context(function))
-        report = stack.deliver_sqs(queue, handler, max_invocations=10_000)
-    if report.failed or report.errors:
-        raise SystemExit(f"bench: {function} failed: {report}")
-    return report.invocations
-
 
 def bench_order_import() -> dict[str, Any]:
     orders = int(10_000 * SCALE)
-    with _bench_store("bench01") as (clock, stack, sandbox, store, _):
+    with bench_store("bench01") as (clock, stack, sandbox, store, _):
         seed_catalog(store, products=50, variants_per_product=2)
-        sellable = _sellable(store)
+        sellable = sellable_of(store)
         for n in range(orders):
             add_order(store, lines=[(*sellable[n % len(sellable)], 1)], at=clock.now() - orders + n)
         exchanges: list[Exchange] = []
@@ -158,14 +80,14 @@ def bench_order_import() -> dict[str, Any]:
         started, simulated = time.monotonic(), clock.now()
         warehouse = Warehouse(stack)
         warehouse.start()
-        _run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
+        run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
         wall = time.monotonic() - started
         calls = sum(1 for e in exchanges if (e.method, e.api_path) == ("GET", "/v2/orders"))
         events, keys = warehouse.counted()
         rerun_before = len(exchanges)
         clock.advance(600)
-        _run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
-        rerun_events, _ = _drain_count(stack, "WarehouseOutbound")
+        run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
+        rerun_events, _ = drain_count(stack, "WarehouseOutbound")
     floor = orders // 250 + 1
     return {
         "orders": orders,
@@ -222,13 +144,13 @@ def bench_product_sync() -> dict[str, Any]:
         sandbox_url = json.loads(line)["url"]
         with LocalDeployment(moto_endpoint=f"http://127.0.0.1:{moto_port}") as stack, stack.environ():
             os.environ["BIGCOMMERCE_API_URL"] = sandbox_url
-            _connect("bench02")
+            connect("bench02")
             stack.load_handler("ProductSyncFunction")  # imported: what a cold start holds
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             started = time.monotonic()
             warehouse = Warehouse(stack)
             warehouse.start()
-            invocations = _run_job(stack, "ProductSyncFunction", "ProductSyncJobs", {"action": "tick", "mode": "full"})
+            invocations = run_job(stack, "ProductSyncFunction", "ProductSyncJobs", {"action": "tick", "mode": "full"})
             wall = time.monotonic() - started
             events, keys = warehouse.counted()
             calls = stack.function_module("ProductSyncFunction").FUNCTION.calls.by_endpoint("bench02")
@@ -267,7 +189,7 @@ def bench_inventory_push() -> dict[str, Any]:
     debounce as in AWS (1 s here, on the compressed clock): a burst of messages is one push."""
     skus = int(100_000 * SCALE) // 2 * 2
     os.environ["BCSYNC_WEBHOOK_DEBOUNCE_SECONDS"] = "1"
-    with _bench_store("bench03") as (clock, stack, sandbox, store, _):
+    with bench_store("bench03") as (clock, stack, sandbox, store, _):
         product_ids = seed_variants(store, products=skus // 2, variants_per_product=2)
         table = stack.resource("dynamodb").Table(stack.outputs()["StateTableName"])
         catalog_as_synced(table, store, product_ids)
@@ -296,7 +218,7 @@ def bench_inventory_push() -> dict[str, Any]:
         changed = [{"sku": v["sku"], "location": "MAIN", "fulfillable": 49} for v in variants[:: max(skus // 1000, 1)]]
         changed_calls, changed_seconds = push([_stock_message("bench03", changed, "2026-11-23T11:00:00Z")])
         before = len(exchanges)
-        _run_job(stack, "InventoryPushFunction", "InventoryPushJobs", {"action": "tick"})
+        run_job(stack, "InventoryPushFunction", "InventoryPushJobs", {"action": "tick"})
         unchanged_calls = len(exchanges) - before
         right = sum(store.inventory.get((1, "variant", v["id"])) == (49 if n % max(skus // 1000, 1) == 0 else 50)
                     for n, v in enumerate(variants))  # fmt: skip
@@ -314,21 +236,13 @@ def bench_inventory_push() -> dict[str, Any]:
     }
 
 
-def _shipment_message(store_hash: str, order_id: int, lines: list[dict[str, Any]]) -> str:
-    return json.dumps({"type": "Shipment Confirmed", "schema_version": 1, "store_hash": store_hash,
-                       "order_id": order_id, "warehouse_shipment_id": f"WH-{order_id}",
-                       "tracking_number": f"1ZBENCH{order_id}", "carrier": "UPS", "service": "Ground",
-                       "lines": [{"order_product_id": line["id"], "quantity": line["quantity"]}
-                                 for line in lines]})  # fmt: skip
-
-
 def bench_tracking_writeback() -> dict[str, Any]:
     """1,000 imported orders of two lines each, shipped in one package each at a warehouse's pace (one
     every 2 s of simulated time); then every confirmation delivered again, as a warehouse's retry does."""
     shipments = int(1_000 * SCALE)
-    with _bench_store("bench05") as (clock, stack, sandbox, store, _):
+    with bench_store("bench05") as (clock, stack, sandbox, store, _):
         seed_catalog(store, products=20, variants_per_product=2)
-        sellable = _sellable(store)
+        sellable = sellable_of(store)
         order_ids = [
             add_order(store, lines=[(*sellable[n % len(sellable)], 1), (*sellable[(n + 1) % len(sellable)], 2)],
                       at=clock.now() - shipments + n)
@@ -336,13 +250,13 @@ def bench_tracking_writeback() -> dict[str, Any]:
         ]  # fmt: skip
         warehouse = Warehouse(stack)
         warehouse.start()
-        _run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
+        run_job(stack, "OrderImportFunction", "OrderImportJobs", {"action": "tick"})
         warehouse.counted()
         exchanges: list[Exchange] = []
         sandbox.observers.append(exchanges.append)
         sqs, url = stack.client("sqs"), stack.physical["ShipmentsInbound"]["Ref"]
         handler = stack.load_handler("TrackingWritebackFunction")
-        bodies = [_shipment_message("bench05", order_id, store.order_products[order_id]) for order_id in order_ids]
+        bodies = [shipment_message("bench05", order_id, store.order_products[order_id]) for order_id in order_ids]
 
         def ship(messages: list[str], pace_seconds: float) -> int:
             before = len(exchanges)
@@ -540,11 +454,6 @@ class PublishTimes:
                 self.at.setdefault(int(key.split(":")[2]), now)
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
-
-
 def bench_black_friday_hour() -> dict[str, Any]:
     """10,000 orders at random moments of one simulated hour, on a Standard-plan store whose other apps
     make 75 requests every 30 s (half its quota), evenly. Webhooks fire as orders arrive; the receiver
@@ -552,15 +461,15 @@ def bench_black_friday_hour() -> dict[str, Any]:
     is from the moment BigCommerce has it to the moment its Order Ready event leaves the function."""
     orders = int(10_000 * SCALE)
     rng = random.Random(20261127)
-    with _bench_store("bench04", other_apps=75, webhooks=True) as (clock, stack, sandbox, store, env):
+    with bench_store("bench04", other_apps=75, webhooks=True) as (clock, stack, sandbox, store, env):
         seed_catalog(store, products=50, variants_per_product=2)
-        sellable = _sellable(store)
+        sellable = sellable_of(store)
         importer = stack.load_handler("OrderImportFunction")
         logs = io.StringIO()
         with contextlib.redirect_stdout(logs):
             importer({"action": "tick"}, stack.context("OrderImportFunction"))  # the store's first scan: its cursor
             stack.deliver_sqs("OrderImportJobs", importer)
-        _drain_count(stack, "WarehouseOutbound")
+        drain_count(stack, "WarehouseOutbound")
         usage, published = AwsUsage(), PublishTimes(clock)
         stack.observe_aws(usage.observe)
         stack.observe_aws(published.observe)
@@ -614,8 +523,8 @@ def bench_black_friday_hour() -> dict[str, Any]:
         "bigcommerce_calls": len(ours),
         "too_many_requests": sum(1 for e in ours if e.status == 429),
         "lowest_requests_left": store.rate.lowest_left,
-        "lag_p50_seconds": round(_percentile(lags, 0.50), 1),
-        "lag_p95_seconds": round(_percentile(lags, 0.95), 1),
+        "lag_p50_seconds": round(percentile(lags, 0.50), 1),
+        "lag_p95_seconds": round(percentile(lags, 0.95), 1),
         "lag_max_seconds": round(max(lags), 1),
         "target_lag_p95_seconds": LAG_TARGET_SECONDS,
         "events": events,

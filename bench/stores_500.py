@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import io
 import json
 import math
@@ -33,6 +32,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+import harness  # type: ignore[import-not-found]  # bench/harness.py: this script's folder is on sys.path
 
 STORES, BUSY_STORES = 500, 50
 # The share of those stores simulated, each standing for 1 / STORE_SAMPLE of its kind. A store's figures
@@ -202,10 +203,8 @@ def bench_stores_500() -> dict[str, Any]:
     from local_runtime.schedules import fire_schedules
     from local_runtime.usage import MEMORY_SIZES_MB, AwsUsage, cheapest_memory, gb_seconds_by_memory, lambda_seconds
 
-    run: Any = importlib.import_module("run")  # bench/run.py, loaded: this runs in its child process
-
-    busy_count = max(round(BUSY_STORES * run.SCALE * STORE_SAMPLE), 3)
-    store_count = max(round(STORES * run.SCALE * STORE_SAMPLE), busy_count + 5)
+    busy_count = max(round(BUSY_STORES * harness.SCALE * STORE_SAMPLE), 3)
+    store_count = max(round(STORES * harness.SCALE * STORE_SAMPLE), busy_count + 5)
     rng = random.Random(20261128)
     clock = VirtualClock(start=MIDNIGHT - 3_600)
     ledger = LatencyLedger(clock)
@@ -223,17 +222,17 @@ def bench_stores_500() -> dict[str, Any]:
         busy = set(hashes[:busy_count])
         stores = {}
         for store_hash in hashes:
-            store = sandbox.add_store(store_hash, token=run.TOKEN, quota=150, other_apps=OTHER_APPS)
+            store = sandbox.add_store(store_hash, token=harness.TOKEN, quota=150, other_apps=OTHER_APPS)
             seed_catalog(store, products=5, variants_per_product=2)
-            run._connect(store_hash, webhooks=True)
+            harness.connect(store_hash, webhooks=True)
             stores[store_hash] = store
-        sellable = {store_hash: run._sellable(store) for store_hash, store in stores.items()}
+        sellable = {store_hash: harness.sellable_of(store) for store_hash, store in stores.items()}
         exchanges: list[Exchange] = []
         sandbox.observers.append(exchanges.append)
         session = requests.Session()  # BigCommerce's deliveries keep their connections, as a sender would
         periods = stack.schedules().values()
         handlers = {function: ledger.charge(stack, stack.load_handler(function)) for function in JOB_QUEUES.values()}
-        warehouse = run.Warehouse(stack)  # taken from at each settled moment: a thread would poll moto all along
+        warehouse = harness.Warehouse(stack)  # taken from at each settled moment: a thread would poll moto all along
         published = StorePublishTimes(clock, ledger)
         stack.observe_aws(published.observe)
         deliveries = 0
@@ -363,7 +362,7 @@ def bench_stores_500() -> dict[str, Any]:
     for (store_hash, order_id), at in busy_created.items():
         lags.setdefault(store_hash, []).append(published.at[(store_hash, order_id)] - at)
     p95_by_store = {
-        store_hash: run._percentile(values, 0.95) for store_hash, values in lags.items() if store_hash in busy
+        store_hash: harness.percentile(values, 0.95) for store_hash, values in lags.items() if store_hash in busy
     }
     worst_store = max(p95_by_store, key=lambda store_hash: p95_by_store[store_hash])
     every_lag = [lag for values in lags.values() for lag in values]
@@ -388,7 +387,7 @@ def bench_stores_500() -> dict[str, Any]:
         runtime's wall time does not move that clock, so the lag measured left it out; this errs high (an
         order is published before its run ends)."""
         durations = [lambda_seconds(r, memory_mb) - r.clock_seconds for r in busy_runs if r.function == function]
-        return run._percentile(durations, 0.95) if durations else 0.0
+        return harness.percentile(durations, 0.95) if durations else 0.0
 
     worst_p95 = p95_by_store[worst_store]
     lag_at: dict[int, float] = {
@@ -419,7 +418,7 @@ def bench_stores_500() -> dict[str, Any]:
         }
 
     return {
-        "stores": round(STORES * run.SCALE),
+        "stores": round(STORES * harness.SCALE),
         "stores_simulated": store_count,
         "store_sample": STORE_SAMPLE,
         "busy_stores_simulated": busy_count,
@@ -442,8 +441,8 @@ def bench_stores_500() -> dict[str, Any]:
             "orders_of_busy_stores": sum(1 for store_hash, _ in busy_created if store_hash in busy),
             "simulated_seconds": round(clock_span(busy_created, published.at, window_start), 1),
             "worst_store": worst_store,
-            "lag_p50_seconds_all": round(run._percentile(every_lag, 0.50), 1),
-            "lag_p95_seconds_all": round(run._percentile(every_lag, 0.95), 1),
+            "lag_p50_seconds_all": round(harness.percentile(every_lag, 0.50), 1),
+            "lag_p95_seconds_all": round(harness.percentile(every_lag, 0.95), 1),
             "lag_max_seconds": round(max(every_lag), 1),
             "bigcommerce_calls": len(busy_exchanges),
             "lowest_requests_left": min(stores[store_hash].rate.lowest_left for store_hash in busy),
