@@ -12,7 +12,7 @@ from bigcommerce_sandbox import add_order
 from bigcommerce_sandbox.readback import merchant_ship
 
 if TYPE_CHECKING:
-    from .demo import Demo
+    from .demo_kit import Demo
 
 
 def shipment_by_hand_comes_back(demo: Demo, env: dict[str, str], *, debounce_seconds: float) -> None:
