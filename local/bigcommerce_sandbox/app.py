@@ -18,7 +18,7 @@ import uuid
 import weakref
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 import jwt
@@ -26,8 +26,21 @@ import jwt
 from .webhooks import DeliverySigner
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from bigcommerce_client.clock import Clock
+
     from .store import SandboxStore
+
+
+class AppHost(Protocol):
+    """What the app needs of the sandbox it is registered on: its stores and its clock. server.py's `Sandbox`
+    is one, and serves the login service through `serve_login`; this module never imports it back."""
+
+    @property
+    def stores(self) -> dict[str, SandboxStore]: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
 
 TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path
 # The OAuth scopes an app asks for, as the Developer Portal lists them, and the token scopes each grants.
@@ -44,7 +57,7 @@ SIGNED_PAYLOAD_SECONDS = 86_400  # BigCommerce's signed payloads are valid for a
 class SandboxApp:
     """One app registered in the Developer Portal: its credentials, its auth callback, its scopes."""
 
-    sandbox: Sandbox
+    sandbox: AppHost
     client_id: str
     client_secret: str
     redirect_uri: str
@@ -137,11 +150,11 @@ class SandboxApp:
         }
 
 
-_APPS: weakref.WeakKeyDictionary[Sandbox, SandboxApp] = weakref.WeakKeyDictionary()
+_APPS: weakref.WeakKeyDictionary[AppHost, SandboxApp] = weakref.WeakKeyDictionary()
 
 
 def register_app(
-    sandbox: Sandbox, *, client_id: str, client_secret: str, redirect_uri: str, scopes: tuple[str, ...] = APP_SCOPES
+    sandbox: AppHost, *, client_id: str, client_secret: str, redirect_uri: str, scopes: tuple[str, ...] = APP_SCOPES
 ) -> SandboxApp:
     """The app BigCommerce knows, on this sandbox (one at a time)."""
     app = SandboxApp(sandbox, client_id, client_secret, redirect_uri, scopes)
@@ -149,13 +162,13 @@ def register_app(
     return app
 
 
-def installed_store(sandbox: Sandbox, store_hash: str) -> SandboxStore | None:
+def installed_store(sandbox: AppHost, store_hash: str) -> SandboxStore | None:
     """The store, if it installed the sandbox's app."""
     app = _APPS.get(sandbox)
     return sandbox.stores.get(store_hash) if app is not None and store_hash in app.installs else None
 
 
-def serve_login(handler: BaseHTTPRequestHandler, sandbox: Sandbox, method: str, path: str, body: bytes) -> bool:
+def serve_login(handler: BaseHTTPRequestHandler, sandbox: AppHost, method: str, path: str, body: bytes) -> bool:
     """Answers a request to the login service; False when the request is not one (the caller answers)."""
     if path.rstrip("/") != TOKEN_PATH:
         return False

@@ -13,8 +13,9 @@ import random
 import re
 from typing import Any
 
+from .orders import list_orders
+from .routing import ApiError, Request, Route, v2_page, v3_page
 from .seed import add_order
-from .server import ApiError, Handler, Request, _v2_page, _v3_page, list_orders
 from .store import ORDER_STATUSES, SandboxStore, iso8601
 
 
@@ -28,7 +29,7 @@ def list_orders_by_external_id(request: Request) -> tuple[int, Any]:
         for order in sorted(store.orders.values(), key=lambda row: row["id"])
         if not order.get("is_deleted") and order.get("external_order_id") == external_order_id
     ]
-    status, page = _v2_page(request, rows)
+    status, page = v2_page(request, rows)
     if page is None:
         return status, None
     return 200, [store.order_json(order["id"], line_items=False, consignments=False) for order in page]
@@ -121,7 +122,7 @@ def list_customers(request: Request) -> tuple[int, Any]:
     if emails is not None:
         wanted = {email.strip().lower() for email in emails.split(",") if email.strip()}
         rows = [row for row in rows if row["email"].lower() in wanted]
-    return _v3_page(request, rows)
+    return v3_page(request, rows)
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -185,11 +186,11 @@ def list_variants(request: Request) -> tuple[int, Any]:
                 # This spec's variant (unlike the products spec's) has no nullable prices: an unset one is left out.
                 row = {key: value for key, value in variant.items() if value is not None}
                 rows.append({**row, "inventory_level": store.inventory.get((1, "variant", variant["id"]), 0)})
-    return _v3_page(request, rows)
+    return v3_page(request, rows)
 
 
-# Put before server.py's own routes: `GET /v2/orders` with `external_order_id` is answered here.
-ROUTES: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
+# server.py puts these before orders.py's routes: `GET /v2/orders` with `external_order_id` is answered here.
+ROUTES: list[Route] = [
     (method, re.compile(f"^{path}$"), scope, handler)
     for method, path, scope, handler in [
         ("GET", "/v2/orders", "store_v2_orders_read_only", list_orders_by_external_id),

@@ -1,5 +1,5 @@
 """The payment actions of orders.v3.yml the returns flow uses - refund quotes, refunds, an order's refunds - and
-the staff notes of `PUT /v2/orders/{id}`. server.py serves `ROUTES` before its own.
+the staff notes of `PUT /v2/orders/{id}`. server.py serves `ROUTES` before orders.py's.
 
 What BigCommerce enforces beyond the schema: `PRODUCT` items of the order only, never more units than are
 left to refund, never more money than was paid less what was refunded (a quote says so with a negative
@@ -14,10 +14,11 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .orders import update_order as update_status
+from .routing import ERROR_TYPE, ApiError, Request, Route
 from .store import iso8601
 
 if TYPE_CHECKING:
-    from .server import Handler, Request
     from .store import SandboxStore
 
 REFUNDED, PARTIALLY_REFUNDED = 4, 14
@@ -27,8 +28,6 @@ PROVIDER = "testgateway"
 
 
 def _error(status: int, message: str) -> Exception:
-    from .server import ApiError  # server.py imports this module: late, so either may load first
-
     return ApiError(status, message)
 
 
@@ -104,8 +103,6 @@ def create_refund_quote(request: Request) -> tuple[int, Any]:
 
 def create_refund(request: Request) -> tuple[int, Any]:
     """A refusal is the body orders.v3.yml gives this operation's 422: `{data: [{status, title, type}]}`."""
-    from .server import ERROR_TYPE, ApiError
-
     try:
         return _create_refund(request)
     except ApiError as error:
@@ -176,9 +173,7 @@ def list_refunds(request: Request) -> tuple[int, Any]:
 
 
 def update_order(request: Request) -> tuple[int, Any]:
-    """`staff_notes` kept; the rest as server.py's own `PUT /v2/orders/{id}` does it."""
-    from .server import update_order as update_status
-
+    """`staff_notes` kept; the rest as orders.py's `PUT /v2/orders/{id}` does it."""
     order = _order(request)
     body = request.body if isinstance(request.body, dict) else {}
     if "staff_notes" in body:
@@ -190,7 +185,7 @@ def update_order(request: Request) -> tuple[int, Any]:
 
 
 _ID = r"(?P<id>\d+)"
-ROUTES: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
+ROUTES: list[Route] = [
     (method, re.compile(f"^{path}$"), scope, handler)
     for method, path, scope, handler in [
         ("POST", f"/v3/orders/{_ID}/payment_actions/refund_quotes", "store_v2_orders", create_refund_quote),

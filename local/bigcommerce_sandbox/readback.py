@@ -6,24 +6,20 @@ shipment, whoever made it - bcsync's own `POST` too, which is what lets a test s
 `store/sku/inventory/updated` / `store/product/inventory/updated` (`data.inventory: {product_id, method, value,
 variant_id}`) for every level set, bcsync's own pushes included (docs/webhooks/callbacks in the API specs).
 
-`ROUTES` goes before the server's own (`server.ROUTES[:0] = readback.routes(server.ROUTES)`): the shipment
-`POST` and the absolute adjustment keep the server's checks and add the webhooks; `PUT` and `DELETE` of one
-shipment are new.
+server.py serves `ROUTES` before everyone else's: the shipment `POST` (orders.py) and the absolute adjustment
+(inventory.py) keep their checks and add the webhooks; `PUT` and `DELETE` of one shipment are new.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bigcommerce_sandbox.store import PARTIALLY_SHIPPED, SandboxStore
+from .inventory import absolute_adjustment
+from .orders import create_shipment
+from .routing import ApiError, Request, Route
+from .store import PARTIALLY_SHIPPED, SandboxStore
 
-if TYPE_CHECKING:
-    from bigcommerce_sandbox.server import Request
-
-Handler = Callable[["Request"], tuple[int, Any]]
-Route = tuple[str, re.Pattern[str], str | None, Handler]
 AWAITING_FULFILLMENT = 11
 SHIPMENT_FIELDS = ("tracking_number", "tracking_carrier", "tracking_link", "shipping_method", "comments")
 
@@ -130,8 +126,6 @@ def merchant_set_stock(store: SandboxStore, *, variant_id: int, quantity: int, l
 
 
 def _shipment(store: SandboxStore, order_id: int, shipment_id: int) -> dict[str, Any]:
-    from bigcommerce_sandbox.server import ApiError
-
     shipment = next((s for s in store.shipments.get(order_id, []) if s["id"] == shipment_id), None)
     if shipment is None:
         raise ApiError(404, "The requested shipment was not found.")
@@ -141,61 +135,53 @@ def _shipment(store: SandboxStore, order_id: int, shipment_id: int) -> dict[str,
 # --- the routes ---------------------------------------------------------------------------------------
 
 
-def routes(server_routes: list[Route]) -> list[Route]:
-    """Routes to put before the server's: its own handlers for the shipment `POST` and the absolute
-    adjustment, wrapped to fire the webhooks, and one shipment's `PUT` and `DELETE`."""
+def create_and_fire(request: Request) -> tuple[int, Any]:
+    status, shipment = create_shipment(request)
+    emit_shipment(request.store, "created", int(shipment["order_id"]), int(shipment["id"]))
+    return status, shipment
 
-    def own(method: str, path: str) -> Handler:
-        return next(handler for m, pattern, _, handler in server_routes if m == method and pattern.match(path))
 
-    create_shipment = own("POST", "/v2/orders/1/shipments")
-    absolute_adjustment = own("PUT", "/v3/inventory/adjustments/absolute")
+def update_shipment(request: Request) -> tuple[int, Any]:
+    body = request.body if isinstance(request.body, dict) else None
+    if body is None:
+        raise ApiError(400, "The request body must be an object.")
+    order_id = request.id("order")
+    shipment = merchant_update_shipment(request.store, order_id, request.id("shipment"), **body)
+    return 200, shipment
 
-    def create_and_fire(request: Request) -> tuple[int, Any]:
-        status, shipment = create_shipment(request)
-        emit_shipment(request.store, "created", int(shipment["order_id"]), int(shipment["id"]))
-        return status, shipment
 
-    def update_shipment(request: Request) -> tuple[int, Any]:
-        from bigcommerce_sandbox.server import ApiError
+def delete_shipment(request: Request) -> tuple[int, Any]:
+    merchant_delete_shipment(request.store, request.id("order"), request.id("shipment"))
+    return 204, None
 
-        body = request.body if isinstance(request.body, dict) else None
-        if body is None:
-            raise ApiError(400, "The request body must be an object.")
-        order_id = request.id("order")
-        shipment = merchant_update_shipment(request.store, order_id, request.id("shipment"), **body)
-        return 200, shipment
 
-    def delete_shipment(request: Request) -> tuple[int, Any]:
-        merchant_delete_shipment(request.store, request.id("order"), request.id("shipment"))
-        return 204, None
+def adjust_and_fire(request: Request) -> tuple[int, Any]:
+    status, answer = absolute_adjustment(request)
+    store = request.store
+    for item in request.body["items"]:
+        if "variant_id" in item:
+            found = store.variant_by_id(item["variant_id"])
+            product = found[0] if found else None
+            if product is not None and product["inventory_tracking"] == "variant":
+                emit_stock(store, "variant", int(item["variant_id"]), int(item["quantity"]))
+        elif "product_id" in item:
+            emit_stock(store, "product", int(item["product_id"]), int(item["quantity"]))
+    return status, answer
 
-    def adjust_and_fire(request: Request) -> tuple[int, Any]:
-        status, answer = absolute_adjustment(request)
-        store = request.store
-        for item in request.body["items"]:
-            if "variant_id" in item:
-                found = store.variant_by_id(item["variant_id"])
-                product = found[0] if found else None
-                if product is not None and product["inventory_tracking"] == "variant":
-                    emit_stock(store, "variant", int(item["variant_id"]), int(item["quantity"]))
-            elif "product_id" in item:
-                emit_stock(store, "product", int(item["product_id"]), int(item["quantity"]))
-        return status, answer
 
-    shipment = r"/v2/orders/(?P<order>\d+)/shipments/(?P<shipment>\d+)"
-    return [
-        ("POST", re.compile(r"^/v2/orders/(?P<id>\d+)/shipments$"), "store_v2_orders", create_and_fire),
-        ("PUT", re.compile(f"^{shipment}$"), "store_v2_orders", update_shipment),
-        ("DELETE", re.compile(f"^{shipment}$"), "store_v2_orders", delete_shipment),
-        ("PUT", re.compile("^/v3/inventory/adjustments/absolute$"), "store_inventory", adjust_and_fire),
-    ]
+_SHIPMENT = r"/v2/orders/(?P<order>\d+)/shipments/(?P<shipment>\d+)"
+ROUTES: list[Route] = [
+    ("POST", re.compile(r"^/v2/orders/(?P<id>\d+)/shipments$"), "store_v2_orders", create_and_fire),
+    ("PUT", re.compile(f"^{_SHIPMENT}$"), "store_v2_orders", update_shipment),
+    ("DELETE", re.compile(f"^{_SHIPMENT}$"), "store_v2_orders", delete_shipment),
+    ("PUT", re.compile("^/v3/inventory/adjustments/absolute$"), "store_inventory", adjust_and_fire),
+]
 
 
 __all__ = [
+    "ROUTES",
     "merchant_delete_shipment",
     "merchant_set_stock",
     "merchant_ship",
     "merchant_update_shipment",
-    "routes",
 ]
