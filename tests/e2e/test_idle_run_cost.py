@@ -114,3 +114,22 @@ def test_a_quiet_scan_leaves_the_cursor_and_an_order_listed_late_is_still_import
 
     released = [e["detail"]["data"]["order_id"] for e in drain(stack, "WarehouseOutbound")]
     assert late in released
+
+
+def test_a_run_whose_orders_fit_one_page_writes_no_checkpoint(local_world: World, writes: Writes) -> None:
+    """A checkpoint is for a run that continues or dies between pages: a run of one page (most runs) records its
+    progress in its cursor alone, not in a checkpoint written and deleted again (2 units a run)."""
+    stack, _ = local_world
+    store = connected_store(local_world, STORE, "tok-idle01-ic", products=2)
+    _run(stack, "product_sync")
+    _run(stack, "order_import")  # the first run: the backlog, and the cursor set
+    drain(stack, "WarehouseOutbound")
+    product = next(p for p in store.products.values() if p["is_visible"])
+    orders = [add_order(store, lines=[(product, product["variants"][0], 1)]) for _ in range(3)]
+    stack.clock.advance(3_600)  # type: ignore[attr-defined]  # the store's next turn
+
+    writes.start("OrderImportFunction")
+    _run(stack, "order_import")
+
+    assert sorted(e["detail"]["data"]["order_id"] for e in drain(stack, "WarehouseOutbound")) == orders
+    assert [item for item in writes.items if item.endswith("/ CHECKPOINT")] == []

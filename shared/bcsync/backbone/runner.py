@@ -53,6 +53,11 @@ class JobContext:
             self.saver(self.checkpoint)
             self.checkpoint_stored = True
 
+    def keep_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Progress a pause resumes from (a spent budget, a short deadline), written only if the run continues:
+        a crash resumes from the last one saved."""
+        self.checkpoint = dict(checkpoint)
+
     def time_is_short(self) -> bool:
         return self.deadline.get_remaining_time_in_millis() / 1000 <= self.margin_seconds
 

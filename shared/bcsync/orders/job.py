@@ -87,6 +87,10 @@ class OrderImport:
         fresh = not context.checkpoint
         checkpoint = ScanCheckpoint.model_validate(context.checkpoint) if context.checkpoint else self._start(context)
         listed = False
+        # Each page's checkpoint is saved when the next page arrives, not after its own: a run whose last page
+        # is its only one (most runs) saves none, and its cursor records the progress. A cut between a page
+        # and the next one's arrival re-reads that page, which the outbox publishes nothing of again.
+        done: dict[str, Any] | None = None
         while True:
             backlog = checkpoint.backlog
             orders = self.client.iter_orders(
@@ -105,20 +109,24 @@ class OrderImport:
                 batch = [o for o in batch if o.date_modified != resumed_at or o.id not in read_before]
                 if not batch:
                     continue
+                if done is not None:
+                    context.save_checkpoint(done)
                 self.process_page(batch, context)
                 last = batch[-1].date_modified
                 if last is not None:
                     at_last = {order.id for order in batch if order.date_modified == last}
                     read = read | at_last if last == checkpoint.since else at_last
                     checkpoint.since, checkpoint.read_at_since = last, sorted(read)
-                context.save_checkpoint(checkpoint.model_dump(mode="json"))
+                done = checkpoint.model_dump(mode="json")
+                context.keep_checkpoint(done)
                 if context.time_is_short():
-                    return Continue(checkpoint=checkpoint.model_dump(mode="json"))
+                    return Continue(checkpoint=done)
             if not backlog or len(backlog) == 1:
                 break
             checkpoint = checkpoint.model_copy(
                 update={"backlog": backlog[1:], "since": self._start_date(), "read_at_since": []}
             )
+            done = checkpoint.model_dump(mode="json")
         # A scan from the cursor that listed no order at all leaves the cursor where it is (a write saved on
         # every quiet run): the next scan's window, from the same cursor less the overlap, holds this one's,
         # so an order BigCommerce lists late is still read. The first order listed moves the cursor on.

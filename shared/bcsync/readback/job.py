@@ -82,7 +82,7 @@ class Readback:
         if scanning and not checkpoint.get("scan_until"):
             # Kept for a continuation only (the runner stores it if the run stops early), not written now: a
             # run that dies before it moved the cursor is scanned again from the same cursor, which holds it.
-            context.checkpoint = {"scan_until": run_start.isoformat()}
+            context.keep_checkpoint({"scan_until": run_start.isoformat()})
         scanned, quiet = self._scan(run_start, context) if scanning else ({}, False)
         for order_id in sorted(set(order_news) | set(scanned)):
             if context.time_is_short():
