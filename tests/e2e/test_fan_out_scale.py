@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from bcsync.store.credentials import StoreCredentials
 from bcsync.store.registry import StoreRegistry
 from bcsync.store.settings import StoreSettings
@@ -151,6 +153,50 @@ def test_two_ticks_at_once_queue_each_due_store_once(local_stack: LocalDeploymen
     also = [turn.store_hash for turn in second if turns.claim("order_import", turn, now=clock.now()) is not None]
 
     assert (sorted(won), also) == (["twin111", "twin222", "twin333"], [])
+
+
+def test_a_jobs_nightly_tick_runs_every_active_store_whatever_its_regular_tick_booked(
+    local_stack: LocalDeployment, clock: VirtualClock
+) -> None:
+    # Product sync's delta tick claims the store's hourly turn; the nightly full sync of the same job must not
+    # find it taken (it would be skipped night after night), nor run a store that is disabled.
+    stack = local_stack
+    registry = StoreRegistry(_table(stack))
+    registry.put(StoreSettings(store_hash="night11", schedule_minutes={"product_sync": 60}))
+    registry.put(StoreSettings(store_hash="night22", enabled=False))
+    handler = stack.load_handler("ProductSyncFunction")
+    context = stack.context("ProductSyncFunction")
+
+    assert handler({"action": "tick", "mode": "delta"}, context)["queued"] == ["night11"]
+    assert handler({"action": "tick", "mode": "delta"}, context)["queued"] == []  # its hour has not passed
+    assert handler({"action": "tick", "mode": "full"}, context)["queued"] == ["night11"]
+    options = [json.loads(m["Body"])["options"] for m in stack.take_messages("ProductSyncJobs")]
+    assert sorted(o.get("mode", "") for o in options) == ["delta", "full"]
+
+
+def test_a_store_whose_turn_cannot_be_written_is_not_enabled_behind_its_turns_back(
+    local_stack: LocalDeployment,
+) -> None:
+    # The settings and the turns are two writes: enabling a store writes its turns first, so a failure leaves
+    # the store disabled (the operator sees the error and tries again), never enabled with no scheduled run.
+    table = _table(local_stack)
+    StoreRegistry(table).put(StoreSettings(store_hash="gap1111", enabled=False))
+
+    class TurnsRefused:
+        """The state table, except that a write of a turn fails (throttled, a crash, an old CLI's gap)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(table, name)
+
+        def put_item(self, **request: Any) -> Any:
+            if str(request["Item"]["pk"]).startswith("TURNS#"):
+                raise RuntimeError("the turn's write failed")
+            return table.put_item(**request)
+
+    with pytest.raises(RuntimeError, match="turn's write failed"):
+        StoreRegistry(TurnsRefused()).put(StoreSettings(store_hash="gap1111"))  # type: ignore[arg-type]
+
+    assert StoreRegistry(table).get("gap1111").enabled is False
 
 
 # --- one store's trouble delays no other ------------------------------------------------------------------

@@ -61,8 +61,17 @@ def fan_out(
             _send(job, queue, [(store_hash, None, None) for store_hash in page], trigger, options, result)
         return result
     if turns.reconcile_due(job, now=now):
-        result.problems += turns.reconcile(job, registry.entries(consistent=True), now=now)
-        result.reconciled = True
+        try:
+            result.problems += turns.reconcile(job, registry.entries(consistent=True), now=now)
+            result.reconciled = True
+        except Exception as error:  # the check is a safety net: the due stores still go, the next tick retries it
+            logger.exception("scheduled turns not reconciled", extra={"job": job})
+            result.problems.append(f"the {job} turns were not checked against the registry ({type(error).__name__})")
+    if not turns.claimed_by(options):
+        # A job's extra tick runs for every active store and claims no turn (ScheduledTurns.active).
+        for page in _pages(turns.active(job), PAGE):
+            _send(job, queue, [(store_hash, None, None) for store_hash in page], trigger, options, result)
+        return result
     for due in _pages(turns.due(job, now=now), PAGE):
         claimed: list[tuple[str, Turn | None, Decimal | None]] = []
         for turn in due:

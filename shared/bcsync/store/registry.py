@@ -28,6 +28,8 @@ class StoreRegistry:
         self._table = table
 
     def put(self, settings: StoreSettings) -> None:
+        turns = ScheduledTurns(self._table)
+        turns.follow(settings, active=True)  # before the settings: see ScheduledTurns.follow
         self._table.put_item(
             Item={
                 **keys.registry_row(settings.store_hash),
@@ -37,8 +39,7 @@ class StoreRegistry:
                 "updated_at": now_iso(),
             }
         )
-        # After the settings, so a reader of the turns that sees this write finds these settings too.
-        ScheduledTurns(self._table).follow(settings)
+        turns.follow(settings, active=False)
 
     def get(self, store_hash: str) -> StoreSettings:
         item = self._table.get_item(Key=keys.registry_row(store_hash), ConsistentRead=True).get("Item")

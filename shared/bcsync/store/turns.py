@@ -57,6 +57,7 @@ logger = logging.getLogger("bcsync.store.turns")
 
 # The jobs a schedule ticks (template.yaml, `Schedule:`): the tracking writeback only consumes its queue.
 TICKED_JOBS: tuple[JobName, ...] = ("order_import", "product_sync", "inventory_push", "readback")
+REGULAR_TICK_OPTIONS = {"mode": "delta"}  # product sync's regular tick (template.yaml, DeltaTick)
 SCHEDULE_SLACK_SECONDS = 30.0  # keeps a 5-minute interval on 1-minute ticks at 5, not 6
 RECONCILE_EVERY_SECONDS = 86_400.0
 
@@ -84,10 +85,15 @@ class ScheduledTurns:
 
     # --- kept by every settings write -----------------------------------------------------------------------
 
-    def follow(self, settings: StoreSettings) -> None:
-        """The store's turns after its settings were written: one PutItem per ticked job."""
+    def follow(self, settings: StoreSettings, *, active: bool) -> None:
+        """The store's turns for these settings, one PutItem per ticked job: the active ones (`active=True`) or
+        the parked ones. `StoreRegistry.put` writes the active turns before the settings and parks after them, so
+        a failure or a crash between the two leaves at worst a turn whose run the consumer skips (the settings
+        still say disabled, or off), never an active store without its runs until the daily check."""
         for job in TICKED_JOBS:
             every = interval(settings, job)
+            if (every is not None) is not active:
+                continue
             if every is None:
                 self._table.put_item(Item=_item(job, settings.store_hash, None))
                 continue
@@ -105,6 +111,26 @@ class ScheduledTurns:
             self._table.delete_item(Key=keys.turn(job, store_hash))
 
     # --- read and claimed by the tick -------------------------------------------------------------------------
+
+    @staticmethod
+    def claimed_by(options: dict[str, Any]) -> bool:
+        """Whether a tick with these options claims turns: each job's regular tick does (order import's, read
+        back's scan, the push's reconcile: no options; product sync's delta). Its other ticks (the nightly full
+        sync, the nightly drift read, the hourly stock check) run for every active store instead."""
+        return not options or options == REGULAR_TICK_OPTIONS
+
+    def active(self, job: JobName) -> Iterator[str]:
+        """Every store whose turn for the job is not parked, due or not: a tick with options of its own (the
+        nightly full sync, the drift read, the hourly stock check) runs for each without claiming a turn, so it
+        is never skipped because the job's regular tick booked the store's next turn."""
+        for item in query_all(
+            self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :store)",
+            FilterExpression="attribute_exists(next_at)",
+            ProjectionExpression="sk",
+            ExpressionAttributeValues={":pk": keys.turns(job), ":store": keys.REGISTRY_ROW_PREFIX},
+        ):
+            yield str(item["sk"]).removeprefix(keys.REGISTRY_ROW_PREFIX)
 
     def due(self, job: JobName, *, now: float) -> Iterator[Turn]:
         """The turns due at `now`, page by page (eventually consistent: a turn a moment stale is claimed,
