@@ -137,6 +137,10 @@ def test_a_store_connected_with_webhooks_scans_every_15_minutes_and_one_without_
     assert run(["stores", "configure", "abc123", "--set", "schedule_minutes={order_import: 7}"])[0] == 0
     assert run(["stores", "connect", "abc123", "--webhook-url", url], stdin=TOKEN)[0] == 0
     assert minutes("abc123") == 7
+    # Webhooks removed: the 15 minutes webhooks allowed go back to 5, the scan being the only way in.
+    assert run(["stores", "configure", "abc123", "--set", "schedule_minutes={order_import: 15}"])[0] == 0
+    assert run(["stores", "connect", "abc123", "--no-webhooks"], stdin=TOKEN)[0] == 0
+    assert minutes("abc123") == 5
 
 
 def test_status_shows_a_change_the_warehouse_got_too_late_once_with_what_to_do(

@@ -16,7 +16,12 @@ from pydantic import SecretStr, ValidationError
 from bcsync.backbone.messages import JobMessage
 from bcsync.errors import ConnectError, CredentialsError, InvalidSettingsError, StoreNotConnectedError
 from bcsync.store.credentials import StoreCredentials
-from bcsync.store.settings import ORDER_SCAN_MINUTES_WITH_WEBHOOKS, StoreSettings, describe_validation_error
+from bcsync.store.settings import (
+    DEFAULT_SCHEDULE_MINUTES,
+    ORDER_SCAN_MINUTES_WITH_WEBHOOKS,
+    StoreSettings,
+    describe_validation_error,
+)
 from bcsync.webhooks.registration import HookReport, ensure_hooks, remove_hooks, webhook_destination
 from bigcommerce_client import (
     PROBE_HEADER,
@@ -159,9 +164,13 @@ def connect_store(
             settings.webhook_destination = None
         elif webhook_base_url:
             settings.webhook_destination = webhook_destination(webhook_base_url, settings.store_hash)
+        scan = settings.schedule_minutes.get("order_import")
         if first_connect and settings.webhook_destination is not None:
             # Webhooks bring each order in seconds; the scan is the net under them (a reconnect keeps its interval).
             settings.schedule_minutes["order_import"] = ORDER_SCAN_MINUTES_WITH_WEBHOOKS
+        elif settings.webhook_destination is None and scan == ORDER_SCAN_MINUTES_WITH_WEBHOOKS:
+            # Without webhooks the scan is the only way in: the interval webhooks allowed would be 15 minutes' lag.
+            settings.schedule_minutes["order_import"] = DEFAULT_SCHEDULE_MINUTES["order_import"]
         # The secret first, then the registry entry that makes the store active: a failure in between
         # leaves an inactive secret that the next connect overwrites, never an active store without one.
         credentials.put(store_credentials)
