@@ -132,7 +132,9 @@ def queue_when_due(
     `now` and its list query (up to the run's start) reads this change. A window seen open whose message
     could not be sent was closed again by its opener, which answered an error: the sender's retry of that
     change opens a new window, and its run reads this change too. tests/integration/test_debounce_races.py
-    drives these interleavings."""
+    drives these interleavings. Two cases wait for the scan instead (a delay, never a loss): the window's run
+    resumes a scan an earlier run left unfinished (its list query ends where that scan was to end), or the
+    opener dies between its write and its send (the window stays open with no message until it ends)."""
     if not job_state.mark_due(message.store_hash, message.job, now=now, debounce_seconds=debounce_seconds):
         return False
     try:
