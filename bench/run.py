@@ -582,18 +582,23 @@ def _lambda_environment(function_dir: Path, logical: str, memory_mb: int) -> dic
     }
 
 
-def _import_ms(function_dir: Path, environment: dict[str, str], module: str = "app") -> float:
-    """`python -X importtime -c "import app"` in the function's folder: the handler module's cumulative
-    import time, its module-level clients and configuration included (what a cold start pays). With
-    `module="boto3"`, the same for `import boto3` alone: the yardstick a run's noise moves as much."""
-    done = subprocess.run(  # noqa: S603 - this interpreter, a module name of ours
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+def _python_in(function_dir: Path, environment: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter, fresh, in a function's folder with the function's environment."""
+    return subprocess.run(  # noqa: S603 - this interpreter, arguments of ours
+        [sys.executable, *argv],
         cwd=function_dir,
         env={**os.environ, **environment},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def _import_ms(function_dir: Path, environment: dict[str, str], module: str = "app") -> float:
+    """`python -X importtime -c "import app"` in the function's folder: the handler module's cumulative
+    import time, its module-level clients and configuration included (what a cold start pays). With
+    `module="boto3"`, the same for `import boto3` alone: the yardstick a run's noise moves as much."""
+    done = _python_in(function_dir, environment, "-X", "importtime", "-c", f"import {module}")
     if done.returncode != 0:
         raise SystemExit(f"bench: importing {module} in {function_dir.name} failed:\n{done.stderr[-2000:]}")
     for line in done.stderr.splitlines():
@@ -607,14 +612,7 @@ def _import_rss_mb(function_dir: Path, environment: dict[str, str]) -> float:
     """The peak RSS of a fresh interpreter once the handler module is imported: what a warm container holds
     before its first event (a function's memory must leave room above it for its work)."""
     probe = "import app, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    done = subprocess.run(  # noqa: S603 - this interpreter, a probe of ours
-        [sys.executable, "-c", probe],
-        cwd=function_dir,
-        env={**os.environ, **environment},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _python_in(function_dir, environment, "-c", probe)
     if done.returncode != 0:
         raise SystemExit(f"bench: importing {function_dir.name}/app.py failed:\n{done.stderr[-2000:]}")
     return round(int(done.stdout.strip().splitlines()[-1]) / 1024, 1)

@@ -151,6 +151,30 @@ class StoreClients:
         return self._clients[settings.store_hash][1]
 
 
+def process_counted(
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    processor: BatchProcessor,
+    record_handler: Callable[[SQSRecord], Any],
+    calls: CallCounter,
+    figures: dict[str, int],
+    on_figures: Callable[[dict[str, int]], None] | None,
+) -> dict[str, Any]:
+    """A batch through Powertools' processor with partial failures; the BigCommerce calls and 429s it made are
+    added to `figures`, which go to `on_figures` whatever happened (a batch whose every record failed too)."""
+    calls_before, limited_before = calls.total(), calls.rate_limited()
+    try:
+        return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        figures["bigcommerce_calls"] = calls.total() - calls_before
+        figures["bigcommerce_429s"] = calls.rate_limited() - limited_before
+        if on_figures is not None:
+            on_figures(dict(figures))
+
+
 def disabled_store(store_hash: str) -> NeverValid:
     """A message that happens once (an order to create, a return to record) for a store that is disabled:
     dead-lettered with this, never dropped."""
@@ -358,18 +382,12 @@ class InboundConsumer:
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.figures = dict.fromkeys(self.batch_figures, 0)
-        calls_before, limited_before = self.calls.total(), self.calls.rate_limited()
         if self._idempotency is not None:
             self._idempotency.register_lambda_context(context)
-        try:
-            return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
-                event=event, record_handler=self._record, processor=self._processor, context=context
-            )
-        finally:  # a batch whose every record failed is reported too
-            self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
-            self.figures["bigcommerce_429s"] = self.calls.rate_limited() - limited_before
-            if self.on_figures is not None:
-                self.on_figures(dict(self.figures))
+        return process_counted(
+            event, context, processor=self._processor, record_handler=self._record, calls=self.calls,
+            figures=self.figures, on_figures=self.on_figures,
+        )  # fmt: skip
 
     def count(self, figure: str, amount: int = 1) -> None:
         self.figures[figure] = self.figures.get(figure, 0) + amount

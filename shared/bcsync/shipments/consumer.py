@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from pydantic import ValidationError
 
 from bcsync.backbone.consumer import (
@@ -17,6 +16,7 @@ from bcsync.backbone.consumer import (
     dead_letter_never_valid,
     first_sent_seconds,
     invalid_fields,
+    process_counted,
     requeue_when_budget_returns,
 )
 from bcsync.backbone.idempotency import flag_duplicate
@@ -91,17 +91,13 @@ class ShipmentsConsumer:
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.figures = {"shipments_written": 0}
         self.by_store, self._store, started = {}, None, now_iso()
-        calls_before, limited_before = self.calls.total(), self.calls.rate_limited()
         self._idempotency.register_lambda_context(context)
         try:
-            return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
-                event=event, record_handler=self._record, processor=self._processor, context=context
-            )
-        finally:  # a batch whose every record failed is reported too
-            self.figures["bigcommerce_calls"] = self.calls.total() - calls_before
-            self.figures["bigcommerce_429s"] = self.calls.rate_limited() - limited_before
-            if self.on_figures is not None:
-                self.on_figures(dict(self.figures))
+            return process_counted(
+                event, context, processor=self._processor, record_handler=self._record, calls=self.calls,
+                figures=self.figures, on_figures=self.on_figures,
+            )  # fmt: skip
+        finally:  # a batch whose every record failed is recorded too
             self._record_batches(started)
 
     def count(self, figure: str, amount: int = 1) -> None:
